@@ -1,0 +1,49 @@
+# The concert discovery system. `make start` runs it, `make test` tests it;
+# both do their own set-up on a fresh machine with a Rust toolchain.
+
+CARGO ?= cargo
+DIR ?=
+
+.PHONY: all setup build start test seed lint fmt clean diagram
+
+all: setup
+
+# Set-up: a .env to edit, and the release binaries.
+setup: .env build
+
+.env:
+	cp .env.example .env
+
+build:
+	$(CARGO) build --release --workspace --bins
+
+# Builds (release), starts the four processes, imports the demo data when the
+# stores are empty, and prints the URLs. Ctrl-C stops everything.
+start: setup
+	scripts/start.sh target/release
+
+# Every test; end-to-end tests start the real binaries, so they are built first.
+test:
+	CARGO=$(CARGO) scripts/test.sh
+
+# Imports DIR/bands.json, venues.json, concerts.json into the running system.
+seed:
+	@test -n "$(DIR)" || { echo "usage: make seed DIR=<folder with bands.json, venues.json, concerts.json>"; exit 2; }
+	$(CARGO) run --quiet --release --bin seed -- --dir "$(DIR)"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf var
+
+# The architecture diagram, from its Graphviz source.
+diagram: images/architecture.png
+
+images/architecture.png: images/architecture.dot
+	dot -Tpng -Gdpi=110 $< -o $@

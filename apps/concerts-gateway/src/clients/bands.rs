@@ -1,0 +1,20 @@
+//! Client of the bands service.
+
+use bands_model::Band;
+use exceptions::HttpError;
+
+use super::ServiceClient;
+
+#[derive(Clone)]
+pub struct BandsClient(ServiceClient);
+
+impl BandsClient {
+    pub(crate) fn new(client: ServiceClient) -> Self {
+        Self(client)
+    }
+
+    /// The bands with these ids (those that exist).
+    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, HttpError> {
+        self.0.by_ids("/bands", ids).await
+    }
+}

@@ -1,0 +1,27 @@
+//! Client of the venues service.
+
+use exceptions::HttpError;
+use venues_model::{Venue, WithinRadius};
+
+use super::ServiceClient;
+
+#[derive(Clone)]
+pub struct VenuesClient(ServiceClient);
+
+impl VenuesClient {
+    pub(crate) fn new(client: ServiceClient) -> Self {
+        Self(client)
+    }
+
+    /// The venues with these ids (those that exist).
+    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, HttpError> {
+        self.0.by_ids("/venues", ids).await
+    }
+
+    /// The venues within the radius, boundary included.
+    pub async fn within_radius(&self, area: WithinRadius) -> Result<Vec<Venue>, HttpError> {
+        // f64's Display is exact and never uses exponents, so the service reads the same numbers.
+        let WithinRadius { latitude, longitude, radius } = area;
+        self.0.get(&format!("/venues/within?latitude={latitude}&longitude={longitude}&radius={radius}")).await
+    }
+}

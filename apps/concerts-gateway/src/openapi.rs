@@ -1,0 +1,112 @@
+//! The OpenAPI 3.1 document served at `/api-json` and shown by Swagger UI.
+//!
+//! utoipa derives the operations and the response schemas from the code; the
+//! query parameters come from the very JSON Schema that validates requests, so
+//! the documentation cannot drift from the rules.
+
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+use crate::routes::doc::{__path_concerts, __path_health};
+use crate::search::ConcertView;
+use exceptions::ErrorBody;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Concert discovery API",
+        description = "Which concerts match these bands and/or this place? Concerts come newest first.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(concerts, health),
+    components(schemas(ConcertView, ErrorBody)),
+    tags(
+        (name = "concerts", description = "Concert search"),
+        (name = "operations", description = "Probes for operators"),
+    )
+)]
+struct ApiDoc;
+
+/// The document, with `GET /concerts`'s parameters and the `ConcertsQuery`
+/// schema taken from `query_schema`.
+pub fn document(query_schema: &Value) -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    document["paths"]["/concerts"]["get"]["parameters"] = Value::Array(parameters(query_schema));
+    let mut whole = query_schema.clone();
+    if let Some(object) = whole.as_object_mut() {
+        object.remove("$schema");
+    }
+    document["components"]["schemas"]["ConcertsQuery"] = whole;
+    document
+}
+
+/// One query parameter per property of the schema, with its constraints,
+/// description and example; arrays as comma lists (`bandIds=1,2`).
+fn parameters(query_schema: &Value) -> Vec<Value> {
+    let Some(properties) = query_schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut schema = property.clone();
+            let description = schema.as_object_mut().and_then(|s| s.remove("description"));
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": false,
+                "description": description,
+                "schema": schema,
+            });
+            if let Some(example) = property["examples"].get(0) {
+                parameter["example"] = example.clone();
+            }
+            if property["type"] == "array" {
+                parameter["style"] = json!("form");
+                parameter["explode"] = json!(false);
+            }
+            parameter
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::QUERY_SCHEMA;
+
+    fn doc() -> Value {
+        document(&serde_json::from_str(QUERY_SCHEMA).unwrap())
+    }
+
+    #[test]
+    fn parameters_carry_the_validation_rules() {
+        let doc = doc();
+        let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
+        let by_name = |name: &str| parameters.iter().find(|p| p["name"] == name).unwrap().clone();
+        assert_eq!(parameters.len(), 4);
+        assert_eq!(by_name("latitude")["schema"]["maximum"], 90);
+        assert_eq!(by_name("longitude")["schema"]["minimum"], -180);
+        assert_eq!(by_name("radius")["schema"]["minimum"], 0);
+        let band_ids = by_name("bandIds");
+        assert_eq!(band_ids["schema"]["items"]["minimum"], 1);
+        assert_eq!((band_ids["style"].as_str(), band_ids["explode"].as_bool()), (Some("form"), Some(false)));
+        assert!(band_ids["description"].as_str().unwrap().contains("comma"));
+    }
+
+    #[test]
+    fn the_whole_query_schema_and_the_answers_are_documented() {
+        let doc = doc();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(doc["components"]["schemas"]["ConcertsQuery"]["anyOf"].as_array().unwrap().len(), 2);
+        let responses = &doc["paths"]["/concerts"]["get"]["responses"];
+        for status in ["200", "400", "502", "503", "504"] {
+            assert!(responses.get(status).is_some(), "response {status} is documented");
+        }
+        let item = &doc["components"]["schemas"]["ConcertView"];
+        for field in ["band", "location", "date", "latitude", "longitude"] {
+            assert!(item["properties"].get(field).is_some(), "{field}");
+        }
+        assert!(doc["components"]["schemas"]["ErrorBody"]["properties"].get("statusCode").is_some());
+    }
+}

@@ -1,0 +1,184 @@
+//! The public query of `GET /concerts`, and the JSON Schema that validates it.
+//!
+//! The schema file is the single source of the rules: it is compiled once at
+//! start-up for validation and shown as is in the OpenAPI document.
+
+use serde::Deserialize;
+use validator::{Schema, SchemaError};
+use venues_model::WithinRadius;
+
+pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
+
+pub fn schema() -> Result<Schema, SchemaError> {
+    Schema::from_json_text("ConcertsQuery", QUERY_SCHEMA)
+}
+
+/// A validated query: `band_ids`, or the whole geo triple, or both.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertsQuery {
+    pub band_ids: Option<Vec<i64>>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub radius: Option<f64>,
+}
+
+impl ConcertsQuery {
+    /// The band filter, each id once, ascending.
+    pub fn bands(&self) -> Option<Vec<i64>> {
+        self.band_ids.as_ref().map(|ids| {
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
+    }
+
+    /// The geo filter, when all three of its parameters are given.
+    pub fn area(&self) -> Option<WithinRadius> {
+        Some(WithinRadius { latitude: self.latitude?, longitude: self.longitude?, radius: self.radius? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exceptions::HttpError;
+
+    fn parse(raw: &str) -> Result<ConcertsQuery, HttpError> {
+        schema().expect("the query schema compiles").parse_query(Some(raw))
+    }
+
+    fn rejected(raw: &str) -> Vec<String> {
+        match parse(raw) {
+            Err(HttpError::BadRequest(messages)) => messages,
+            other => panic!("{raw:?} should be rejected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn band_ids_alone_are_a_query() {
+        let query = parse("bandIds=3,1,3").unwrap();
+        assert_eq!(query.bands(), Some(vec![1, 3]));
+        assert_eq!(query.area(), None);
+    }
+
+    #[test]
+    fn both_band_id_forms_and_a_mix_read_the_same() {
+        let commas = parse("bandIds=1,2,3").unwrap();
+        assert_eq!(parse("bandIds=1&bandIds=2&bandIds=3").unwrap(), commas);
+        assert_eq!(parse("bandIds=1,2&bandIds=3").unwrap(), commas);
+        assert_eq!(parse("bandIds=1%2C2%2C3").unwrap(), commas);
+    }
+
+    #[test]
+    fn the_geo_triple_alone_is_a_query() {
+        let query = parse("latitude=48.857931&longitude=2.350144&radius=20").unwrap();
+        assert_eq!(query.bands(), None);
+        assert_eq!(query.area(), Some(WithinRadius { latitude: 48.857931, longitude: 2.350144, radius: 20.0 }));
+    }
+
+    #[test]
+    fn all_four_filters_together_are_a_query() {
+        let query = parse("bandIds=1,2&latitude=-33.5&longitude=151&radius=0.5").unwrap();
+        assert_eq!(query.bands(), Some(vec![1, 2]));
+        assert!(query.area().is_some());
+    }
+
+    #[test]
+    fn no_filter_is_rejected() {
+        let message = vec!["give bandIds, or latitude, longitude and radius together (or all four)".to_owned()];
+        assert_eq!(rejected(""), message);
+    }
+
+    #[test]
+    fn a_partial_geo_triple_names_what_is_missing() {
+        assert_eq!(
+            rejected("latitude=1&longitude=2"),
+            vec![
+                "radius is required when latitude and longitude are given",
+                "give bandIds, or latitude, longitude and radius together (or all four)"
+            ]
+        );
+        let with_bands = rejected("bandIds=1&radius=5");
+        assert_eq!(
+            with_bands,
+            vec!["latitude is required when radius is given", "longitude is required when radius is given"]
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_rejected_by_name() {
+        assert_eq!(
+            rejected("bandId=1"),
+            vec![
+                "bandId is not a known parameter (known: bandIds, latitude, longitude, radius)",
+                "give bandIds, or latitude, longitude and radius together (or all four)"
+            ]
+        );
+        assert_eq!(
+            rejected("bandIds=1&limit=5"),
+            vec!["limit is not a known parameter (known: bandIds, latitude, longitude, radius)"]
+        );
+    }
+
+    #[test]
+    fn a_scalar_given_twice_is_rejected() {
+        assert_eq!(rejected("latitude=1&latitude=2&longitude=0&radius=1"), vec!["latitude must be given only once"]);
+    }
+
+    #[test]
+    fn ranges_are_enforced_with_the_limit_named() {
+        assert_eq!(rejected("latitude=90.01&longitude=0&radius=1"), vec!["latitude must be <= 90"]);
+        assert_eq!(rejected("latitude=-91&longitude=0&radius=1"), vec!["latitude must be >= -90"]);
+        assert_eq!(rejected("latitude=0&longitude=180.5&radius=1"), vec!["longitude must be <= 180"]);
+        assert_eq!(rejected("latitude=0&longitude=-181&radius=1"), vec!["longitude must be >= -180"]);
+        assert_eq!(rejected("latitude=0&longitude=0&radius=-0.1"), vec!["radius must be >= 0"]);
+        assert_eq!(rejected("bandIds=0"), vec!["bandIds[0] must be >= 1"]);
+        assert_eq!(rejected("bandIds=-4"), vec!["bandIds[0] must be >= 1"]);
+    }
+
+    #[test]
+    fn range_limits_themselves_are_accepted() {
+        for raw in ["latitude=90&longitude=180&radius=0", "latitude=-90&longitude=-180&radius=0"] {
+            assert!(parse(raw).is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_with_the_value_sent() {
+        assert_eq!(rejected("bandIds=abc"), vec!["bandIds[0] must be an integer (got \"abc\")"]);
+        assert_eq!(rejected("bandIds=1.5"), vec!["bandIds[0] must be an integer (got 1.5)"]);
+        assert_eq!(rejected("bandIds=1,,2"), vec!["bandIds[1] must be an integer (got \"\")"]);
+        assert_eq!(rejected("bandIds="), vec!["bandIds[0] must be an integer (got \"\")"]);
+        assert_eq!(rejected("latitude=north&longitude=0&radius=1"), vec!["latitude must be a number (got \"north\")"]);
+        assert_eq!(rejected("latitude=0&longitude=0&radius="), vec!["radius must be a number (got \"\")"]);
+    }
+
+    #[test]
+    fn only_finite_numbers_are_accepted() {
+        for value in ["NaN", "inf", "-inf", "Infinity", "1e400"] {
+            assert_eq!(
+                rejected(&format!("latitude=0&longitude=0&radius={value}")),
+                vec![format!("radius must be a number (got \"{value}\")")]
+            );
+        }
+    }
+
+    #[test]
+    fn huge_band_ids_are_rejected_not_wrapped() {
+        assert_eq!(rejected("bandIds=99999999999999999999"), vec!["bandIds[0] must be <= 9007199254740991"]);
+    }
+
+    #[test]
+    fn too_many_band_ids_are_rejected() {
+        let ids: Vec<String> = (1..=1001).map(|i| i.to_string()).collect();
+        assert_eq!(rejected(&format!("bandIds={}", ids.join(","))), vec!["bandIds must have at most 1000 items"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let messages = rejected("bandIds=0,x&latitude=100&longitude=0&radius=-1&bogus=1");
+        assert_eq!(messages.len(), 5, "{messages:?}");
+    }
+}

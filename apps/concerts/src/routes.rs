@@ -1,0 +1,47 @@
+//! The concerts service's HTTP API (internal: the gateway and the seed tool call it).
+//!
+//! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..]}`: the matching
+//!   concerts, newest first (a body, because a geo search can name thousands of venues).
+//! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
+//!   concerts already stored are kept once.
+//! - `GET /health`: `{"status":"ok","empty":bool}`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::routing::post;
+use axum::{Json, Router};
+use concerts_model::{CONCERT_SCHEMA, Concert, ConcertSearch};
+use exceptions::HttpError;
+use validator::{Schema, SchemaError};
+
+use crate::store::ConcertStore;
+
+const SEARCH_SCHEMA: &str = include_str!("../schemas/concert-search.schema.json");
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<dyn ConcertStore>,
+    search: Arc<Schema>,
+}
+
+pub fn router(store: Arc<dyn ConcertStore>) -> Result<Router, SchemaError> {
+    let state =
+        AppState { store: store.clone(), search: Arc::new(Schema::from_json_text("ConcertSearch", SEARCH_SCHEMA)?) };
+    let router = Router::new()
+        .route("/concerts/search", post(search))
+        .route("/concerts", records::import("concerts import", CONCERT_SCHEMA, store.clone())?)
+        .route("/health", records::health(store))
+        .with_state(state);
+    Ok(bootstrap::with_common_layers(router))
+}
+
+async fn search(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Vec<Concert>>, HttpError> {
+    let search: ConcertSearch = state.search.parse_json(&body?)?;
+    Ok(Json(state.store.search(search).await?))
+}

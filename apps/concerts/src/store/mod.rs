@@ -1,0 +1,20 @@
+//! Where concerts are kept. Routes see only this trait, so that another backend
+//! slots in beside SQLite without touching them.
+
+mod sqlite;
+
+pub use sqlite::SqliteConcertStore;
+
+use async_trait::async_trait;
+use concerts_model::{Concert, ConcertSearch};
+use exceptions::StoreError;
+use records::RecordStore;
+
+/// Concert search; imports (a concert already stored is kept once) and
+/// emptiness come from [`RecordStore`].
+#[async_trait]
+pub trait ConcertStore: RecordStore<Concert> {
+    /// The concerts matching `search`, ordered by date, then band id, then
+    /// venue id, all descending (a total order: the three are the identity).
+    async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError>;
+}

@@ -1,0 +1,92 @@
+//! The concerts service's routes against a real SQLite store in a temporary folder.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use concerts::routes::router;
+use concerts::store::SqliteConcertStore;
+use serde_json::{Value, json};
+use testkit::{call, error_messages};
+
+fn concerts() -> Value {
+    json!([
+        {"bandId": 1, "venueId": 10, "date": 1000},
+        {"bandId": 1, "venueId": 11, "date": 3000},
+        {"bandId": 2, "venueId": 10, "date": 2000},
+        {"bandId": 2, "venueId": 10, "date": 3000},
+        {"bandId": 3, "venueId": 12, "date": 3000},
+        {"bandId": 1, "venueId": 10, "date": 5000}
+    ])
+}
+
+async fn app() -> (Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
+    let app = router(Arc::new(store)).unwrap();
+    let (status, body) = call(&app, "PUT", "/concerts", Some(&concerts())).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"imported": 6})));
+    (app, dir)
+}
+
+async fn search(app: &Router, query: Value) -> Vec<(i64, i64, i64)> {
+    let (status, body) = call(app, "POST", "/concerts/search", Some(&query)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["date"].as_i64().unwrap(), c["bandId"].as_i64().unwrap(), c["venueId"].as_i64().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn by_band_newest_first() {
+    let (app, _dir) = app().await;
+    assert_eq!(search(&app, json!({"bandIds": [1]})).await, vec![(5000, 1, 10), (3000, 1, 11), (1000, 1, 10)]);
+}
+
+#[tokio::test]
+async fn ties_on_date_are_broken_by_band_then_venue_descending() {
+    let (app, _dir) = app().await;
+    assert_eq!(
+        search(&app, json!({"bandIds": [1, 2, 3]})).await,
+        vec![(5000, 1, 10), (3000, 3, 12), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)]
+    );
+}
+
+#[tokio::test]
+async fn by_venue_and_by_both() {
+    let (app, _dir) = app().await;
+    assert_eq!(
+        search(&app, json!({"venueIds": [10]})).await,
+        vec![(5000, 1, 10), (3000, 2, 10), (2000, 2, 10), (1000, 1, 10)]
+    );
+    assert_eq!(search(&app, json!({"bandIds": [2], "venueIds": [10, 12]})).await, vec![(3000, 2, 10), (2000, 2, 10)]);
+    assert_eq!(search(&app, json!({"bandIds": [3], "venueIds": [10]})).await, vec![]);
+    assert_eq!(search(&app, json!({"bandIds": [99]})).await, vec![]);
+}
+
+#[tokio::test]
+async fn importing_again_adds_nothing_twice() {
+    let (app, _dir) = app().await;
+    let before = search(&app, json!({"bandIds": [1, 2, 3]})).await;
+    call(&app, "PUT", "/concerts", Some(&concerts())).await;
+    assert_eq!(search(&app, json!({"bandIds": [1, 2, 3]})).await, before);
+}
+
+#[tokio::test]
+async fn searches_and_imports_are_validated() {
+    let (app, _dir) = app().await;
+    let cases = [
+        (json!({}), vec!["give bandIds, venueIds, or both"]),
+        (json!({"bandIds": []}), vec!["bandIds must have at least 1 item"]),
+        (json!({"bandIds": [1], "city": "Paris"}), vec!["city is not a known parameter (known: bandIds, venueIds)"]),
+        (json!({"venueIds": ["1"]}), vec!["venueIds[0] must be an integer (got \"1\")"]),
+    ];
+    for (query, expected) in cases {
+        let (status, body) = call(&app, "POST", "/concerts/search", Some(&query)).await;
+        assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{query}");
+    }
+    let (status, body) = call(&app, "PUT", "/concerts", Some(&json!([{"bandId": 1, "venueId": 2}]))).await;
+    assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), vec!["[0].date is required"]);
+}

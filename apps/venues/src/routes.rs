@@ -1,0 +1,55 @@
+//! The venues service's HTTP API (internal: the gateway and the seed tool call it).
+//!
+//! - `GET /venues?ids=1,2`: the venues with these ids (up to 1000), ascending id.
+//! - `GET /venues/within?latitude=..&longitude=..&radius=..`: the venues within
+//!   `radius` km of the point, boundary included, ascending id.
+//! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
+//! - `GET /health`: `{"status":"ok","empty":bool}`.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use exceptions::HttpError;
+use validator::id_batch::{self, IdBatch};
+use validator::{Schema, SchemaError};
+use venues_model::{VENUE_SCHEMA, Venue, WithinRadius};
+
+use crate::store::VenueStore;
+
+const WITHIN_RADIUS_SCHEMA: &str = include_str!("../schemas/within-radius.schema.json");
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<dyn VenueStore>,
+    lookup: Arc<Schema>,
+    within: Arc<Schema>,
+}
+
+pub fn router(store: Arc<dyn VenueStore>) -> Result<Router, SchemaError> {
+    let state = AppState {
+        store: store.clone(),
+        lookup: Arc::new(id_batch::schema()?),
+        within: Arc::new(Schema::from_json_text("WithinRadius", WITHIN_RADIUS_SCHEMA)?),
+    };
+    let router = Router::new()
+        .route("/venues", get(by_ids).merge(records::import("venues import", VENUE_SCHEMA, store.clone())?))
+        .route("/venues/within", get(within_radius))
+        .route("/health", records::health(store))
+        .with_state(state);
+    Ok(bootstrap::with_common_layers(router))
+}
+
+async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Venue>>, HttpError> {
+    let IdBatch { ids } = state.lookup.parse_query(query.as_deref())?;
+    Ok(Json(state.store.by_ids(&ids).await?))
+}
+
+async fn within_radius(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<Venue>>, HttpError> {
+    let query: WithinRadius = state.within.parse_query(query.as_deref())?;
+    Ok(Json(state.store.within_radius(query).await?))
+}

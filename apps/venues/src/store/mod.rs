@@ -1,0 +1,23 @@
+//! Where venues are kept. Routes see only this trait, so that another backend
+//! slots in beside SQLite without touching them.
+
+mod sqlite;
+
+pub use sqlite::SqliteVenueStore;
+
+use async_trait::async_trait;
+use exceptions::StoreError;
+use records::RecordStore;
+use venues_model::{Venue, WithinRadius};
+
+/// Venues by id and by distance; imports (upsert by id) and emptiness come
+/// from [`RecordStore`].
+#[async_trait]
+pub trait VenueStore: RecordStore<Venue> {
+    /// The venues among `ids` that exist, in ascending id order.
+    async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError>;
+
+    /// The venues at most `radius` km (great circle) from the centre, boundary
+    /// included, in ascending id order.
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError>;
+}

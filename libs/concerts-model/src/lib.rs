@@ -1,0 +1,30 @@
+//! A concert, and the search the concerts service answers.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// JSON Schema of one concert record, as imported (`PUT /concerts`) and as in `concerts.json`.
+pub const CONCERT_SCHEMA: &str = include_str!("../schemas/concert.schema.json");
+
+/// A concert; `(band_id, venue_id, date)` is its identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Concert {
+    pub band_id: i64,
+    pub venue_id: i64,
+    /// UNIX time in milliseconds.
+    pub date: i64,
+}
+
+/// `POST /concerts/search`: concerts of these bands and/or at these venues
+/// (both given: both must match), newest first.
+///
+/// A body rather than a query string because a geo search can name thousands of venues.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertSearch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_ids: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_ids: Option<Vec<i64>>,
+}

@@ -1,0 +1,156 @@
+//! The product's errors as HTTP sees them, mapped to status codes in one place.
+//!
+//! Every service and the gateway answer failures with the same JSON shape
+//! (NestJS style): `{"statusCode":400,"error":"Bad Request","message":["..."]}`.
+//! `message` is always a list so that a client handles one shape, and a bad
+//! request can report all of its problems at once.
+
+mod store;
+
+pub use store::StoreError;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A failure that ends a request, with the status it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The client sent something invalid; each message names the field and the rule.
+    #[error("bad request: {}", .0.join("; "))]
+    BadRequest(Vec<String>),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// A downstream service answered something unusable.
+    #[error("bad gateway: {0}")]
+    BadGateway(String),
+    /// A dependency (a store, a downstream service) cannot be reached right now.
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
+    /// A downstream service did not answer in time.
+    #[error("gateway timeout: {0}")]
+    GatewayTimeout(String),
+    /// A bug or an unexpected failure; the details go to the log, not to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl HttpError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(vec![message.into()])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        match self {
+            Self::BadRequest(messages) => messages.clone(),
+            Self::NotFound(what) => vec![format!("{what} not found")],
+            Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
+            Self::PayloadTooLarge(message)
+            | Self::BadGateway(message)
+            | Self::ServiceUnavailable(message)
+            | Self::GatewayTimeout(message) => vec![message.clone()],
+            Self::Internal(_) => vec!["internal server error".to_owned()],
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let status = self.status();
+        ErrorBody {
+            status_code: status.as_u16(),
+            error: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: self.messages(),
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90"]}))]
+pub struct ErrorBody {
+    /// The HTTP status code, repeated for clients that only see the body.
+    pub status_code: u16,
+    /// The status code's reason phrase.
+    pub error: String,
+    /// What went wrong; for a bad request, one entry per problem, naming the field and the rule.
+    pub message: Vec<String>,
+}
+
+/// A body that could not be read (too large, cut off) is the client's problem, said in JSON.
+impl From<axum::extract::rejection::BytesRejection> for HttpError {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::PayloadTooLarge(rejection.body_text())
+        } else {
+            HttpError::bad_request(rejection.body_text())
+        }
+    }
+}
+
+/// Fallback for unknown routes, so that a 404 has the same JSON shape as every other error.
+pub async fn route_not_found(uri: axum::http::Uri) -> HttpError {
+    HttpError::NotFound(format!("route {}", uri.path()))
+}
+
+/// Fallback for a known route called with the wrong method.
+pub async fn method_not_allowed() -> HttpError {
+    HttpError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_request_keeps_every_message() {
+        let body = HttpError::BadRequest(vec!["a must be >= 1".into(), "b is required".into()]).body();
+        assert_eq!(body.status_code, 400);
+        assert_eq!(body.error, "Bad Request");
+        assert_eq!(body.message, vec!["a must be >= 1", "b is required"]);
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_details() {
+        let body = HttpError::Internal("disk I/O error at /secret/path".into()).body();
+        assert_eq!(body.status_code, 500);
+        assert_eq!(body.message, vec!["internal server error"]);
+    }
+
+    #[test]
+    fn body_serializes_in_nestjs_shape() {
+        let json = serde_json::to_value(HttpError::GatewayTimeout("bands service timed out".into()).body()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"statusCode": 504, "error": "Gateway Timeout", "message": ["bands service timed out"]})
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! The embedded database the services use by default: one SQLite file per
+//! service, a small pool of connections, and queries run off the async runtime.
+//!
+//! Each service owns its own file and schema; this crate only knows how to
+//! open one well (WAL, busy timeout, the `rarray` module for `IN` lists) and
+//! how to turn SQLite's failures into the product's [`StoreError`].
+
+use std::path::Path;
+use std::rc::Rc;
+
+use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
+use exceptions::StoreError;
+
+pub use deadpool_sqlite::rusqlite;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Transaction};
+
+/// One service's SQLite database.
+#[derive(Clone)]
+pub struct SqliteDb {
+    pool: Pool,
+}
+
+impl SqliteDb {
+    /// Opens (or creates) the database at `path` and applies `schema`, which
+    /// must be idempotent (`CREATE ... IF NOT EXISTS`).
+    pub async fn open(path: &Path, schema: &'static str) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let pool = Config::new(path)
+            .builder(Runtime::Tokio1)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .post_create(Hook::async_fn(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .interact(configure)
+                        .await
+                        .map_err(|e| HookError::Message(e.to_string().into()))?
+                        .map_err(HookError::Backend)
+                })
+            }))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let db = Self { pool };
+        db.call(move |connection| connection.execute_batch(schema)).await?;
+        Ok(db)
+    }
+
+    /// Runs `query` on a pooled connection, on a blocking thread.
+    pub async fn call<R, F>(&self, query: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let connection = self.pool.get().await.map_err(|error| match error {
+            PoolError::Backend(e) => classify(e),
+            other => StoreError::Unavailable(other.to_string()),
+        })?;
+        connection
+            .interact(query)
+            .await
+            .map_err(|e| StoreError::Backend(format!("query did not complete: {e}")))?
+            .map_err(classify)
+    }
+
+    /// Runs `write` in one transaction: all of it is committed, or none.
+    pub async fn write<R, F>(&self, write: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.call(move |connection| {
+            let transaction = connection.transaction()?;
+            let result = write(&transaction)?;
+            transaction.commit()?;
+            Ok(result)
+        })
+        .await
+    }
+
+    /// Whether `table` has no row (`table` is a name from the service's own schema).
+    pub async fn is_empty(&self, table: &'static str) -> Result<bool, StoreError> {
+        self.call(move |connection| {
+            connection.query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), [], |row| row.get(0))
+        })
+        .await
+    }
+}
+
+/// Per-connection settings: WAL lets readers run beside the one writer.
+fn configure(connection: &mut Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -32768;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    rusqlite::vtab::array::load_module(connection)
+}
+
+/// A list of ids for `IN rarray(?)`: one bound parameter, whatever the list's length.
+pub fn id_list(ids: &[i64]) -> Rc<Vec<Value>> {
+    Rc::new(ids.iter().copied().map(Value::from).collect())
+}
+
+fn classify(error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{CannotOpen, DatabaseBusy, DatabaseLocked, DiskFull, ReadOnly};
+    match error.sqlite_error_code() {
+        Some(CannotOpen | DatabaseBusy | DatabaseLocked | DiskFull | ReadOnly) => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Backend(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_applies_schema_and_binds_id_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(
+            &dir.path().join("nested/test.sqlite3"),
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);",
+        )
+        .await
+        .unwrap();
+        let found: Vec<i64> = db
+            .call(|c| {
+                c.execute_batch("INSERT INTO t VALUES (1), (2), (3);")?;
+                let mut statement = c.prepare("SELECT id FROM t WHERE id IN rarray(?1) ORDER BY id")?;
+                statement.query_map([id_list(&[3, 1, 7])], |row| row.get(0))?.collect()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, vec![1, 3]);
+        let mode: String = db.call(|c| c.query_row("PRAGMA journal_mode", [], |row| row.get(0))).await.unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn sql_errors_are_backend_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(&dir.path().join("t.sqlite3"), "").await.unwrap();
+        let error = db.call(|c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
+        assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    }
+}

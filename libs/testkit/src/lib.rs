@@ -1,0 +1,46 @@
+//! Test helpers shared by the apps' tests (a dev-dependency only).
+//!
+//! - [`call`]: one request through a router, in-process, answer as JSON.
+//! - [`System`]: the four real binaries on free loopback ports with a
+//!   temporary data folder, for end-to-end tests.
+
+mod process;
+mod system;
+
+pub use process::{Process, binary, repo_root};
+pub use system::{System, SystemOptions};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Sends one request through `router` and returns the status and the JSON body
+/// (`Value::Null` for an empty or non-JSON body).
+pub async fn call(router: &Router, method: &str, uri: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("a well-formed test request");
+    let response = router.clone().oneshot(request).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a readable body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Asserts that an answer is an error in the product's JSON shape with this
+/// status, and returns its messages.
+pub fn error_messages(status: StatusCode, body: &Value, expected: StatusCode) -> Vec<String> {
+    assert_eq!(status, expected, "unexpected status; body: {body}");
+    assert_eq!(body["statusCode"], expected.as_u16(), "statusCode in {body}");
+    assert_eq!(body["error"], expected.canonical_reason().unwrap_or_default(), "error in {body}");
+    body["message"]
+        .as_array()
+        .unwrap_or_else(|| panic!("message must be a list: {body}"))
+        .iter()
+        .map(|m| m.as_str().unwrap_or_else(|| panic!("messages are strings: {body}")).to_owned())
+        .collect()
+}

@@ -1,0 +1,35 @@
+//! Lookups by a batch of ids (`GET /bands?ids=1,2`, `GET /venues?ids=3`): one
+//! schema for the services that answer them and one limit for the clients that
+//! must split larger batches.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{Schema, SchemaError};
+
+/// The most ids one lookup may carry; it keeps a request line near 20 KB.
+pub const MAX_IDS_PER_LOOKUP: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+pub struct IdBatch {
+    pub ids: Vec<i64>,
+}
+
+pub fn schema() -> Result<Schema, SchemaError> {
+    Schema::new(
+        "IdBatch",
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["ids"],
+            "properties": {
+                "ids": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64},
+                    "minItems": 1,
+                    "maxItems": MAX_IDS_PER_LOOKUP
+                }
+            }
+        }),
+    )
+}
