@@ -2,7 +2,8 @@
 //!
 //! - `GET /bands?ids=1,2`: the bands with these ids (up to 1000), ascending id.
 //! - `PUT /bands`: upserts a JSON array of bands (up to 10,000), all or nothing.
-//! - `GET /health`: `{"status":"ok","empty":bool}`.
+//! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
+//!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use bands_model::{BAND_SCHEMA, Band};
+use bootstrap::Limits;
 use exceptions::HttpError;
 use validator::id_batch::{self, IdBatch};
 use validator::{Schema, SchemaError};
@@ -22,13 +24,12 @@ struct AppState {
     lookup: Arc<Schema>,
 }
 
-pub fn router(store: Arc<dyn BandStore>) -> Result<Router, SchemaError> {
+pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, SchemaError> {
     let state = AppState { store: store.clone(), lookup: Arc::new(id_batch::schema()?) };
-    let router = Router::new()
+    let api = Router::new()
         .route("/bands", get(by_ids).merge(records::import("bands import", BAND_SCHEMA, store.clone())?))
-        .route("/health", records::health(store))
         .with_state(state);
-    Ok(bootstrap::with_common_layers(router))
+    Ok(bootstrap::service_router(api, records::ready(store), limits))
 }
 
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {

@@ -12,7 +12,7 @@ use testkit::{call, error_messages};
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteBandStore::open(&dir.path().join("bands.sqlite3")).await.unwrap();
-    (router(Arc::new(store)).unwrap(), dir)
+    (router(Arc::new(store), &bootstrap::Limits::default()).unwrap(), dir)
 }
 
 async fn import(app: &Router, bands: Value) -> (StatusCode, Value) {
@@ -86,11 +86,12 @@ async fn lookups_are_validated() {
 }
 
 #[tokio::test]
-async fn health_tells_whether_the_store_is_empty() {
+async fn probes_tell_alive_and_ready_and_whether_the_store_is_empty() {
     let (app, _dir) = app().await;
-    assert_eq!(call(&app, "GET", "/health", None).await.1, json!({"status": "ok", "empty": true}));
+    assert_eq!(call(&app, "GET", "/health", None).await, (StatusCode::OK, json!({"status": "ok"})));
+    assert_eq!(call(&app, "GET", "/ready", None).await.1, json!({"status": "ready", "empty": true}));
     import(&app, json!([{"id": 1, "name": "Radiohead"}])).await;
-    assert_eq!(call(&app, "GET", "/health", None).await.1, json!({"status": "ok", "empty": false}));
+    assert_eq!(call(&app, "GET", "/ready", None).await.1, json!({"status": "ready", "empty": false}));
 }
 
 #[tokio::test]

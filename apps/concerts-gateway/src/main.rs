@@ -8,9 +8,10 @@ use concerts_gateway::routes;
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
     bootstrap::init_tracing();
+    bootstrap::init_metrics();
     let config = Config::from_env()?;
     let services = Services::new(&config)?;
-    let app = routes::router(services)?;
-    bootstrap::serve("concerts-gateway", config.address, app).await?;
+    let app = routes::router(services, config.request_deadline, &config.limits)?;
+    bootstrap::serve("concerts-gateway", config.address, app, &config.limits).await?;
     Ok(())
 }

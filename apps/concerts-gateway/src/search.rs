@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use venues_model::Venue;
 
-use crate::clients::Services;
+use crate::clients::{RequestContext, Services};
 use crate::query::ConcertsQuery;
 
 /// One concert as the public API shows it.
@@ -37,28 +37,36 @@ pub struct ConcertView {
 }
 
 /// The concerts matching `query`, newest first.
-pub async fn find_concerts(services: &Services, query: &ConcertsQuery) -> Result<Vec<ConcertView>, HttpError> {
+pub async fn find_concerts(
+    services: &Services,
+    query: &ConcertsQuery,
+    context: &RequestContext,
+) -> Result<Vec<ConcertView>, HttpError> {
     match (query.bands(), query.area()) {
         (Some(band_ids), None) => {
             let search = ConcertSearch { band_ids: Some(band_ids.clone()), venue_ids: None };
-            let (bands, concerts) =
-                tokio::try_join!(services.bands.by_ids(&band_ids), services.concerts.search(&search))?;
-            let venues = services.venues.by_ids(&distinct(&concerts, |c| c.venue_id)).await?;
+            let (bands, concerts) = tokio::try_join!(
+                services.bands.by_ids(context, &band_ids),
+                services.concerts.search(context, &search)
+            )?;
+            let venues = services.venues.by_ids(context, &distinct(&concerts, |c| c.venue_id)).await?;
             Ok(join(&concerts, &bands, &venues))
         }
         (None, Some(area)) => {
-            let venues = services.venues.within_radius(area).await?;
+            let venues = services.venues.within_radius(context, area).await?;
             if venues.is_empty() {
                 return Ok(Vec::new());
             }
             let search = ConcertSearch { band_ids: None, venue_ids: Some(venues.iter().map(|v| v.id).collect()) };
-            let concerts = services.concerts.search(&search).await?;
-            let bands = services.bands.by_ids(&distinct(&concerts, |c| c.band_id)).await?;
+            let concerts = services.concerts.search(context, &search).await?;
+            let bands = services.bands.by_ids(context, &distinct(&concerts, |c| c.band_id)).await?;
             Ok(join(&concerts, &bands, &venues))
         }
         (Some(band_ids), Some(area)) => {
-            let (bands, venues) =
-                tokio::try_join!(services.bands.by_ids(&band_ids), services.venues.within_radius(area))?;
+            let (bands, venues) = tokio::try_join!(
+                services.bands.by_ids(context, &band_ids),
+                services.venues.within_radius(context, area)
+            )?;
             if venues.is_empty() || bands.is_empty() {
                 return Ok(Vec::new());
             }
@@ -66,7 +74,7 @@ pub async fn find_concerts(services: &Services, query: &ConcertsQuery) -> Result
                 band_ids: Some(bands.iter().map(|b| b.id).collect()),
                 venue_ids: Some(venues.iter().map(|v| v.id).collect()),
             };
-            let concerts = services.concerts.search(&search).await?;
+            let concerts = services.concerts.search(context, &search).await?;
             Ok(join(&concerts, &bands, &venues))
         }
         // The schema requires one filter; this only guards against the two drifting apart.

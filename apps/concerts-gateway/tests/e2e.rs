@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{Process, System, SystemOptions, error_messages, repo_root};
+use testkit::{SilentService, System, SystemOptions, error_messages, repo_root};
 
 /// The exercise's data set, read straight from the files.
 struct Data {
@@ -192,7 +192,9 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
 
 #[tokio::test]
 async fn a_stopped_service_gives_a_json_5xx_quickly_and_others_keep_working() {
-    let mut system = System::start_seeded(SystemOptions { downstream_timeout: Duration::from_secs(1) }).await;
+    let mut system =
+        System::start_seeded(SystemOptions { downstream_timeout: Duration::from_secs(1), ..SystemOptions::default() })
+            .await;
     system.venues.kill().await;
 
     let started = Instant::now();
@@ -212,28 +214,9 @@ async fn a_stopped_service_gives_a_json_5xx_quickly_and_others_keep_working() {
 
 #[tokio::test]
 async fn a_service_that_never_answers_gives_a_504_within_the_timeout() {
-    // A "service" that accepts connections and never says a word.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_url = format!("http://{}", silent.local_addr().unwrap());
-    let held = tokio::spawn(async move {
-        let mut connections = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            connections.push(socket);
-        }
-    });
+    let silent = SilentService::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let gateway = Process::start(
-        "concerts-gateway",
-        dir.path(),
-        &[
-            ("GATEWAY_HTTP_PORT", "0".to_owned()),
-            ("BANDS_SERVICE_URL", silent_url.clone()),
-            ("VENUES_SERVICE_URL", silent_url.clone()),
-            ("CONCERTS_SERVICE_URL", silent_url),
-            ("DOWNSTREAM_TIMEOUT_MS", "300".to_owned()),
-        ],
-    )
-    .await;
+    let gateway = silent.behind_gateway(dir.path(), &[("DOWNSTREAM_TIMEOUT_MS", "300".to_owned())]).await;
 
     let started = Instant::now();
     let response = reqwest::get(format!("{}/concerts?bandIds=1", gateway.url)).await.unwrap();
@@ -243,5 +226,4 @@ async fn a_service_that_never_answers_gives_a_504_within_the_timeout() {
     let messages = error_messages(status, &body, StatusCode::GATEWAY_TIMEOUT);
     assert!(messages[0].contains("did not answer within 300 ms"), "{messages:?}");
     assert!(elapsed < Duration::from_secs(5), "answered after {elapsed:?}");
-    held.abort();
 }

@@ -4,7 +4,8 @@
 //!   concerts, newest first (a body, because a geo search can name thousands of venues).
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
 //!   concerts already stored are kept once.
-//! - `GET /health`: `{"status":"ok","empty":bool}`.
+//! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
+//!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::routing::post;
 use axum::{Json, Router};
+use bootstrap::Limits;
 use concerts_model::{CONCERT_SCHEMA, Concert, ConcertSearch};
 use exceptions::HttpError;
 use validator::{Schema, SchemaError};
@@ -27,15 +29,14 @@ struct AppState {
     search: Arc<Schema>,
 }
 
-pub fn router(store: Arc<dyn ConcertStore>) -> Result<Router, SchemaError> {
+pub fn router(store: Arc<dyn ConcertStore>, limits: &Limits) -> Result<Router, SchemaError> {
     let state =
         AppState { store: store.clone(), search: Arc::new(Schema::from_json_text("ConcertSearch", SEARCH_SCHEMA)?) };
-    let router = Router::new()
+    let api = Router::new()
         .route("/concerts/search", post(search))
         .route("/concerts", records::import("concerts import", CONCERT_SCHEMA, store.clone())?)
-        .route("/health", records::health(store))
         .with_state(state);
-    Ok(bootstrap::with_common_layers(router))
+    Ok(bootstrap::service_router(api, records::ready(store), limits))
 }
 
 async fn search(

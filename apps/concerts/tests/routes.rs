@@ -23,7 +23,7 @@ fn concerts() -> Value {
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store)).unwrap();
+    let app = router(Arc::new(store), &bootstrap::Limits::default()).unwrap();
     let (status, body) = call(&app, "PUT", "/concerts", Some(&concerts())).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"imported": 6})));
     (app, dir)

@@ -4,13 +4,15 @@
 //! - `GET /venues/within?latitude=..&longitude=..&radius=..`: the venues within
 //!   `radius` km of the point, boundary included, ascending id.
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
-//! - `GET /health`: `{"status":"ok","empty":bool}`.
+//! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
+//!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use bootstrap::Limits;
 use exceptions::HttpError;
 use validator::id_batch::{self, IdBatch};
 use validator::{Schema, SchemaError};
@@ -27,18 +29,17 @@ struct AppState {
     within: Arc<Schema>,
 }
 
-pub fn router(store: Arc<dyn VenueStore>) -> Result<Router, SchemaError> {
+pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, SchemaError> {
     let state = AppState {
         store: store.clone(),
         lookup: Arc::new(id_batch::schema()?),
         within: Arc::new(Schema::from_json_text("WithinRadius", WITHIN_RADIUS_SCHEMA)?),
     };
-    let router = Router::new()
+    let api = Router::new()
         .route("/venues", get(by_ids).merge(records::import("venues import", VENUE_SCHEMA, store.clone())?))
         .route("/venues/within", get(within_radius))
-        .route("/health", records::health(store))
         .with_state(state);
-    Ok(bootstrap::with_common_layers(router))
+    Ok(bootstrap::service_router(api, records::ready(store), limits))
 }
 
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Venue>>, HttpError> {

@@ -1,41 +1,143 @@
-//! Serving an app: the middleware every process shares, the listen line tests
-//! and operators read, and graceful shutdown on Ctrl-C or SIGTERM.
+//! Serving a process: the routes every process has (`/health`, `/ready`,
+//! `/metrics`), the middleware they all share, and graceful shutdown.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use axum::{BoxError, Json, Router};
 use exceptions::{HttpError, method_not_allowed, route_not_found};
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// JSON 404/405 fallbacks, one log line per request (method, path, status,
-/// latency), and a panic in a handler
-/// turned into a JSON 500 instead of a dropped connection.
-pub fn with_common_layers(router: Router) -> Router {
+use crate::limits::Limits;
+use crate::telemetry::{record_request, render_metrics};
+
+/// The header that carries a request's id across every process it touches.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What a process serves: its `api` behind the concurrency limit (so a flood
+/// is shed, not queued), and beside it the probes and metrics that operators
+/// need most when the API is saturated: `/health` (alive), `/ready` (able to
+/// serve, as `ready` decides) and `/metrics`.
+pub fn service_router(api: Router, ready: MethodRouter, limits: &Limits) -> Router {
+    let api = api.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(shed))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests)),
+    );
+    let operations =
+        Router::new().route("/health", get(alive)).route("/ready", ready).route("/metrics", get(render_metrics));
+    with_common_layers(api.merge(operations), limits)
+}
+
+/// `GET /health`: the process answers. Nothing else is checked, so that a
+/// slow dependency never gets a healthy process restarted.
+pub async fn alive() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn shed(error: BoxError) -> HttpError {
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        HttpError::Overloaded("too many requests in progress, retry shortly".to_owned())
+    } else {
+        HttpError::Internal(error.to_string())
+    }
+}
+
+/// JSON 404/405 fallbacks, the query-length limit, metrics, one log line per
+/// request (method, route, status, latency, request id), request ids taken
+/// from `x-request-id` or made and returned, and a panic in a handler turned
+/// into a JSON 500 instead of a dropped connection.
+fn with_common_layers(router: Router, limits: &Limits) -> Router {
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_panic| HttpError::Internal("handler panicked".to_owned()).into_response()))
+        .layer(middleware::from_fn_with_state(limits.max_query_length, limit_query_length))
+        .layer(middleware::from_fn(track_metrics))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        route = route_of(request),
+                        request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or("-"),
+                    )
+                })
+                .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(CatchPanicLayer::custom(|_panic| {
-            axum::response::IntoResponse::into_response(HttpError::Internal("handler panicked".to_owned()))
-        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The route's pattern (`/concerts`), never the raw path, so that logs and
+/// metrics labels stay few.
+fn route_of(request: &Request) -> &str {
+    request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str)
+}
+
+async fn limit_query_length(State(max): State<usize>, request: Request, next: Next) -> Response {
+    match request.uri().query() {
+        Some(query) if query.len() > max => {
+            HttpError::UriTooLong(format!("the query string is {} bytes long; the limit is {max}", query.len()))
+                .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+async fn track_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = route_of(&request).to_owned();
+    let response = next.run(request).await;
+    record_request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// Binds `address`, logs `listening on http://ADDR` (the line end-to-end tests
-/// wait for), and serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(service: &str, address: SocketAddr, router: Router) -> std::io::Result<()> {
+/// wait for), and serves until Ctrl-C or SIGTERM. Then it stops accepting,
+/// lets in-flight requests finish for up to `limits.shutdown_grace`, and returns.
+pub async fn serve(service: &str, address: SocketAddr, router: Router, limits: &Limits) -> std::io::Result<()> {
     let listener = TcpListener::bind(address).await?;
     let bound = listener.local_addr()?;
     tracing::info!(service, "listening on http://{bound}");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    let (stopping, mut stop_requested) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    let grace = limits.shutdown_grace;
+    tokio::select! {
+        served = server.into_future() => served?,
+        () = grace_period_over(&mut stop_requested, grace) => {
+            tracing::warn!(service, ?grace, "grace period over, exiting with requests still in flight");
+        }
+    }
     tracing::info!(service, "stopped");
     Ok(())
+}
+
+async fn grace_period_over(stop_requested: &mut tokio::sync::watch::Receiver<bool>, grace: Duration) {
+    if stop_requested.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(grace).await;
 }
 
 async fn shutdown_signal() {

@@ -10,7 +10,7 @@ mod store;
 pub use store::StoreError;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,12 +27,18 @@ pub enum HttpError {
     MethodNotAllowed,
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// The request line is longer than the process accepts.
+    #[error("URI too long: {0}")]
+    UriTooLong(String),
     /// A downstream service answered something unusable.
     #[error("bad gateway: {0}")]
     BadGateway(String),
     /// A dependency (a store, a downstream service) cannot be reached right now.
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
+    /// The process is at its concurrency limit; the client should retry after a pause.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
     /// A downstream service did not answer in time.
     #[error("gateway timeout: {0}")]
     GatewayTimeout(String),
@@ -52,8 +58,9 @@ impl HttpError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServiceUnavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,6 +72,8 @@ impl HttpError {
             Self::NotFound(what) => vec![format!("{what} not found")],
             Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
             Self::PayloadTooLarge(message)
+            | Self::UriTooLong(message)
+            | Self::Overloaded(message)
             | Self::BadGateway(message)
             | Self::ServiceUnavailable(message)
             | Self::GatewayTimeout(message) => vec![message.clone()],
@@ -82,12 +91,22 @@ impl HttpError {
     }
 }
 
+/// Seconds a shed client is asked to wait before it retries.
+const RETRY_AFTER_SECONDS: &str = "1";
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        if self.status().is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        match &self {
+            // Shedding load is the system working as designed, not a failure to page anyone about.
+            Self::Overloaded(_) => tracing::warn!(error = %self, "request shed"),
+            _ if self.status().is_server_error() => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(self, Self::Overloaded(_)) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        response
     }
 }
 
@@ -143,6 +162,13 @@ mod tests {
         let body = HttpError::Internal("disk I/O error at /secret/path".into()).body();
         assert_eq!(body.status_code, 500);
         assert_eq!(body.message, vec!["internal server error"]);
+    }
+
+    #[test]
+    fn shed_requests_are_told_when_to_retry() {
+        let response = HttpError::Overloaded("at capacity".into()).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

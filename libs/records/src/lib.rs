@@ -1,5 +1,6 @@
 //! What the three entity services do alike with the records they own: take a
-//! bulk import (`PUT /<entity>`) and say whether they hold any (`GET /health`).
+//! bulk import (`PUT /<entity>`), say whether their store can serve
+//! (`GET /ready`), and measure their store's queries.
 //!
 //! Each service's store trait extends [`RecordStore`] for its record type,
 //! whatever the backend; the two endpoints here serve them all.
@@ -63,18 +64,26 @@ async fn take_import<T: DeserializeOwned + Send + 'static>(
     Ok(Json(json!({ "imported": imported })))
 }
 
-/// `GET /health`: `{"status":"ok","empty":bool}`, or 503 when the store cannot be reached.
-pub fn health<T, S>(store: Arc<dyn RecordStore<T>>) -> MethodRouter<S>
+/// `GET /ready`: `{"status":"ready","empty":bool}` when the store answers, a
+/// 503 JSON error when it cannot be reached.
+pub fn ready<T, S>(store: Arc<dyn RecordStore<T>>) -> MethodRouter<S>
 where
     T: Send + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    get(report_health::<T>).with_state(store)
+    get(report_ready::<T>).with_state(store)
 }
 
-async fn report_health<T: Send + 'static>(
+async fn report_ready<T: Send + 'static>(
     State(store): State<Arc<dyn RecordStore<T>>>,
 ) -> Result<Json<Value>, HttpError> {
     let empty = store.is_empty().await?;
-    Ok(Json(json!({ "status": "ok", "empty": empty })))
+    Ok(Json(json!({ "status": "ready", "empty": empty })))
+}
+
+/// Records one store query: `store_query_duration_seconds{backend, operation, outcome}`.
+pub fn observe_query(backend: &'static str, operation: &'static str, elapsed: std::time::Duration, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    let labels = [("backend", backend), ("operation", operation), ("outcome", outcome)];
+    metrics::histogram!("store_query_duration_seconds", &labels).record(elapsed.as_secs_f64());
 }

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::time::Instant;
 
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
 use exceptions::StoreError;
@@ -44,12 +45,24 @@ impl SqliteDb {
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let db = Self { pool };
-        db.call(move |connection| connection.execute_batch(schema)).await?;
+        db.call("migrate", move |connection| connection.execute_batch(schema)).await?;
         Ok(db)
     }
 
-    /// Runs `query` on a pooled connection, on a blocking thread.
-    pub async fn call<R, F>(&self, query: F) -> Result<R, StoreError>
+    /// Runs `query` on a pooled connection, on a blocking thread; its latency
+    /// is recorded under `operation`.
+    pub async fn call<R, F>(&self, operation: &'static str, query: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let started = Instant::now();
+        let result = self.run(query).await;
+        records::observe_query("sqlite", operation, started.elapsed(), result.is_ok());
+        result
+    }
+
+    async fn run<R, F>(&self, query: F) -> Result<R, StoreError>
     where
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
@@ -66,12 +79,12 @@ impl SqliteDb {
     }
 
     /// Runs `write` in one transaction: all of it is committed, or none.
-    pub async fn write<R, F>(&self, write: F) -> Result<R, StoreError>
+    pub async fn write<R, F>(&self, operation: &'static str, write: F) -> Result<R, StoreError>
     where
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.call(move |connection| {
+        self.call(operation, move |connection| {
             let transaction = connection.transaction()?;
             let result = write(&transaction)?;
             transaction.commit()?;
@@ -82,7 +95,7 @@ impl SqliteDb {
 
     /// Whether `table` has no row (`table` is a name from the service's own schema).
     pub async fn is_empty(&self, table: &'static str) -> Result<bool, StoreError> {
-        self.call(move |connection| {
+        self.call("is_empty", move |connection| {
             connection.query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), [], |row| row.get(0))
         })
         .await
@@ -130,7 +143,7 @@ mod tests {
         .await
         .unwrap();
         let found: Vec<i64> = db
-            .call(|c| {
+            .call("test", |c| {
                 c.execute_batch("INSERT INTO t VALUES (1), (2), (3);")?;
                 let mut statement = c.prepare("SELECT id FROM t WHERE id IN rarray(?1) ORDER BY id")?;
                 statement.query_map([id_list(&[3, 1, 7])], |row| row.get(0))?.collect()
@@ -138,7 +151,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found, vec![1, 3]);
-        let mode: String = db.call(|c| c.query_row("PRAGMA journal_mode", [], |row| row.get(0))).await.unwrap();
+        let mode: String = db.call("test", |c| c.query_row("PRAGMA journal_mode", [], |row| row.get(0))).await.unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -146,7 +159,7 @@ mod tests {
     async fn sql_errors_are_backend_failures() {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(&dir.path().join("t.sqlite3"), "").await.unwrap();
-        let error = db.call(|c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
+        let error = db.call("test", |c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
         assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
     }
 }

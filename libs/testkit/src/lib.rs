@@ -3,11 +3,14 @@
 //! - [`call`]: one request through a router, in-process, answer as JSON.
 //! - [`System`]: the four real binaries on free loopback ports with a
 //!   temporary data folder, for end-to-end tests.
+//! - [`SilentService`]: a dependency that never answers.
 
 mod process;
+mod silent;
 mod system;
 
 pub use process::{Process, binary, repo_root};
+pub use silent::SilentService;
 pub use system::{System, SystemOptions};
 
 use axum::Router;

@@ -1,7 +1,9 @@
 //! One of the product's binaries, running as a child process.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -33,12 +35,16 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// How many log lines a test keeps from each process (the newest ones).
+const KEPT_LOG_LINES: usize = 10_000;
+
 /// A running binary; killed when dropped.
 pub struct Process {
     pub name: String,
     /// `http://127.0.0.1:PORT`, as the process reported it.
     pub url: String,
     child: Child,
+    log: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl Process {
@@ -77,9 +83,24 @@ impl Process {
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("{name} did not report a listening address within {START_TIMEOUT:?}"));
-        // Keep reading the log so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Process { name: name.to_owned(), url, child }
+        // Keep reading the log, so that the child never blocks on a full pipe and tests can read it.
+        let log = Arc::new(Mutex::new(VecDeque::new()));
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if kept.len() == KEPT_LOG_LINES {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+        });
+        Process { name: name.to_owned(), url, child, log }
+    }
+
+    /// The log lines the process wrote after its listening line (the newest 10,000).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter().cloned().collect()
     }
 
     /// The port the process listens on.
@@ -90,5 +111,17 @@ impl Process {
     /// Stops the process (SIGKILL) and waits for it to be gone.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Asks the process to stop (SIGTERM), as an orchestrator would.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the process is running");
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status, or None if it still runs.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
     }
 }

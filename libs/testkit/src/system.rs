@@ -12,11 +12,13 @@ use crate::process::{Process, binary, repo_root};
 pub struct SystemOptions {
     /// The gateway's per-call timeout.
     pub downstream_timeout: Duration,
+    /// More settings for the gateway (`("MAX_CONCURRENT_REQUESTS", "4")`, ...).
+    pub gateway_env: Vec<(&'static str, String)>,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        Self { downstream_timeout: Duration::from_secs(2) }
+        Self { downstream_timeout: Duration::from_secs(2), gateway_env: Vec::new() }
     }
 }
 
@@ -34,29 +36,39 @@ impl System {
     pub async fn start(options: SystemOptions) -> System {
         let data_dir = tempfile::tempdir().expect("a temporary folder");
         let dir = data_dir.path();
-        let data = ("DATA_DIR", dir.join("data").display().to_string());
-        let bands_env = [("BANDS_HTTP_PORT", "0".to_owned()), data.clone()];
-        let venues_env = [("VENUES_HTTP_PORT", "0".to_owned()), data.clone()];
-        let concerts_env = [("CONCERTS_HTTP_PORT", "0".to_owned()), data];
+        let (bands_env, venues_env, concerts_env) =
+            (service_env("bands", 0, dir), service_env("venues", 0, dir), service_env("concerts", 0, dir));
         let (bands, venues, concerts) = tokio::join!(
             Process::start("bands", dir, &bands_env),
             Process::start("venues", dir, &venues_env),
             Process::start("concerts", dir, &concerts_env),
         );
-        let gateway = Process::start(
-            "concerts-gateway",
-            dir,
-            &[
-                ("GATEWAY_HTTP_PORT", "0".into()),
-                ("BANDS_SERVICE_URL", bands.url.clone()),
-                ("VENUES_SERVICE_URL", venues.url.clone()),
-                ("CONCERTS_SERVICE_URL", concerts.url.clone()),
-                ("DOWNSTREAM_TIMEOUT_MS", options.downstream_timeout.as_millis().to_string()),
-            ],
-        )
-        .await;
+        let mut gateway_env = vec![
+            ("GATEWAY_HTTP_PORT", "0".to_owned()),
+            ("BANDS_SERVICE_URL", bands.url.clone()),
+            ("VENUES_SERVICE_URL", venues.url.clone()),
+            ("CONCERTS_SERVICE_URL", concerts.url.clone()),
+            ("DOWNSTREAM_TIMEOUT_MS", options.downstream_timeout.as_millis().to_string()),
+        ];
+        gateway_env.extend(options.gateway_env);
+        let gateway = Process::start("concerts-gateway", dir, &gateway_env).await;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
         System { gateway, bands, venues, concerts, data_dir, http }
+    }
+
+    /// Stops a service (`"bands"`, `"venues"` or `"concerts"`) and starts it
+    /// again on the same port with the same data, as a supervisor would.
+    pub async fn restart(&mut self, service: &str) {
+        let slot = match service {
+            "bands" => &mut self.bands,
+            "venues" => &mut self.venues,
+            "concerts" => &mut self.concerts,
+            other => panic!("no service named {other}"),
+        };
+        let port = slot.port();
+        slot.kill().await;
+        let dir = self.data_dir.path();
+        *slot = Process::start(service, dir, &service_env(service, port, dir)).await;
     }
 
     /// Starts the system and imports the exercise's data set with the seed tool.
@@ -103,4 +115,14 @@ impl System {
     pub async fn get_raw(&self, path_and_query: &str) -> reqwest::Response {
         self.http.get(format!("{}{path_and_query}", self.gateway.url)).send().await.expect("the gateway answers")
     }
+}
+
+/// The environment of one entity service: its port and the shared data folder.
+fn service_env(service: &str, port: u16, dir: &Path) -> Vec<(&'static str, String)> {
+    let port_variable = match service {
+        "bands" => "BANDS_HTTP_PORT",
+        "venues" => "VENUES_HTTP_PORT",
+        _ => "CONCERTS_HTTP_PORT",
+    };
+    vec![(port_variable, port.to_string()), ("DATA_DIR", dir.join("data").display().to_string())]
 }

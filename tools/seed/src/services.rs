@@ -34,8 +34,8 @@ impl Services {
     /// Whether at least one service holds no record yet.
     pub async fn any_empty(&self) -> anyhow::Result<bool> {
         for base in [&self.bands, &self.venues, &self.concerts] {
-            let health: Value = self.checked(self.http.get(format!("{base}/health")), base).await?;
-            if health["empty"].as_bool().unwrap_or(true) {
+            let ready: Value = self.checked(self.http.get(format!("{base}/ready")), base).await?;
+            if ready["empty"].as_bool().unwrap_or(true) {
                 return Ok(true);
             }
         }

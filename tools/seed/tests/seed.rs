@@ -27,8 +27,8 @@ fn good_files(dir: &Path) {
 
 async fn assert_all_empty(system: &System) {
     for service in [&system.bands, &system.venues, &system.concerts] {
-        let (_, health) = system.get_from(service, "/health").await;
-        assert_eq!(health["empty"], true, "{} must hold nothing: {health}", service.name);
+        let (_, ready) = system.get_from(service, "/ready").await;
+        assert_eq!(ready["empty"], true, "{} must hold nothing: {ready}", service.name);
     }
 }
 

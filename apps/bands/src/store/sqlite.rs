@@ -32,7 +32,7 @@ impl BandStore for SqliteBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         let ids = ids.to_vec();
         self.db
-            .call(move |connection| {
+            .call("bands_by_ids", move |connection| {
                 let mut statement =
                     connection.prepare_cached("SELECT id, name FROM bands WHERE id IN rarray(?1) ORDER BY id")?;
                 let rows =
@@ -47,7 +47,7 @@ impl BandStore for SqliteBandStore {
 impl RecordStore<Band> for SqliteBandStore {
     async fn upsert(&self, bands: Vec<Band>) -> Result<usize, StoreError> {
         self.db
-            .write(move |transaction| {
+            .write("bands_upsert", move |transaction| {
                 let mut statement = transaction.prepare_cached(
                     "INSERT INTO bands (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
                 )?;

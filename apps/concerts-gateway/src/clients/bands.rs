@@ -3,10 +3,10 @@
 use bands_model::Band;
 use exceptions::HttpError;
 
-use super::ServiceClient;
+use super::{RequestContext, ServiceClient};
 
 #[derive(Clone)]
-pub struct BandsClient(ServiceClient);
+pub struct BandsClient(pub(crate) ServiceClient);
 
 impl BandsClient {
     pub(crate) fn new(client: ServiceClient) -> Self {
@@ -14,7 +14,7 @@ impl BandsClient {
     }
 
     /// The bands with these ids (those that exist).
-    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, HttpError> {
-        self.0.by_ids("/bands", ids).await
+    pub async fn by_ids(&self, context: &RequestContext, ids: &[i64]) -> Result<Vec<Band>, HttpError> {
+        self.0.by_ids(context, "/bands", ids).await
     }
 }

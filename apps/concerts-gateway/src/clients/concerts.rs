@@ -3,10 +3,10 @@
 use concerts_model::{Concert, ConcertSearch};
 use exceptions::HttpError;
 
-use super::ServiceClient;
+use super::{RequestContext, ServiceClient};
 
 #[derive(Clone)]
-pub struct ConcertsClient(ServiceClient);
+pub struct ConcertsClient(pub(crate) ServiceClient);
 
 impl ConcertsClient {
     pub(crate) fn new(client: ServiceClient) -> Self {
@@ -14,7 +14,7 @@ impl ConcertsClient {
     }
 
     /// The concerts matching `search`, newest first.
-    pub async fn search(&self, search: &ConcertSearch) -> Result<Vec<Concert>, HttpError> {
-        self.0.post("/concerts/search", search).await
+    pub async fn search(&self, context: &RequestContext, search: &ConcertSearch) -> Result<Vec<Concert>, HttpError> {
+        self.0.post_query(context, "/concerts/search", search).await
     }
 }

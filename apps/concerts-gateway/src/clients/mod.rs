@@ -1,24 +1,31 @@
 //! HTTP clients of the three services. One pooled keep-alive `reqwest` client
-//! is shared by all; every call has a timeout, and every failure becomes the
-//! gateway's answer here, once: unreachable 503, too slow 504, nonsense 502.
+//! is shared by all; each service has its own circuit breaker. How a single
+//! call is made resilient, and how its failures become the gateway's answer
+//! (unreachable 503, too slow 504, nonsense 502), is in [`call`].
 
 mod bands;
+mod call;
 mod concerts;
 mod venues;
 
 pub use bands::BandsClient;
+pub use call::RequestContext;
 pub use concerts::ConcertsClient;
 pub use venues::VenuesClient;
 
 use std::time::Duration;
 
 use exceptions::HttpError;
-use futures::future::try_join_all;
+use futures::future::{join_all, try_join_all};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::id_batch::MAX_IDS_PER_LOOKUP;
 
-use crate::config::Config;
+use crate::config::{CallPolicy, Config};
+use call::{Breaker, Idempotency};
+
+/// How long a readiness probe waits for each service.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The services the gateway fans out to.
 #[derive(Clone)]
@@ -31,8 +38,7 @@ pub struct Services {
 impl Services {
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(config.call_timeout)
-            .connect_timeout(config.connect_timeout)
+            .connect_timeout(config.calls.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .build()?;
@@ -40,13 +46,19 @@ impl Services {
             name,
             base_url: base_url.to_owned(),
             http: http.clone(),
-            timeout: config.call_timeout,
+            policy: config.calls,
+            breaker: call::breaker(name, &config.calls),
         };
         Ok(Self {
             bands: BandsClient::new(client("bands", &config.bands_url)),
             venues: VenuesClient::new(client("venues", &config.venues_url)),
             concerts: ConcertsClient::new(client("concerts", &config.concerts_url)),
         })
+    }
+
+    /// Each service's readiness, asked concurrently: `(name, Ok)` or `(name, Err(why))`.
+    pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
+        join_all([self.bands.0.ready(), self.venues.0.ready(), self.concerts.0.ready()]).await
     }
 }
 
@@ -56,61 +68,55 @@ pub(crate) struct ServiceClient {
     name: &'static str,
     base_url: String,
     http: reqwest::Client,
-    timeout: Duration,
+    policy: CallPolicy,
+    breaker: Breaker,
 }
 
 impl ServiceClient {
     /// `GET {base}{path_and_query}`.
-    async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, HttpError> {
-        self.send(self.http.get(format!("{}{path_and_query}", self.base_url))).await
+    async fn get<T: DeserializeOwned>(&self, context: &RequestContext, path_and_query: &str) -> Result<T, HttpError> {
+        let url = format!("{}{path_and_query}", self.base_url);
+        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, || self.http.get(&url))
+            .await
     }
 
-    /// `POST {base}{path}` with a JSON body.
-    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, HttpError> {
-        self.send(self.http.post(format!("{}{path}", self.base_url)).json(body)).await
+    /// `POST {base}{path}` with a JSON body, for a query too large for a URL: a read, so safe to repeat.
+    async fn post_query<B, T>(&self, context: &RequestContext, path: &str, body: &B) -> Result<T, HttpError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let url = format!("{}{path}", self.base_url);
+        let call = || self.http.post(&url).json(body);
+        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call).await
     }
 
     /// `GET {base}{path}?ids=..` for any number of ids: batches of at most
     /// [`MAX_IDS_PER_LOOKUP`], sent concurrently, answers concatenated. No ids, no call.
-    async fn by_ids<T: DeserializeOwned>(&self, path: &str, ids: &[i64]) -> Result<Vec<T>, HttpError> {
+    async fn by_ids<T: DeserializeOwned>(
+        &self,
+        context: &RequestContext,
+        path: &str,
+        ids: &[i64],
+    ) -> Result<Vec<T>, HttpError> {
         let batches = ids.chunks(MAX_IDS_PER_LOOKUP).map(|batch| {
             let list: Vec<String> = batch.iter().map(i64::to_string).collect();
             let path_and_query = format!("{path}?ids={}", list.join(","));
-            async move { self.get::<Vec<T>>(&path_and_query).await }
+            async move { self.get::<Vec<T>>(context, &path_and_query).await }
         });
         Ok(try_join_all(batches).await?.into_iter().flatten().collect())
     }
 
-    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, HttpError> {
-        let response = request.send().await.map_err(|e| self.failure(&e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let detail = response.text().await.unwrap_or_default();
-            tracing::warn!(service = self.name, %status, %detail, "service answered an error");
-            return Err(if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
-                HttpError::ServiceUnavailable(format!("the {} service is unavailable", self.name))
-            } else {
-                HttpError::BadGateway(format!("the {} service answered {status}", self.name))
-            });
-        }
-        response.json().await.map_err(|e| self.failure(&e))
-    }
-
-    fn failure(&self, error: &reqwest::Error) -> HttpError {
-        tracing::warn!(service = self.name, %error, "service call failed");
-        // A connect timeout is both: the service is unreachable, not slow.
-        if error.is_connect() {
-            HttpError::ServiceUnavailable(format!("the {} service is unreachable", self.name))
-        } else if error.is_timeout() {
-            HttpError::GatewayTimeout(format!(
-                "the {} service did not answer within {} ms",
-                self.name,
-                self.timeout.as_millis()
-            ))
-        } else if error.is_decode() {
-            HttpError::BadGateway(format!("the {} service answered an unreadable body", self.name))
-        } else {
-            HttpError::BadGateway(format!("the call to the {} service failed", self.name))
-        }
+    /// The service's own `/ready`, asked directly: no retry, no breaker, so
+    /// the probe says how the service is now.
+    async fn ready(&self) -> (&'static str, Result<(), String>) {
+        let answer = self.http.get(format!("{}/ready", self.base_url)).timeout(READINESS_TIMEOUT).send().await;
+        let verdict = match answer {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("answered {}", response.status())),
+            Err(error) if error.is_timeout() => Err("did not answer in time".to_owned()),
+            Err(_) => Err("is unreachable".to_owned()),
+        };
+        (self.name, verdict)
     }
 }

@@ -49,7 +49,7 @@ impl ConcertStore for SqliteConcertStore {
         };
         let sql = format!("SELECT band_id, venue_id, date FROM concerts WHERE {condition} {NEWEST_FIRST}");
         self.db
-            .call(move |connection| {
+            .call("concerts_search", move |connection| {
                 let mut statement = connection.prepare_cached(&sql)?;
                 // One `rarray` parameter per list given, in the order of the condition.
                 let lists = [&search.band_ids, &search.venue_ids].into_iter().flatten().map(|ids| id_list(ids));
@@ -66,7 +66,7 @@ impl ConcertStore for SqliteConcertStore {
 impl RecordStore<Concert> for SqliteConcertStore {
     async fn upsert(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
         self.db
-            .write(move |transaction| {
+            .write("concerts_upsert", move |transaction| {
                 let mut statement = transaction
                     .prepare_cached("INSERT OR IGNORE INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)")?;
                 for c in &concerts {

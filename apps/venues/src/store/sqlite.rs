@@ -69,7 +69,7 @@ impl VenueStore for SqliteVenueStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError> {
         let ids = ids.to_vec();
         self.db
-            .call(move |connection| {
+            .call("venues_by_ids", move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM venues v WHERE v.id IN rarray(?1) ORDER BY v.id"
                 ))?;
@@ -79,7 +79,7 @@ impl VenueStore for SqliteVenueStore {
     }
 
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
-        self.db.call(move |connection| in_box(connection, query)).await
+        self.db.call("venues_within_radius", move |connection| in_box(connection, query)).await
     }
 }
 
@@ -87,7 +87,7 @@ impl VenueStore for SqliteVenueStore {
 impl RecordStore<Venue> for SqliteVenueStore {
     async fn upsert(&self, venues: Vec<Venue>) -> Result<usize, StoreError> {
         self.db
-            .write(move |transaction| {
+            .write("venues_upsert", move |transaction| {
                 let mut save = transaction.prepare_cached(
                     "INSERT INTO venues (id, name, latitude, longitude) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (id) DO UPDATE SET

@@ -1,0 +1,71 @@
+//! Logs and metrics, set up once per process.
+//!
+//! Logs: `tracing` to stdout, filtered by `RUST_LOG`, text or JSON lines.
+//! Metrics: a Prometheus recorder behind the `metrics` facade, rendered by
+//! `GET /metrics`, with process figures (CPU, memory, file descriptors)
+//! collected at each scrape.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+/// Latency buckets, in seconds: from half a millisecond to the longest deadline.
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`); JSON lines when
+/// `LOG_FORMAT=json`, readable text otherwise.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in files or pipes.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
+    // try_init: a second call (tests) keeps the first subscriber instead of panicking.
+    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+}
+
+struct Metrics {
+    handle: Option<PrometheusHandle>,
+    process: metrics_process::Collector,
+}
+
+/// The process's metrics; installed on first use (several routers may be
+/// built in one test process, but only one recorder can be global).
+fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
+            .and_then(|builder| builder.install_recorder())
+            .map_err(|error| tracing::warn!(%error, "metrics are disabled"))
+            .ok();
+        let process = metrics_process::Collector::default();
+        process.describe();
+        Metrics { handle, process }
+    })
+}
+
+/// Installs the recorder now, so that metrics recorded before the first scrape are kept.
+pub fn init_metrics() {
+    let _ = metrics();
+}
+
+/// `GET /metrics`: the Prometheus text format.
+pub async fn render_metrics() -> impl IntoResponse {
+    let metrics = metrics();
+    metrics.process.collect();
+    let body = metrics.handle.as_ref().map(PrometheusHandle::render).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Records one HTTP request handled by this process.
+pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    let labels = [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+}
