@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod config;
 pub mod openapi;
+pub mod paging;
 pub mod query;
 pub mod routes;
 pub mod search;

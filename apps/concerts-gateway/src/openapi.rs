@@ -84,7 +84,9 @@ mod tests {
         let doc = doc();
         let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
         let by_name = |name: &str| parameters.iter().find(|p| p["name"] == name).unwrap().clone();
-        assert_eq!(parameters.len(), 4);
+        assert_eq!(parameters.len(), 6);
+        assert_eq!(by_name("limit")["schema"]["maximum"], 1000);
+        assert!(by_name("cursor")["description"].as_str().unwrap().contains("Link header"));
         assert_eq!(by_name("latitude")["schema"]["maximum"], 90);
         assert_eq!(by_name("longitude")["schema"]["minimum"], -180);
         assert_eq!(by_name("radius")["schema"]["minimum"], 0);

@@ -21,6 +21,10 @@ pub struct ConcertsQuery {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub radius: Option<f64>,
+    /// Page size; without it, the whole answer.
+    pub limit: Option<usize>,
+    /// Where the page starts (from the previous page's `Link` header).
+    pub cursor: Option<String>,
 }
 
 impl ConcertsQuery {
@@ -112,13 +116,13 @@ mod tests {
         assert_eq!(
             rejected("bandId=1"),
             vec![
-                "bandId is not a known parameter (known: bandIds, latitude, longitude, radius)",
+                "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)",
                 "give bandIds, or latitude, longitude and radius together (or all four)"
             ]
         );
         assert_eq!(
-            rejected("bandIds=1&limit=5"),
-            vec!["limit is not a known parameter (known: bandIds, latitude, longitude, radius)"]
+            rejected("bandIds=1&page=5"),
+            vec!["page is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)"]
         );
     }
 
@@ -174,6 +178,20 @@ mod tests {
     fn too_many_band_ids_are_rejected() {
         let ids: Vec<String> = (1..=1001).map(|i| i.to_string()).collect();
         assert_eq!(rejected(&format!("bandIds={}", ids.join(","))), vec!["bandIds must have at most 1000 items"]);
+    }
+
+    #[test]
+    fn pages_are_asked_with_a_limit_and_an_opaque_cursor() {
+        let query = parse("bandIds=1&limit=100&cursor=djE6MToyOjM").unwrap();
+        assert_eq!((query.limit, query.cursor.as_deref()), (Some(100), Some("djE6MToyOjM")));
+        assert_eq!(rejected("bandIds=1&limit=0"), vec!["limit must be >= 1"]);
+        assert_eq!(rejected("bandIds=1&limit=1001"), vec!["limit must be <= 1000"]);
+        assert_eq!(rejected("bandIds=1&limit=ten"), vec!["limit must be an integer (got \"ten\")"]);
+        assert_eq!(rejected("bandIds=1&cursor=abc"), vec!["limit is required when cursor is given"]);
+        assert_eq!(
+            rejected("bandIds=1&limit=5&cursor=not%20a%20cursor!"),
+            vec!["cursor is not one this API gave out: take it from the previous page's Link header"]
+        );
     }
 
     #[test]

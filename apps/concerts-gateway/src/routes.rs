@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bootstrap::{Limits, REQUEST_ID};
@@ -17,8 +19,11 @@ use validator::{Schema, SchemaError};
 
 use crate::clients::{RequestContext, Services};
 use crate::openapi;
+use crate::paging;
 use crate::query::{self, ConcertsQuery};
-use crate::search::{ConcertView, find_concerts};
+use crate::search::{ConcertView, Page, Search};
+use concerts_model::Concert;
+use futures::StreamExt;
 
 #[derive(Clone)]
 struct AppState {
@@ -42,38 +47,121 @@ pub fn router(services: Services, request_deadline: Duration, limits: &Limits) -
 /// Find concerts by bands and/or place.
 ///
 /// Give `bandIds`, or `latitude`, `longitude` and `radius` together, or all
-/// four (then a concert must match both). The answer is every matching
-/// concert, newest first (ties: band id, then venue id, descending). The whole
-/// query is validated by the JSON Schema `ConcertsQuery` (see Schemas); every
-/// problem is reported at once.
+/// four (then a concert must match both). Concerts come newest first (ties:
+/// band id, then venue id, descending). With `limit`, the answer is one page
+/// and, when more follow, a `Link: <...>; rel="next"` header gives the URL of
+/// the next page (the same query with a `cursor`); pages stay consistent while
+/// concerts are added. Without `limit`, the answer is every match, streamed.
+/// The whole query is validated by the JSON Schema `ConcertsQuery` (see
+/// Schemas); every problem is reported at once.
 #[utoipa::path(
     get,
     path = "/concerts",
     tag = "concerts",
     operation_id = "findConcerts",
     responses(
-        (status = 200, description = "The matching concerts, newest first; `[]` when none match", body = Vec<ConcertView>),
+        (status = 200, description = "The matching concerts, newest first; `[]` when none match", body = Vec<ConcertView>,
+            headers(("link" = String, description = "With `limit`, when another page follows: `</concerts?...&cursor=...>; rel=\"next\"`"))),
         (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
-            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, latitude, longitude, radius)"]})),
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)"]})),
+        (status = 414, description = "The query string is longer than the gateway accepts", body = ErrorBody),
         (status = 502, description = "A service answered something unusable", body = ErrorBody),
-        (status = 503, description = "A service is unreachable", body = ErrorBody,
+        (status = 503, description = "A service is unreachable, or the gateway is at capacity (then with `Retry-After`)", body = ErrorBody,
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
-        (status = 504, description = "A service did not answer in time", body = ErrorBody),
+        (status = 504, description = "A service did not answer in time, or the request passed its deadline", body = ErrorBody),
     )
 )]
 async fn concerts(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Vec<ConcertView>>, HttpError> {
+) -> Result<Response, HttpError> {
     let query: ConcertsQuery = state.query_schema.parse_query(raw.as_deref())?;
+    let after = query.cursor.as_deref().map(paging::decode_cursor).transpose()?;
     let request_id = headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(str::to_owned);
     let context = RequestContext::new(request_id, state.request_deadline);
+    let page_size = query.limit.unwrap_or(STREAMED_PAGE);
     // Each call already stops at the deadline; this bounds the whole, whatever it awaits.
-    match tokio::time::timeout(state.request_deadline, find_concerts(&state.services, &query, &context)).await {
-        Ok(found) => Ok(Json(found?)),
-        Err(_) => Err(context.deadline_passed()),
+    let first = tokio::time::timeout(state.request_deadline, async {
+        let Some(search) = Search::start(&state.services, &query, &context).await? else {
+            return Ok((None, Page::default()));
+        };
+        let page = search.page(&context, after, page_size).await?;
+        Ok::<_, HttpError>((Some(search), page))
+    })
+    .await
+    .map_err(|_| context.deadline_passed())??;
+
+    match (query.limit, first) {
+        (Some(_), (_, page)) => {
+            let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw.as_deref(), last));
+            let mut response = Json(page.concerts).into_response();
+            if let Some(link) = link {
+                response.headers_mut().insert(header::LINK, link);
+            }
+            Ok(response)
+        }
+        (None, (search, page)) => Ok(stream_all(search, page, context)),
     }
+}
+
+/// Internal page size when the client asked for every match.
+const STREAMED_PAGE: usize = 1000;
+
+/// The whole answer as one JSON array, written page by page as the pages
+/// come: the gateway never holds more than one page. Each later page has its
+/// own deadline; a failure after the first byte can only cut the answer short
+/// (and is logged), since the status is already sent.
+fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> Response {
+    enum Next {
+        Page(Concert),
+        Close,
+        Done,
+    }
+    let mut opening = vec![b'['];
+    opening.extend_from_slice(&page_chunk(&first.concerts, false));
+    let next = first.next_after.map_or(Next::Close, Next::Page);
+    let written = !first.concerts.is_empty();
+    let rest = futures::stream::unfold((search, next, written), move |(search, next, written)| {
+        let context = context.clone();
+        async move {
+            match next {
+                Next::Done => None,
+                Next::Close => Some((Ok(Bytes::from_static(b"]")), (search, Next::Done, written))),
+                Next::Page(after) => {
+                    let search_ref = search.as_ref()?;
+                    let context = RequestContext::new(context.request_id.clone(), context.budget);
+                    match search_ref.page(&context, Some(after), STREAMED_PAGE).await {
+                        Ok(page) => {
+                            let chunk = page_chunk(&page.concerts, written);
+                            let next = page.next_after.map_or(Next::Close, Next::Page);
+                            Some((Ok(chunk), (search, next, written || !page.concerts.is_empty())))
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "streamed answer cut short");
+                            Some((Err(std::io::Error::other(error.to_string())), (search, Next::Done, written)))
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(opening)) }).chain(rest);
+    ([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response()
+}
+
+/// A page's concerts as the next piece of one JSON array's items: a `,`
+/// before each, except before the array's very first item.
+fn page_chunk(concerts: &[ConcertView], items_written: bool) -> Bytes {
+    let mut chunk = Vec::with_capacity(concerts.len() * 140 + 1);
+    for (index, concert) in concerts.iter().enumerate() {
+        if index > 0 || items_written {
+            chunk.push(b',');
+        }
+        // Serializing plain strings and numbers cannot fail.
+        let _ = serde_json::to_writer(&mut chunk, concert);
+    }
+    Bytes::from(chunk)
 }
 
 /// Liveness: the gateway process answers.
@@ -104,6 +192,29 @@ async fn ready(State(services): State<Services>) -> Result<Json<Value>, HttpErro
     let services: serde_json::Map<String, Value> =
         readiness.into_iter().map(|(name, _)| (name.to_owned(), json!("ready"))).collect();
     Ok(Json(json!({ "status": "ready", "services": services })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(date: i64) -> ConcertView {
+        ConcertView { band: "B".into(), location: "L".into(), date, latitude: 0.0, longitude: 0.0 }
+    }
+
+    #[test]
+    fn pieces_join_into_one_json_array_whatever_pages_are_empty() {
+        let pages = [vec![], vec![view(3), view(2)], vec![], vec![view(1)]];
+        let mut body = b"[".to_vec();
+        let mut written = false;
+        for page in &pages {
+            body.extend_from_slice(&page_chunk(page, written));
+            written |= !page.is_empty();
+        }
+        body.push(b']');
+        let parsed: Vec<ConcertView> = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed.iter().map(|v| v.date).collect::<Vec<_>>(), vec![3, 2, 1]);
+    }
 }
 
 #[doc(hidden)]

@@ -1,9 +1,9 @@
 //! Answering a concert search: which services to ask, in which order, and how
-//! their answers join into what the client sees.
+//! their answers join into what the client sees, one page at a time.
 //!
-//! Each call asks for exactly the records the answer needs, so the work grows
-//! with the answer, not with the catalogue; calls that do not depend on each
-//! other run concurrently.
+//! Each call asks for exactly the records a page needs, so the work grows
+//! with the page, not with the catalogue nor with the number of matches;
+//! calls that do not depend on each other run concurrently.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -36,63 +36,106 @@ pub struct ConcertView {
     pub longitude: f64,
 }
 
-/// The concerts matching `query`, newest first.
-pub async fn find_concerts(
-    services: &Services,
-    query: &ConcertsQuery,
-    context: &RequestContext,
-) -> Result<Vec<ConcertView>, HttpError> {
-    match (query.bands(), query.area()) {
-        (Some(band_ids), None) => {
-            let search = ConcertSearch { band_ids: Some(band_ids.clone()), venue_ids: None };
-            let (bands, concerts) = tokio::try_join!(
-                services.bands.by_ids(context, &band_ids),
-                services.concerts.search(context, &search)
-            )?;
-            let venues = services.venues.by_ids(context, &distinct(&concerts, |c| c.venue_id)).await?;
-            Ok(join(&concerts, &bands, &venues))
-        }
-        (None, Some(area)) => {
-            let venues = services.venues.within_radius(context, area).await?;
-            if venues.is_empty() {
-                return Ok(Vec::new());
+/// A search under way: the filter the concerts service pages through, and
+/// the bands and venues already known (those the filter itself needed).
+pub struct Search {
+    services: Services,
+    filter: ConcertSearch,
+    bands: HashMap<i64, Band>,
+    venues: HashMap<i64, Venue>,
+}
+
+/// One page of the answer, and where the next one starts.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub concerts: Vec<ConcertView>,
+    /// The last concert of this page, when more come after it.
+    pub next_after: Option<Concert>,
+}
+
+impl Search {
+    /// Fetches what `query` needs before its concerts can be paged through:
+    /// the venues within the radius, and with both filters the bands too (both
+    /// at once). `None` when nothing can match.
+    pub async fn start(
+        services: &Services,
+        query: &ConcertsQuery,
+        context: &RequestContext,
+    ) -> Result<Option<Search>, HttpError> {
+        let (filter, bands, venues) = match (query.bands(), query.area()) {
+            (Some(band_ids), None) => (search_for(Some(band_ids), None), Vec::new(), Vec::new()),
+            (None, Some(area)) => {
+                let venues = services.venues.within_radius(context, area).await?;
+                (search_for(None, Some(ids(&venues, |v| v.id))), Vec::new(), venues)
             }
-            let search = ConcertSearch { band_ids: None, venue_ids: Some(venues.iter().map(|v| v.id).collect()) };
-            let concerts = services.concerts.search(context, &search).await?;
-            let bands = services.bands.by_ids(context, &distinct(&concerts, |c| c.band_id)).await?;
-            Ok(join(&concerts, &bands, &venues))
-        }
-        (Some(band_ids), Some(area)) => {
-            let (bands, venues) = tokio::try_join!(
-                services.bands.by_ids(context, &band_ids),
-                services.venues.within_radius(context, area)
-            )?;
-            if venues.is_empty() || bands.is_empty() {
-                return Ok(Vec::new());
+            (Some(band_ids), Some(area)) => {
+                let (bands, venues) = tokio::try_join!(
+                    services.bands.by_ids(context, &band_ids),
+                    services.venues.within_radius(context, area)
+                )?;
+                (search_for(Some(ids(&bands, |b| b.id)), Some(ids(&venues, |v| v.id))), bands, venues)
             }
-            let search = ConcertSearch {
-                band_ids: Some(bands.iter().map(|b| b.id).collect()),
-                venue_ids: Some(venues.iter().map(|v| v.id).collect()),
-            };
-            let concerts = services.concerts.search(context, &search).await?;
-            Ok(join(&concerts, &bands, &venues))
+            // The schema requires one filter; this only guards against the two drifting apart.
+            (None, None) => return Err(HttpError::bad_request("give bandIds, or latitude, longitude and radius")),
+        };
+        let nothing_matches = [&filter.band_ids, &filter.venue_ids].into_iter().flatten().any(Vec::is_empty);
+        if nothing_matches {
+            return Ok(None);
         }
-        // The schema requires one filter; this only guards against the two drifting apart.
-        (None, None) => Err(HttpError::bad_request("give bandIds, or latitude, longitude and radius")),
+        Ok(Some(Search {
+            services: services.clone(),
+            filter,
+            bands: bands.into_iter().map(|b| (b.id, b)).collect(),
+            venues: venues.into_iter().map(|v| (v.id, v)).collect(),
+        }))
+    }
+
+    /// The `limit` concerts right after `after` (from the start when `None`),
+    /// with their band and venue.
+    pub async fn page(
+        &self,
+        context: &RequestContext,
+        after: Option<Concert>,
+        limit: usize,
+    ) -> Result<Page, HttpError> {
+        // One more than asked tells whether a next page exists.
+        let search = ConcertSearch { limit: limit + 1, after, ..self.filter.clone() };
+        let mut concerts = self.services.concerts.search(context, &search).await?;
+        let more = concerts.len() > limit;
+        concerts.truncate(limit);
+
+        let unknown_bands = distinct(&concerts, |c| c.band_id, |id| !self.bands.contains_key(&id));
+        let unknown_venues = distinct(&concerts, |c| c.venue_id, |id| !self.venues.contains_key(&id));
+        let (bands, venues) = tokio::try_join!(
+            self.services.bands.by_ids(context, &unknown_bands),
+            self.services.venues.by_ids(context, &unknown_venues)
+        )?;
+        let bands: HashMap<i64, &Band> = self.bands.values().chain(&bands).map(|b| (b.id, b)).collect();
+        let venues: HashMap<i64, &Venue> = self.venues.values().chain(&venues).map(|v| (v.id, v)).collect();
+        Ok(Page {
+            concerts: join(&concerts, &bands, &venues),
+            next_after: more.then(|| concerts.last().copied()).flatten(),
+        })
     }
 }
 
-/// Each id that `concerts` refer to through `id`, once.
-fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64) -> Vec<i64> {
-    concerts.iter().map(id).collect::<BTreeSet<_>>().into_iter().collect()
+fn search_for(band_ids: Option<Vec<i64>>, venue_ids: Option<Vec<i64>>) -> ConcertSearch {
+    ConcertSearch { band_ids, venue_ids, limit: 0, after: None }
+}
+
+fn ids<T>(records: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
+    records.iter().map(id).collect()
+}
+
+/// Each id that `concerts` refer to through `id` and that `wanted` keeps, once.
+fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64, wanted: impl Fn(i64) -> bool) -> Vec<i64> {
+    concerts.iter().map(id).filter(|&i| wanted(i)).collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// Joins concerts with their band and venue, keeping the concerts' order. A
 /// concert whose band or venue is missing (the services own their data
 /// separately, so they can disagree for a while) is left out and logged.
-pub fn join(concerts: &[Concert], bands: &[Band], venues: &[Venue]) -> Vec<ConcertView> {
-    let bands: HashMap<i64, &Band> = bands.iter().map(|b| (b.id, b)).collect();
-    let venues: HashMap<i64, &Venue> = venues.iter().map(|v| (v.id, v)).collect();
+pub fn join(concerts: &[Concert], bands: &HashMap<i64, &Band>, venues: &HashMap<i64, &Venue>) -> Vec<ConcertView> {
     let views: Vec<ConcertView> = concerts
         .iter()
         .filter_map(|concert| {
@@ -117,6 +160,10 @@ pub fn join(concerts: &[Concert], bands: &[Band], venues: &[Venue]) -> Vec<Conce
 mod tests {
     use super::*;
 
+    fn by_id<T>(records: &[T], id: impl Fn(&T) -> i64) -> HashMap<i64, &T> {
+        records.iter().map(|r| (id(r), r)).collect()
+    }
+
     fn band(id: i64, name: &str) -> Band {
         Band { id, name: name.to_owned() }
     }
@@ -135,7 +182,7 @@ mod tests {
         let bands = [band(1, "Radiohead"), band(2, "Sigur Rós")];
         let venues =
             [venue(11, "Point Ephémère, Paris, France", 48.88, 2.36), venue(10, "Olympia, Paris, France", 48.87, 2.32)];
-        let views = join(&concerts, &bands, &venues);
+        let views = join(&concerts, &by_id(&bands, |b| b.id), &by_id(&venues, |v| v.id));
         assert_eq!(
             views,
             vec![
@@ -167,20 +214,23 @@ mod tests {
     #[test]
     fn join_leaves_out_concerts_with_unknown_band_or_venue() {
         let concerts = [concert(1, 10, 3), concert(9, 10, 2), concert(1, 99, 1)];
-        let views = join(&concerts, &[band(1, "A")], &[venue(10, "V", 0.0, 0.0)]);
+        let (bands, venues) = ([band(1, "A")], [venue(10, "V", 0.0, 0.0)]);
+        let views = join(&concerts, &by_id(&bands, |b| b.id), &by_id(&venues, |v| v.id));
         assert_eq!(views.iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]
     fn join_of_nothing_is_empty() {
-        assert!(join(&[], &[band(1, "A")], &[]).is_empty());
+        let bands = [band(1, "A")];
+        assert!(join(&[], &by_id(&bands, |b| b.id), &HashMap::new()).is_empty());
     }
 
     #[test]
-    fn distinct_ids_are_sorted_and_unique() {
+    fn distinct_ids_are_sorted_unique_and_only_those_wanted() {
         let concerts = [concert(3, 1, 0), concert(1, 1, 0), concert(3, 2, 0)];
-        assert_eq!(distinct(&concerts, |c| c.band_id), vec![1, 3]);
-        assert_eq!(distinct(&concerts, |c| c.venue_id), vec![1, 2]);
+        assert_eq!(distinct(&concerts, |c| c.band_id, |_| true), vec![1, 3]);
+        assert_eq!(distinct(&concerts, |c| c.venue_id, |_| true), vec![1, 2]);
+        assert_eq!(distinct(&concerts, |c| c.venue_id, |id| id != 1), vec![2]);
     }
 
     #[test]

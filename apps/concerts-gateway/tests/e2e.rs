@@ -131,7 +131,7 @@ async fn the_public_api_answers_the_exercise() {
 #[tokio::test]
 async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
     let system = System::start(SystemOptions::default()).await;
-    let cases: [(&str, &[&str]); 11] = [
+    let cases: [(&str, &[&str]); 14] = [
         ("/concerts", &["give bandIds, or latitude, longitude and radius together (or all four)"]),
         (
             "/concerts?latitude=1&longitude=2",
@@ -147,7 +147,7 @@ async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
         (
             "/concerts?bandId=1",
             &[
-                "bandId is not a known parameter (known: bandIds, latitude, longitude, radius)",
+                "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)",
                 "give bandIds, or latitude, longitude and radius together (or all four)",
             ],
         ),
@@ -158,6 +158,12 @@ async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
         ("/concerts?latitude=0&longitude=-180.5&radius=1", &["longitude must be >= -180"]),
         ("/concerts?latitude=0&longitude=0&radius=-2", &["radius must be >= 0"]),
         ("/concerts?latitude=0&longitude=0&radius=NaN", &["radius must be a number (got \"NaN\")"]),
+        ("/concerts?bandIds=1&limit=0", &["limit must be >= 1"]),
+        ("/concerts?bandIds=1&cursor=djE6MToyOjM", &["limit is required when cursor is given"]),
+        (
+            "/concerts?bandIds=1&limit=5&cursor=Zm9vYmFy",
+            &["cursor is not one this API gave out: take it from the previous page's Link header"],
+        ),
     ];
     for (query, expected) in cases {
         let (status, body) = system.get(query).await;
@@ -187,7 +193,7 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
     let operation = &document["paths"]["/concerts"]["get"];
     let names: Vec<&str> =
         operation["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["bandIds", "latitude", "longitude", "radius"]);
+    assert_eq!(names, ["bandIds", "cursor", "latitude", "limit", "longitude", "radius"]);
 }
 
 #[tokio::test]

@@ -29,7 +29,11 @@ async fn app() -> (Router, tempfile::TempDir) {
     (app, dir)
 }
 
-async fn search(app: &Router, query: Value) -> Vec<(i64, i64, i64)> {
+/// `query` with a limit large enough for every test's answer, unless it sets one.
+async fn search(app: &Router, mut query: Value) -> Vec<(i64, i64, i64)> {
+    if query.get("limit").is_none() {
+        query["limit"] = json!(100);
+    }
     let (status, body) = call(app, "POST", "/concerts/search", Some(&query)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body.as_array()
@@ -67,6 +71,30 @@ async fn by_venue_and_by_both() {
 }
 
 #[tokio::test]
+async fn pages_follow_each_other_without_gap_or_repeat() {
+    let (app, _dir) = app().await;
+    for filter in
+        [json!({"bandIds": [1, 2, 3]}), json!({"venueIds": [10, 11, 12]}), json!({"bandIds": [1, 2], "venueIds": [10]})]
+    {
+        let whole = search(&app, filter.clone()).await;
+        for limit in [1, 2, 4] {
+            let mut walked = Vec::new();
+            let mut query = filter.clone();
+            query["limit"] = json!(limit);
+            for _ in 0..10 {
+                let page = search(&app, query.clone()).await;
+                let Some(&(date, band_id, venue_id)) = page.last() else { break };
+                query["after"] = json!({"date": date, "bandId": band_id, "venueId": venue_id});
+                walked.extend(page);
+            }
+            assert_eq!(walked, whole, "{filter} by pages of {limit}");
+        }
+    }
+    let first_two = search(&app, json!({"bandIds": [1, 2, 3], "limit": 2})).await;
+    assert_eq!(first_two, vec![(5000, 1, 10), (3000, 3, 12)]);
+}
+
+#[tokio::test]
 async fn importing_again_adds_nothing_twice() {
     let (app, _dir) = app().await;
     let before = search(&app, json!({"bandIds": [1, 2, 3]})).await;
@@ -78,10 +106,19 @@ async fn importing_again_adds_nothing_twice() {
 async fn searches_and_imports_are_validated() {
     let (app, _dir) = app().await;
     let cases = [
-        (json!({}), vec!["give bandIds, venueIds, or both"]),
-        (json!({"bandIds": []}), vec!["bandIds must have at least 1 item"]),
-        (json!({"bandIds": [1], "city": "Paris"}), vec!["city is not a known parameter (known: bandIds, venueIds)"]),
-        (json!({"venueIds": ["1"]}), vec!["venueIds[0] must be an integer (got \"1\")"]),
+        (json!({"limit": 5}), vec!["give bandIds, venueIds, or both"]),
+        (json!({"bandIds": [], "limit": 5}), vec!["bandIds must have at least 1 item"]),
+        (
+            json!({"bandIds": [1], "city": "Paris", "limit": 5}),
+            vec!["city is not a known parameter (known: after, bandIds, limit, venueIds)"],
+        ),
+        (json!({"venueIds": ["1"], "limit": 5}), vec!["venueIds[0] must be an integer (got \"1\")"]),
+        (json!({"venueIds": [1]}), vec!["limit is required"]),
+        (json!({"venueIds": [1], "limit": 0}), vec!["limit must be >= 1"]),
+        (
+            json!({"venueIds": [1], "limit": 5, "after": {"date": 1}}),
+            vec!["after.bandId is required", "after.venueId is required"],
+        ),
     ];
     for (query, expected) in cases {
         let (status, body) = call(&app, "POST", "/concerts/search", Some(&query)).await;

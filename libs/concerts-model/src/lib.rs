@@ -16,8 +16,18 @@ pub struct Concert {
     pub date: i64,
 }
 
-/// `POST /concerts/search`: concerts of these bands and/or at these venues
-/// (both given: both must match), newest first.
+impl Concert {
+    /// Where the concert stands in every list of concerts: they come by this
+    /// key, descending (newest first, then band, then venue). The key is the
+    /// identity, so the order is total and a page can start right after any concert.
+    pub fn list_key(&self) -> (i64, i64, i64) {
+        (self.date, self.band_id, self.venue_id)
+    }
+}
+
+/// `POST /concerts/search`: one page of the concerts of these bands and/or at
+/// these venues (both given: both must match), in list order (see
+/// [`Concert::list_key`]).
 ///
 /// A body rather than a query string because a geo search can name thousands of venues.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,4 +37,9 @@ pub struct ConcertSearch {
     pub band_ids: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_ids: Option<Vec<i64>>,
+    /// The most concerts to return.
+    pub limit: usize,
+    /// The last concert of the previous page: this page starts right after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Concert>,
 }

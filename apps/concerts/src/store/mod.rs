@@ -1,6 +1,7 @@
 //! Where concerts are kept. Routes see only this trait, so that another backend
 //! slots in beside SQLite without touching them.
 
+mod merge;
 mod sqlite;
 
 pub use sqlite::SqliteConcertStore;
@@ -14,7 +15,8 @@ use records::RecordStore;
 /// emptiness come from [`RecordStore`].
 #[async_trait]
 pub trait ConcertStore: RecordStore<Concert> {
-    /// The concerts matching `search`, ordered by date, then band id, then
-    /// venue id, all descending (a total order: the three are the identity).
+    /// One page of the concerts matching `search`: at most `search.limit`,
+    /// those right after `search.after`, in list order (date, then band id,
+    /// then venue id, all descending: a total order, the three being the identity).
     async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError>;
 }

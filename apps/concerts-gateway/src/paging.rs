@@ -1,0 +1,90 @@
+//! Pages of the public answer: the opaque cursor a page starts from, and the
+//! `Link` header that leads to the next page.
+//!
+//! A cursor is the last concert of the previous page (its identity, which is
+//! also its place in the list), so a page starts right after it: concerts
+//! added meanwhile shift nothing, and a deep page costs what the first does.
+
+use axum::http::HeaderValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use concerts_model::Concert;
+use exceptions::HttpError;
+
+const VERSION: &str = "v1";
+
+/// The cursor that starts the page after `last`.
+pub fn cursor_after(last: &Concert) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{VERSION}:{}:{}:{}", last.date, last.band_id, last.venue_id))
+}
+
+/// The concert a cursor names.
+pub fn decode_cursor(cursor: &str) -> Result<Concert, HttpError> {
+    let invalid =
+        || HttpError::bad_request("cursor is not one this API gave out: take it from the previous page's Link header");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = text.split(':');
+    if parts.next() != Some(VERSION) {
+        return Err(invalid());
+    }
+    let mut number = || parts.next().and_then(|part| part.parse::<i64>().ok()).ok_or_else(invalid);
+    let (date, band_id, venue_id) = (number()?, number()?, number()?);
+    if parts.next().is_some() {
+        return Err(invalid());
+    }
+    Ok(Concert { band_id, venue_id, date })
+}
+
+/// `Link: </concerts?...&cursor=...>; rel="next"`: the same query with the
+/// next page's cursor. Relative, so it holds behind any proxy.
+pub fn next_link(path: &str, raw_query: Option<&str>, last: &Concert) -> Option<HeaderValue> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
+        if key != "cursor" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("cursor", &cursor_after(last));
+    HeaderValue::from_str(&format!("<{path}?{}>; rel=\"next\"", query.finish())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAST: Concert = Concert { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+
+    #[test]
+    fn a_cursor_names_the_concert_it_was_made_from() {
+        let cursor = cursor_after(&LAST);
+        assert!(cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{cursor}");
+        assert_eq!(decode_cursor(&cursor).unwrap(), LAST);
+        let negative = Concert { band_id: 1, venue_id: 1, date: -5 };
+        assert_eq!(decode_cursor(&cursor_after(&negative)).unwrap(), negative);
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let forged = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        for cursor in [
+            "abc".to_owned(),
+            forged("v2:1:2:3"),
+            forged("v1:1:2"),
+            forged("v1:1:2:3:4"),
+            forged("v1:a:2:3"),
+            URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
+        ] {
+            let error = decode_cursor(&cursor).unwrap_err();
+            assert_eq!(error.status().as_u16(), 400, "{cursor}");
+        }
+    }
+
+    #[test]
+    fn the_next_link_keeps_the_query_and_replaces_the_cursor() {
+        let link = next_link("/concerts", Some("bandIds=1,2&limit=5&cursor=old&bandIds=3"), &LAST).unwrap();
+        let expected =
+            format!("</concerts?bandIds=1%2C2&limit=5&bandIds=3&cursor={}>; rel=\"next\"", cursor_after(&LAST));
+        assert_eq!(link.to_str().unwrap(), expected);
+    }
+}

@@ -1,0 +1,92 @@
+//! Pages of `GET /concerts`: following the `Link` headers gives the unpaged
+//! answer exactly, also while concerts are imported between pages.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{System, SystemOptions};
+
+const QUERIES: [&str; 4] = [
+    "bandIds=1,2,3,4,5,6,7,8,9,10",
+    "latitude=48.857931&longitude=2.350144&radius=20",
+    "bandIds=1,2,3,4,5,6,7,8,9,10&latitude=43.63967479999999&longitude=-79.3535794&radius=1000",
+    "latitude=43.63967479999999&longitude=-79.3535794&radius=2",
+];
+
+/// The `Link: <...>; rel="next"` target, if any.
+fn next_link(response: &reqwest::Response) -> Option<String> {
+    let link = response.headers().get("link")?.to_str().ok()?;
+    let target = link.strip_prefix('<')?.strip_suffix(">; rel=\"next\"")?;
+    Some(target.to_owned())
+}
+
+/// Follows the links from `first` (bounded), returning every page.
+async fn walk(system: &System, first: &str) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(path) = next.take() {
+        assert!(pages.len() < 2000, "too many pages");
+        let response = system.get_raw(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        next = next_link(&response);
+        pages.push(response.json::<Vec<Value>>().await.unwrap());
+    }
+    pages
+}
+
+#[tokio::test]
+async fn following_the_links_gives_exactly_the_unpaged_answer() {
+    let system = System::start_seeded(SystemOptions::default()).await;
+    for query in QUERIES {
+        let (_, whole) = system.get(&format!("/concerts?{query}")).await;
+        let whole = whole.as_array().unwrap().clone();
+        assert!(!whole.is_empty(), "{query}");
+        for limit in [7, 100, 1000] {
+            let pages = walk(&system, &format!("/concerts?{query}&limit={limit}")).await;
+            let (last, full) = pages.split_last().unwrap();
+            assert!(full.iter().all(|page| page.len() == limit), "{query}: every page but the last is full");
+            assert!(!last.is_empty() || pages.len() == 1, "{query}: no empty page at the end");
+            let walked: Vec<Value> = pages.concat();
+            assert_eq!(walked, whole, "{query} by pages of {limit}");
+        }
+    }
+    let one_page = system.get_raw("/concerts?bandIds=1&limit=5").await;
+    assert_eq!(next_link(&one_page), None, "5 concerts fit one page of 5: no link");
+    let (_, empty) = system.get("/concerts?bandIds=999999&limit=5").await;
+    assert_eq!(empty, json!([]));
+}
+
+#[tokio::test]
+async fn pages_stay_consistent_while_concerts_are_imported() {
+    let system = System::start_seeded(SystemOptions::default()).await;
+    let query = "latitude=48.857931&longitude=2.350144&radius=20";
+    let first = system.get_raw(&format!("/concerts?{query}&limit=50")).await;
+    let mut next = next_link(&first);
+    let mut walked: Vec<Value> = first.json().await.unwrap();
+
+    // Between two pages: concerts newer than any (they belong before the pages
+    // already read) and older than any (they belong after every page), at a
+    // venue in the circle.
+    let (_, paris) = system.get(&format!("/concerts?{query}")).await;
+    let (_, inside) = system.get_from(&system.venues, &format!("/venues/within?{query}")).await;
+    let venue_id = inside[0]["id"].as_i64().expect("a venue in the circle");
+    let newer: Vec<Value> =
+        (0..30).map(|i| json!({"bandId": 1 + i, "venueId": venue_id, "date": 4_000_000_000_000_i64 + i})).collect();
+    let older: Vec<Value> = (0..30).map(|i| json!({"bandId": 1 + i, "venueId": venue_id, "date": 1_000 + i})).collect();
+    let folder = tempfile::tempdir().unwrap();
+    let records = Value::Array(newer.iter().chain(&older).cloned().collect());
+    std::fs::write(folder.path().join("concerts.json"), records.to_string()).unwrap();
+    assert!(system.seed(folder.path()).await.status.success());
+
+    while let Some(path) = next.take() {
+        let response = system.get_raw(&path).await;
+        next = next_link(&response);
+        walked.extend(response.json::<Vec<Value>>().await.unwrap());
+    }
+    // Every concert that was there before, once and in order; the older ones
+    // after them; the newer ones belong to pages already read.
+    let (_, now) = system.get(&format!("/concerts?{query}")).await;
+    let expected: Vec<Value> =
+        now.as_array().unwrap().iter().filter(|c| c["date"].as_i64().unwrap() < 4_000_000_000_000).cloned().collect();
+    assert_eq!(walked.len(), paris.as_array().unwrap().len() + 30);
+    assert_eq!(walked, expected);
+}
