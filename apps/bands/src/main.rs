@@ -1,18 +1,23 @@
-//! The bands service process: configuration, store, routes, serve.
+//! The bands service process: configuration, store (MongoDB when
+//! `BANDS_MONGODB_URI` is set, else SQLite), routes, serve.
 
 use std::sync::Arc;
 
 use bands::routes;
-use bands::store::SqliteBandStore;
+use bands::store::{BandStore, MongoBandStore, SqliteBandStore};
 use bootstrap::ServiceConfig;
+use mongo_db::{MongoConfig, MongoDb};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
     bootstrap::init_tracing();
     let config = ServiceConfig::from_env("BANDS_HTTP_PORT", 3001, "bands.sqlite3")?;
-    let store = SqliteBandStore::open(&config.database).await?;
-    let app = routes::router(Arc::new(store))?;
+    let store: Arc<dyn BandStore> = match MongoConfig::from_env("bands")? {
+        Some(mongo) => Arc::new(MongoBandStore::new(&MongoDb::connect(&mongo).await?)),
+        None => Arc::new(SqliteBandStore::open(&config.database).await?),
+    };
+    let app = routes::router(store)?;
     bootstrap::serve("bands", config.address, app).await?;
     Ok(())
 }

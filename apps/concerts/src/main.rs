@@ -1,18 +1,23 @@
-//! The concerts service process: configuration, store, routes, serve.
+//! The concerts service process: configuration, store (MongoDB when
+//! `CONCERTS_MONGODB_URI` is set, else SQLite), routes, serve.
 
 use std::sync::Arc;
 
 use bootstrap::ServiceConfig;
 use concerts::routes;
-use concerts::store::SqliteConcertStore;
+use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore};
+use mongo_db::{MongoConfig, MongoDb};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
     bootstrap::init_tracing();
     let config = ServiceConfig::from_env("CONCERTS_HTTP_PORT", 3003, "concerts.sqlite3")?;
-    let store = SqliteConcertStore::open(&config.database).await?;
-    let app = routes::router(Arc::new(store))?;
+    let store: Arc<dyn ConcertStore> = match MongoConfig::from_env("concerts")? {
+        Some(mongo) => Arc::new(MongoConcertStore::new(&MongoDb::connect(&mongo).await?)),
+        None => Arc::new(SqliteConcertStore::open(&config.database).await?),
+    };
+    let app = routes::router(store)?;
     bootstrap::serve("concerts", config.address, app).await?;
     Ok(())
 }
