@@ -3,11 +3,14 @@
 //! - [`call`]: one request through a router, in-process, answer as JSON.
 //! - [`System`]: the four real binaries on free loopback ports with a
 //!   temporary data folder, for end-to-end tests.
+//! - [`Backend`]: where the store conformance suites put their stores.
 
 mod process;
+mod stores;
 mod system;
 
 pub use process::{Process, binary, repo_root};
+pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};
 pub use system::{System, SystemOptions};
 
 use axum::Router;

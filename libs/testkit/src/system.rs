@@ -2,8 +2,10 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use mongo_db::{MongoConfig, MongoDb};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -12,11 +14,14 @@ use crate::process::{Process, binary, repo_root};
 pub struct SystemOptions {
     /// The gateway's per-call timeout.
     pub downstream_timeout: Duration,
+    /// Run the services on MongoDB at this URI (each in a database of its own,
+    /// named after this run) instead of SQLite files.
+    pub mongodb_uri: Option<String>,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        Self { downstream_timeout: Duration::from_secs(2) }
+        Self { downstream_timeout: Duration::from_secs(2), mongodb_uri: None }
     }
 }
 
@@ -27,6 +32,8 @@ pub struct System {
     pub venues: Process,
     pub concerts: Process,
     pub data_dir: TempDir,
+    /// The MongoDB URI and this system's prefix of database names, when on MongoDB.
+    mongodb: Option<(String, String)>,
     http: reqwest::Client,
 }
 
@@ -34,10 +41,23 @@ impl System {
     pub async fn start(options: SystemOptions) -> System {
         let data_dir = tempfile::tempdir().expect("a temporary folder");
         let dir = data_dir.path();
-        let data = ("DATA_DIR", dir.join("data").display().to_string());
-        let bands_env = [("BANDS_HTTP_PORT", "0".to_owned()), data.clone()];
-        let venues_env = [("VENUES_HTTP_PORT", "0".to_owned()), data.clone()];
-        let concerts_env = [("CONCERTS_HTTP_PORT", "0".to_owned()), data];
+        // Several systems may run at once, in one test process or several.
+        static SYSTEMS: AtomicU32 = AtomicU32::new(0);
+        let run = format!("t{}_{}", std::process::id(), SYSTEMS.fetch_add(1, Ordering::Relaxed));
+        let service_env = |service: &str| {
+            let prefix = service.to_ascii_uppercase();
+            let mut env = vec![
+                (format!("{prefix}_HTTP_PORT"), "0".to_owned()),
+                ("DATA_DIR".to_owned(), dir.join("data").display().to_string()),
+            ];
+            if let Some(uri) = &options.mongodb_uri {
+                env.push((format!("{prefix}_MONGODB_URI"), uri.clone()));
+                env.push((format!("{prefix}_MONGODB_DATABASE"), format!("{run}_{service}")));
+            }
+            env
+        };
+        let (bands_env, venues_env, concerts_env) =
+            (service_env("bands"), service_env("venues"), service_env("concerts"));
         let (bands, venues, concerts) = tokio::join!(
             Process::start("bands", dir, &bands_env),
             Process::start("venues", dir, &venues_env),
@@ -56,7 +76,19 @@ impl System {
         )
         .await;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
-        System { gateway, bands, venues, concerts, data_dir, http }
+        let mongodb = options.mongodb_uri.map(|uri| (uri, run));
+        System { gateway, bands, venues, concerts, data_dir, mongodb, http }
+    }
+
+    /// Drops the MongoDB databases of the services, when they run on MongoDB.
+    pub async fn drop_mongodb_databases(&self) {
+        let Some((uri, run)) = &self.mongodb else { return };
+        for service in ["bands", "venues", "concerts"] {
+            let name = format!("{run}_{service}");
+            let config = MongoConfig::new(uri, Some(&name), service).expect("a MongoDB URI");
+            let db = MongoDb::connect(&config).await.expect("a MongoDB client");
+            db.drop().await.unwrap_or_else(|e| panic!("dropping {name}: {e}"));
+        }
     }
 
     /// Starts the system and imports the exercise's data set with the seed tool.
