@@ -1,22 +1,27 @@
+# syntax=docker/dockerfile:1
 # One Dockerfile for every binary of the workspace; the build argument APP
 # picks which: concerts-gateway, bands, venues, concerts or seed.
 #
 #   docker build --build-arg APP=bands -t concerts-api/bands .
-#   docker run --rm -p 3001:3001 concerts-api/bands
+#   docker run --rm -p 3001:3001 -e BANDS_MONGODB_URI=mongodb://db.example:27017/bands concerts-api/bands
 #
 # docker-compose.yaml builds all five this way.
 
 ARG APP=concerts-gateway
 
 # ---- build -----------------------------------------------------------------
-# rusqlite compiles its bundled SQLite with the image's C compiler; reqwest is
-# built without TLS (the services talk plain HTTP), so no other system library
-# is needed.
+# rusqlite compiles its bundled SQLite and ring (rustls' cryptography, for
+# MongoDB over TLS) its C parts with the image's C compiler; there is no
+# OpenSSL, and reqwest is built without TLS (the services talk plain HTTP).
+# The cargo registry and target folder are BuildKit caches shared by the five
+# images, so the dependencies compile once, not once per image.
 FROM rust:1-bookworm AS builder
 ARG APP
 WORKDIR /src
 COPY . .
-RUN case "$APP" in \
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    case "$APP" in \
         concerts-gateway|bands|venues|concerts|seed) ;; \
         *) echo "APP must be one of: concerts-gateway bands venues concerts seed (got '$APP')" >&2; exit 1 ;; \
     esac \
@@ -24,6 +29,8 @@ RUN case "$APP" in \
  && install -D -m 0755 "target/release/$APP" "/out/$APP"
 
 # ---- run -------------------------------------------------------------------
+# Slim Debian: the binary, the demo data and bash (the compose healthchecks use
+# its /dev/tcp). TLS roots for MongoDB come compiled into the binary.
 FROM debian:bookworm-slim
 ARG APP
 RUN groupadd --system --gid 10001 app \
@@ -38,7 +45,8 @@ COPY data/wemaintain /app/data/wemaintain
 RUN ln -s "/usr/local/bin/${APP}" /usr/local/bin/app
 
 # Listen on every interface of the container (the binaries default to
-# 127.0.0.1). The SQLite files go under DATA_DIR: mount a volume there.
+# 127.0.0.1). Without *_MONGODB_URI a service keeps SQLite files under
+# DATA_DIR: mount a volume there.
 ENV APP=${APP} \
     BIND_ADDRESS=0.0.0.0 \
     DATA_DIR=/app/var/data \

@@ -3,8 +3,10 @@
 
 CARGO ?= cargo
 DIR ?=
+# Compose v2 (`docker compose`) when it is there, else the v1 `docker-compose`.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all setup build start test seed lint fmt clean diagram
+.PHONY: all setup build start test test-mongo start-docker stop-docker seed lint fmt clean diagram
 
 all: setup
 
@@ -25,6 +27,23 @@ start: setup
 # Every test; end-to-end tests start the real binaries, so they are built first.
 test:
 	CARGO=$(CARGO) scripts/test.sh
+
+# The same tests with MongoDB too: a throwaway MongoDB in Docker, the store
+# conformance suites and the end-to-end test run against it, then it is removed.
+test-mongo:
+	CARGO=$(CARGO) COMPOSE="$(COMPOSE)" scripts/test-mongo.sh
+
+# The whole system in Docker: the gateway, the three services, one MongoDB per
+# service, and a one-shot import of the demo data. Only the gateway is published.
+start-docker:
+	$(COMPOSE) up --build --detach
+	@echo "starting: the API will be at http://localhost:$${GATEWAY_PUBLISHED_PORT:-3000}/concerts?bandIds=1,2 once healthy"
+	@echo "follow it with: $(COMPOSE) ps; $(COMPOSE) logs -f seed"
+
+# Stops and removes the containers; the databases stay in their volumes
+# (`$(COMPOSE) down -v` deletes them too).
+stop-docker:
+	$(COMPOSE) down
 
 # Imports DIR/bands.json, venues.json, concerts.json into the running system.
 seed:

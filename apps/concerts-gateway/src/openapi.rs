@@ -46,8 +46,11 @@ fn parameters(query_schema: &Value) -> Vec<Value> {
     let Some(properties) = query_schema["properties"].as_object() else {
         return Vec::new();
     };
+    // Sorted by name: serde_json's map order depends on the crate features the build unifies.
+    let mut properties: Vec<(&String, &Value)> = properties.iter().collect();
+    properties.sort_by_key(|(name, _)| name.as_str());
     properties
-        .iter()
+        .into_iter()
         .map(|(name, property)| {
             let mut schema = property.clone();
             let description = schema.as_object_mut().and_then(|s| s.remove("description"));

@@ -54,6 +54,7 @@ async fn a_service_stopped_under_load_fails_fast_and_recovers_without_restarting
     let options = SystemOptions {
         downstream_timeout: Duration::from_millis(1000),
         gateway_env: vec![("REQUEST_DEADLINE_MS", "2000".into()), ("BREAKER_COOLDOWN_MS", "300".into())],
+        ..SystemOptions::default()
     };
     let mut system = System::start_seeded(options).await;
     let stop = Arc::new(AtomicBool::new(false));

@@ -23,6 +23,13 @@ pub fn is_within(centre: (f64, f64), point: (f64, f64), radius_km: f64) -> bool 
     distance_km(centre, point) <= radius_km + TOLERANCE_KM
 }
 
+/// The angle in radians (MongoDB's `$centerSphere` radius) of the spherical cap
+/// that holds every point [`is_within`] accepts: the radius with the same
+/// tolerance, at most π (a cap of π is the whole sphere; larger is meaningless).
+pub fn cap_angle(radius_km: f64) -> f64 {
+    ((radius_km + TOLERANCE_KM) / EARTH_RADIUS_KM).min(std::f64::consts::PI)
+}
+
 /// A latitude/longitude rectangle in degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoundingBox {
@@ -96,6 +103,14 @@ mod tests {
         assert!(!is_within(PARIS, LONDON, d - 0.001));
         assert!(is_within(PARIS, PARIS, 0.0));
         assert!(!is_within(PARIS, (48.857931, 2.3502), 0.0));
+    }
+
+    #[test]
+    fn the_cap_holds_the_boundary_and_stops_at_the_whole_sphere() {
+        let d = distance_km(PARIS, LONDON);
+        assert!(cap_angle(d) * EARTH_RADIUS_KM >= d);
+        assert!(cap_angle(0.0) > 0.0, "radius 0 still holds the centre itself");
+        assert_eq!(cap_angle(30_000.0), std::f64::consts::PI);
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The venues service process: configuration, store, routes, serve.
+//! The venues service process: configuration, store (MongoDB when
+//! `VENUES_MONGODB_URI` is set, else SQLite), routes, serve.
 
 use std::sync::Arc;
 
 use bootstrap::{Limits, ServiceConfig};
+use mongo_db::{MongoConfig, MongoDb};
 use venues::routes;
-use venues::store::SqliteVenueStore;
+use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,8 +15,11 @@ async fn main() -> anyhow::Result<()> {
     bootstrap::init_metrics();
     let config = ServiceConfig::from_env("VENUES_HTTP_PORT", 3002, "venues.sqlite3")?;
     let limits = Limits::from_env()?;
-    let store = SqliteVenueStore::open(&config.database).await?;
-    let app = routes::router(Arc::new(store), &limits)?;
+    let store: Arc<dyn VenueStore> = match MongoConfig::from_env("venues")? {
+        Some(mongo) => Arc::new(MongoVenueStore::new(&MongoDb::connect(&mongo).await?)),
+        None => Arc::new(SqliteVenueStore::open(&config.database).await?),
+    };
+    let app = routes::router(store, &limits)?;
     bootstrap::serve("venues", config.address, app, &limits).await?;
     Ok(())
 }

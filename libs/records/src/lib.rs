@@ -82,8 +82,9 @@ async fn report_ready<T: Send + 'static>(
 }
 
 /// Records one store query: `store_query_duration_seconds{backend, operation, outcome}`.
-pub fn observe_query(backend: &'static str, operation: &'static str, elapsed: std::time::Duration, ok: bool) {
+pub fn observe_query(backend: &'static str, operation: &str, elapsed: std::time::Duration, ok: bool) {
     let outcome = if ok { "ok" } else { "error" };
-    let labels = [("backend", backend), ("operation", operation), ("outcome", outcome)];
+    let labels =
+        [("backend", backend.to_owned()), ("operation", operation.to_owned()), ("outcome", outcome.to_owned())];
     metrics::histogram!("store_query_duration_seconds", &labels).record(elapsed.as_secs_f64());
 }

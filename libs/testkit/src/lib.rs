@@ -4,13 +4,16 @@
 //! - [`System`]: the four real binaries on free loopback ports with a
 //!   temporary data folder, for end-to-end tests.
 //! - [`SilentService`]: a dependency that never answers.
+//! - [`Backend`]: where the store conformance suites put their stores.
 
 mod process;
 mod silent;
+mod stores;
 mod system;
 
 pub use process::{Process, binary, repo_root};
 pub use silent::SilentService;
+pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};
 pub use system::{System, SystemOptions};
 
 use axum::Router;

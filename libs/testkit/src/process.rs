@@ -50,7 +50,7 @@ pub struct Process {
 impl Process {
     /// Starts `name` with `env` in `dir` (so that no `.env` of the repository
     /// is read) and waits for its `listening on http://ADDR` line.
-    pub async fn start(name: &str, dir: &std::path::Path, env: &[(&str, String)]) -> Process {
+    pub async fn start<K: AsRef<std::ffi::OsStr>>(name: &str, dir: &std::path::Path, env: &[(K, String)]) -> Process {
         let mut command = Command::new(binary(name));
         command
             .current_dir(dir)

@@ -2,8 +2,10 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use mongo_db::{MongoConfig, MongoDb};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -14,11 +16,14 @@ pub struct SystemOptions {
     pub downstream_timeout: Duration,
     /// More settings for the gateway (`("MAX_CONCURRENT_REQUESTS", "4")`, ...).
     pub gateway_env: Vec<(&'static str, String)>,
+    /// Run the services on MongoDB at this URI (each in a database of its own,
+    /// named after this run) instead of SQLite files.
+    pub mongodb_uri: Option<String>,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        Self { downstream_timeout: Duration::from_secs(2), gateway_env: Vec::new() }
+        Self { downstream_timeout: Duration::from_secs(2), gateway_env: Vec::new(), mongodb_uri: None }
     }
 }
 
@@ -29,6 +34,8 @@ pub struct System {
     pub venues: Process,
     pub concerts: Process,
     pub data_dir: TempDir,
+    /// The MongoDB URI and this system's prefix of database names, when on MongoDB.
+    mongodb: Option<(String, String)>,
     http: reqwest::Client,
 }
 
@@ -36,8 +43,12 @@ impl System {
     pub async fn start(options: SystemOptions) -> System {
         let data_dir = tempfile::tempdir().expect("a temporary folder");
         let dir = data_dir.path();
-        let (bands_env, venues_env, concerts_env) =
-            (service_env("bands", 0, dir), service_env("venues", 0, dir), service_env("concerts", 0, dir));
+        // Several systems may run at once, in one test process or several.
+        static SYSTEMS: AtomicU32 = AtomicU32::new(0);
+        let run = format!("t{}_{}", std::process::id(), SYSTEMS.fetch_add(1, Ordering::Relaxed));
+        let mongodb = options.mongodb_uri.map(|uri| (uri, run));
+        let env = |service| service_env(service, 0, dir, mongodb.as_ref());
+        let (bands_env, venues_env, concerts_env) = (env("bands"), env("venues"), env("concerts"));
         let (bands, venues, concerts) = tokio::join!(
             Process::start("bands", dir, &bands_env),
             Process::start("venues", dir, &venues_env),
@@ -53,7 +64,18 @@ impl System {
         gateway_env.extend(options.gateway_env);
         let gateway = Process::start("concerts-gateway", dir, &gateway_env).await;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
-        System { gateway, bands, venues, concerts, data_dir, http }
+        System { gateway, bands, venues, concerts, data_dir, mongodb, http }
+    }
+
+    /// Drops the MongoDB databases of the services, when they run on MongoDB.
+    pub async fn drop_mongodb_databases(&self) {
+        let Some((uri, run)) = &self.mongodb else { return };
+        for service in ["bands", "venues", "concerts"] {
+            let name = format!("{run}_{service}");
+            let config = MongoConfig::new(uri, Some(&name), service).expect("a MongoDB URI");
+            let db = MongoDb::connect(&config).await.expect("a MongoDB client");
+            db.drop().await.unwrap_or_else(|e| panic!("dropping {name}: {e}"));
+        }
     }
 
     /// Stops a service (`"bands"`, `"venues"` or `"concerts"`) and starts it
@@ -68,7 +90,7 @@ impl System {
         let port = slot.port();
         slot.kill().await;
         let dir = self.data_dir.path();
-        *slot = Process::start(service, dir, &service_env(service, port, dir)).await;
+        *slot = Process::start(service, dir, &service_env(service, port, dir, self.mongodb.as_ref())).await;
     }
 
     /// Starts the system and imports the exercise's data set with the seed tool.
@@ -117,12 +139,17 @@ impl System {
     }
 }
 
-/// The environment of one entity service: its port and the shared data folder.
-fn service_env(service: &str, port: u16, dir: &Path) -> Vec<(&'static str, String)> {
-    let port_variable = match service {
-        "bands" => "BANDS_HTTP_PORT",
-        "venues" => "VENUES_HTTP_PORT",
-        _ => "CONCERTS_HTTP_PORT",
-    };
-    vec![(port_variable, port.to_string()), ("DATA_DIR", dir.join("data").display().to_string())]
+/// The environment of one entity service: its port, the shared data folder,
+/// and its own MongoDB database when the system runs on MongoDB.
+fn service_env(service: &str, port: u16, dir: &Path, mongodb: Option<&(String, String)>) -> Vec<(String, String)> {
+    let prefix = service.to_ascii_uppercase();
+    let mut env = vec![
+        (format!("{prefix}_HTTP_PORT"), port.to_string()),
+        ("DATA_DIR".to_owned(), dir.join("data").display().to_string()),
+    ];
+    if let Some((uri, run)) = mongodb {
+        env.push((format!("{prefix}_MONGODB_URI"), uri.clone()));
+        env.push((format!("{prefix}_MONGODB_DATABASE"), format!("{run}_{service}")));
+    }
+    env
 }

@@ -111,12 +111,14 @@ fn custom_message(schema: &Value, schema_path: &str) -> Option<String> {
 
 fn known_properties(schema: &Value, schema_path: &str) -> String {
     let parent = schema_path.rsplit_once('/').map_or("", |(parent, _)| parent);
-    let names: Vec<&str> = schema
+    let mut names: Vec<&str> = schema
         .pointer(parent)
         .and_then(|node| node.get("properties"))
         .and_then(Value::as_object)
         .map(|properties| properties.keys().map(String::as_str).collect())
         .unwrap_or_default();
+    // Sorted here: serde_json's map order depends on the crate features the build unifies.
+    names.sort_unstable();
     names.join(", ")
 }
 

@@ -1,8 +1,10 @@
-//! Where bands are kept. Routes see only this trait, so that another backend
-//! slots in beside SQLite without touching them.
+//! Where bands are kept: SQLite by default, MongoDB when configured. Routes
+//! see only this trait, so the backend changes nothing above it.
 
+mod mongo;
 mod sqlite;
 
+pub use mongo::MongoBandStore;
 pub use sqlite::SqliteBandStore;
 
 use async_trait::async_trait;

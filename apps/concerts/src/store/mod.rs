@@ -1,9 +1,11 @@
-//! Where concerts are kept. Routes see only this trait, so that another backend
-//! slots in beside SQLite without touching them.
+//! Where concerts are kept: SQLite by default, MongoDB when configured. Routes
+//! see only this trait, so the backend changes nothing above it.
 
 mod merge;
+mod mongo;
 mod sqlite;
 
+pub use mongo::MongoConcertStore;
 pub use sqlite::SqliteConcertStore;
 
 use async_trait::async_trait;

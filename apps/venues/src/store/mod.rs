@@ -1,8 +1,10 @@
-//! Where venues are kept. Routes see only this trait, so that another backend
-//! slots in beside SQLite without touching them.
+//! Where venues are kept: SQLite by default, MongoDB when configured. Routes
+//! see only this trait, so the backend changes nothing above it.
 
+mod mongo;
 mod sqlite;
 
+pub use mongo::MongoVenueStore;
 pub use sqlite::SqliteVenueStore;
 
 use async_trait::async_trait;

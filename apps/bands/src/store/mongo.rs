@@ -1,0 +1,64 @@
+//! Bands in the service's own MongoDB database: one document per band,
+//! `{_id: id, name}`. The id is the `_id`, so the unique index every
+//! collection has on `_id` is the id index; no other index is needed.
+
+use async_trait::async_trait;
+use bands_model::Band;
+use exceptions::StoreError;
+use mongo_db::bson::Document;
+use mongo_db::{MongoCollection, MongoDb, doc, upsert_statement};
+use records::RecordStore;
+
+use super::BandStore;
+
+pub struct MongoBandStore {
+    bands: MongoCollection,
+}
+
+impl MongoBandStore {
+    pub fn new(db: &MongoDb) -> Self {
+        Self { bands: db.collection("bands", Vec::new()) }
+    }
+}
+
+/// A stored band as the API shows it: `_id` back to `id`.
+pub fn band_projection() -> Document {
+    doc! { "_id": 0, "id": "$_id", "name": 1 }
+}
+
+/// Replaces the band with this id, or inserts it.
+pub fn band_upsert(band: &Band) -> Document {
+    upsert_statement(doc! { "_id": band.id }, doc! { "name": &band.name })
+}
+
+#[async_trait]
+impl BandStore for MongoBandStore {
+    async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
+        self.bands.by_ids(ids, band_projection()).await
+    }
+}
+
+#[async_trait]
+impl RecordStore<Band> for MongoBandStore {
+    async fn upsert(&self, bands: Vec<Band>) -> Result<usize, StoreError> {
+        self.bands.upsert_all(bands.iter().map(band_upsert).collect()).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.bands.is_empty().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_band_is_upserted_by_its_id_as_underscore_id() {
+        let band = Band { id: 42, name: "Sigur Rós".to_owned() };
+        assert_eq!(
+            band_upsert(&band),
+            doc! { "q": { "_id": 42_i64 }, "u": { "name": "Sigur Rós" }, "upsert": true, "multi": false }
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! One behaviour, two backends: every concert store passes the same checks on
+//! the same fixtures. Always against SQLite; against MongoDB when
+//! `MONGODB_TEST_URI` is set (`make test-mongo`).
+
+use std::cmp::Reverse;
+use std::sync::Arc;
+
+use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore};
+use concerts_model::{Concert, ConcertSearch};
+use testkit::{Backend, Place};
+
+fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
+    Concert { band_id, venue_id, date }
+}
+
+fn fixture() -> Vec<Concert> {
+    vec![
+        concert(1, 10, 1000),
+        concert(1, 11, 3000),
+        concert(2, 10, 2000),
+        concert(2, 10, 3000),
+        concert(3, 12, 3000),
+        concert(1, 10, 5000),
+    ]
+}
+
+/// (date, bandId, venueId) of each concert found (up to 10,000), in the order found.
+async fn search(store: &dyn ConcertStore, bands: Option<&[i64]>, venues: Option<&[i64]>) -> Vec<(i64, i64, i64)> {
+    page(store, bands, venues, 10_000, None).await
+}
+
+/// One page: at most `limit` concerts, right after `after`.
+async fn page(
+    store: &dyn ConcertStore,
+    bands: Option<&[i64]>,
+    venues: Option<&[i64]>,
+    limit: usize,
+    after: Option<(i64, i64, i64)>,
+) -> Vec<(i64, i64, i64)> {
+    let after = after.map(|(date, band_id, venue_id)| Concert { band_id, venue_id, date });
+    let search =
+        ConcertSearch { band_ids: bands.map(<[i64]>::to_vec), venue_ids: venues.map(<[i64]>::to_vec), limit, after };
+    store.search(search).await.unwrap().iter().map(|c| (c.date, c.band_id, c.venue_id)).collect()
+}
+
+async fn open(backend: &Backend, check: &str) -> Arc<dyn ConcertStore> {
+    match backend.place(check).await {
+        Place::SqliteFile(path) => Arc::new(SqliteConcertStore::open(&path).await.unwrap()),
+        Place::MongoDb(db) => Arc::new(MongoConcertStore::new(&db)),
+    }
+}
+
+/// Every check, each on a fresh, empty store.
+async fn conformance(backend: Backend) {
+    by_band_newest_first_ties_by_band_then_venue(open(&backend, "bands").await).await;
+    by_venue_and_by_both(open(&backend, "venues").await).await;
+    a_large_search_is_in_the_total_order(open(&backend, "order").await).await;
+    pages_walk_the_same_order_without_gap_or_repeat(open(&backend, "pages").await).await;
+    an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
+    importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
+    backend.clean_up().await;
+}
+
+async fn by_band_newest_first_ties_by_band_then_venue(store: Arc<dyn ConcertStore>) {
+    assert_eq!(store.upsert(fixture()).await.unwrap(), 6);
+    assert_eq!(search(store.as_ref(), Some(&[1]), None).await, vec![(5000, 1, 10), (3000, 1, 11), (1000, 1, 10)]);
+    assert_eq!(
+        search(store.as_ref(), Some(&[3, 1, 2]), None).await,
+        vec![(5000, 1, 10), (3000, 3, 12), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)]
+    );
+    assert_eq!(search(store.as_ref(), Some(&[99]), None).await, vec![]);
+}
+
+async fn by_venue_and_by_both(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    assert_eq!(
+        search(store.as_ref(), None, Some(&[10])).await,
+        vec![(5000, 1, 10), (3000, 2, 10), (2000, 2, 10), (1000, 1, 10)]
+    );
+    assert_eq!(
+        search(store.as_ref(), None, Some(&[12, 11])).await,
+        vec![(3000, 3, 12), (3000, 1, 11)],
+        "same date: band descending"
+    );
+    // Both lists: the band is in the first AND the venue in the second.
+    assert_eq!(search(store.as_ref(), Some(&[2]), Some(&[10, 12])).await, vec![(3000, 2, 10), (2000, 2, 10)]);
+    assert_eq!(search(store.as_ref(), Some(&[3]), Some(&[10])).await, vec![]);
+    assert_eq!(search(store.as_ref(), None, None).await, vec![]);
+}
+
+/// Hundreds of concerts with few distinct dates, so that the tie-breaks
+/// decide most of the order; expected by a plain sort here.
+async fn a_large_search_is_in_the_total_order(store: Arc<dyn ConcertStore>) {
+    let concerts: Vec<Concert> = (0..600).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
+    store.upsert(concerts.clone()).await.unwrap();
+    let bands = [1, 3, 4, 6];
+    let venues = [100, 101, 102, 103, 104, 105];
+    let mut expected: Vec<(i64, i64, i64)> = concerts
+        .iter()
+        .filter(|c| bands.contains(&c.band_id) && venues.contains(&c.venue_id))
+        .map(|c| (c.date, c.band_id, c.venue_id))
+        .collect();
+    expected.sort_unstable_by_key(|&key| Reverse(key));
+    expected.dedup();
+    assert!(expected.len() > 50, "the fixture exercises the order: {}", expected.len());
+    assert_eq!(search(store.as_ref(), Some(&bands), Some(&venues)).await, expected);
+}
+
+/// Pages of every size, by bands, by venues and by both, walked by their last
+/// concert, give the whole answer once and in order.
+async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertStore>) {
+    let concerts: Vec<Concert> = (0..300).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
+    store.upsert(concerts).await.unwrap();
+    let bands: &[i64] = &[1, 3, 4, 6];
+    let venues: &[i64] = &[100, 101, 102, 103, 104, 105];
+    for (bands, venues) in [(Some(bands), None), (None, Some(venues)), (Some(bands), Some(venues))] {
+        let whole = search(store.as_ref(), bands, venues).await;
+        for limit in [1, 7, 50] {
+            let mut walked = Vec::new();
+            let mut after = None;
+            for _ in 0..400 {
+                let next = page(store.as_ref(), bands, venues, limit, after).await;
+                assert!(next.len() <= limit);
+                after = next.last().copied();
+                walked.extend(next);
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(walked, whole, "bands {bands:?}, venues {venues:?}, pages of {limit}");
+        }
+    }
+}
+
+async fn an_empty_store_says_so_and_finds_nothing(store: Arc<dyn ConcertStore>) {
+    assert!(store.is_empty().await.unwrap());
+    assert_eq!(search(store.as_ref(), Some(&[1]), None).await, vec![]);
+    assert_eq!(search(store.as_ref(), None, Some(&[10])).await, vec![]);
+    store.upsert(vec![concert(1, 10, 1000)]).await.unwrap();
+    assert!(!store.is_empty().await.unwrap());
+}
+
+async fn importing_twice_adds_nothing_twice(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    let before = search(store.as_ref(), Some(&[1, 2, 3]), None).await;
+    store.upsert(fixture()).await.unwrap();
+    // The same concert twice in one batch is kept once too.
+    store.upsert(vec![concert(3, 12, 3000), concert(3, 12, 3000)]).await.unwrap();
+    assert_eq!(search(store.as_ref(), Some(&[1, 2, 3]), None).await, before);
+    // Same band and venue on another date is another concert.
+    store.upsert(vec![concert(3, 12, 4000)]).await.unwrap();
+    assert_eq!(search(store.as_ref(), Some(&[3]), None).await, vec![(4000, 3, 12), (3000, 3, 12)]);
+}
+
+#[tokio::test]
+async fn the_sqlite_store_conforms() {
+    conformance(Backend::sqlite()).await;
+}
+
+#[tokio::test]
+async fn the_mongodb_store_conforms() {
+    if let Some(backend) = Backend::mongodb("concerts store conformance") {
+        conformance(backend).await;
+    }
+}

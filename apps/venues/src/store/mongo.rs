@@ -1,0 +1,141 @@
+//! Venues in the service's own MongoDB database, one document per venue:
+//! `{_id: id, name, latitude, longitude, location: {type: "Point", coordinates: [lon, lat]}}`.
+//!
+//! `location` is written with the document, so the `2dsphere` index on it
+//! serves radius queries (`$geoWithin` + `$centerSphere`). The NestJS
+//! original built the point per query with `$addFields`, which no index can serve.
+
+use async_trait::async_trait;
+use exceptions::StoreError;
+use mongo_db::bson::Document;
+use mongo_db::{IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
+use records::RecordStore;
+use venues_model::{Venue, WithinRadius};
+
+use super::VenueStore;
+use crate::geo::{cap_angle, is_within};
+
+pub struct MongoVenueStore {
+    venues: MongoCollection,
+}
+
+impl MongoVenueStore {
+    pub fn new(db: &MongoDb) -> Self {
+        Self { venues: db.collection("venues", indexes()) }
+    }
+}
+
+/// The ids are `_id` (unique by nature); positions get a 2dsphere index.
+pub fn indexes() -> Vec<IndexModel> {
+    let options = IndexOptions::builder().name("venues_by_location".to_owned()).build();
+    vec![IndexModel::builder().keys(doc! { "location": "2dsphere" }).options(options).build()]
+}
+
+/// The stored document of a venue (its `_id` comes from the upsert's filter).
+pub fn venue_document(venue: &Venue) -> Document {
+    doc! {
+        "name": &venue.name,
+        "latitude": venue.latitude,
+        "longitude": venue.longitude,
+        // GeoJSON puts the longitude first.
+        "location": { "type": "Point", "coordinates": [venue.longitude, venue.latitude] },
+    }
+}
+
+/// Replaces the venue with this id, position included, or inserts it.
+pub fn venue_upsert(venue: &Venue) -> Document {
+    upsert_statement(doc! { "_id": venue.id }, venue_document(venue))
+}
+
+/// The venues in the spherical cap around the centre; the 2dsphere index serves it.
+/// The cap is [`cap_angle`]: the radius in radians of the 6378.1 km sphere,
+/// with the same 1 mm tolerance as [`is_within`], which then decides exactly.
+pub fn within_radius_filter(query: WithinRadius) -> Document {
+    doc! {
+        "location": {
+            "$geoWithin": {
+                "$centerSphere": [[query.longitude, query.latitude], cap_angle(query.radius)],
+            },
+        },
+    }
+}
+
+/// A stored venue as the API shows it.
+pub fn venue_projection() -> Document {
+    doc! { "_id": 0, "id": "$_id", "name": 1, "latitude": 1, "longitude": 1 }
+}
+
+#[async_trait]
+impl VenueStore for MongoVenueStore {
+    async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError> {
+        self.venues.by_ids(ids, venue_projection()).await
+    }
+
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
+        let candidates: Vec<Venue> =
+            self.venues.find(within_radius_filter(query), venue_projection(), doc! { "_id": 1 }, None).await?;
+        // S2's geometry and ours may round differently on the very boundary: the
+        // same exact test as the SQLite store makes both backends agree.
+        let centre = (query.latitude, query.longitude);
+        Ok(candidates.into_iter().filter(|v| is_within(centre, (v.latitude, v.longitude), query.radius)).collect())
+    }
+}
+
+#[async_trait]
+impl RecordStore<Venue> for MongoVenueStore {
+    async fn upsert(&self, venues: Vec<Venue>) -> Result<usize, StoreError> {
+        self.venues.upsert_all(venues.iter().map(venue_upsert).collect()).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.venues.is_empty().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geo::EARTH_RADIUS_KM;
+
+    #[test]
+    fn the_document_carries_a_geojson_point_longitude_first() {
+        let venue = Venue { id: 7, name: "Olympia, Paris, France".to_owned(), latitude: 48.87, longitude: 2.3283 };
+        assert_eq!(
+            venue_upsert(&venue),
+            doc! {
+                "q": { "_id": 7_i64 },
+                "u": {
+                    "name": "Olympia, Paris, France", "latitude": 48.87, "longitude": 2.3283,
+                    "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
+                },
+                "upsert": true,
+                "multi": false,
+            }
+        );
+    }
+
+    #[test]
+    fn the_radius_query_is_a_center_sphere_on_the_indexed_point() {
+        let filter = within_radius_filter(WithinRadius { latitude: 48.857931, longitude: 2.350144, radius: 20.0 });
+        let sphere = filter
+            .get_document("location")
+            .and_then(|l| l.get_document("$geoWithin"))
+            .and_then(|g| g.get_array("$centerSphere"))
+            .unwrap();
+        assert_eq!(sphere[0], mongo_db::bson::bson!([2.350144, 48.857931]), "[longitude, latitude]");
+        let angle = sphere[1].as_f64().unwrap();
+        // radius / 6378.1, plus at most the 1 mm tolerance.
+        assert!((20.0 / EARTH_RADIUS_KM..=20.000_001 / EARTH_RADIUS_KM).contains(&angle), "{angle}");
+
+        let whole_planet = within_radius_filter(WithinRadius { latitude: 0.0, longitude: 0.0, radius: 50_000.0 });
+        let sphere = whole_planet.get_document("location").unwrap().get_document("$geoWithin").unwrap();
+        assert_eq!(sphere.get_array("$centerSphere").unwrap()[1].as_f64(), Some(std::f64::consts::PI));
+    }
+
+    #[test]
+    fn positions_are_indexed_2dsphere() {
+        let models = indexes();
+        assert_eq!(models.len(), 1);
+        assert_eq!(models[0].keys, doc! { "location": "2dsphere" });
+    }
+}

@@ -1,0 +1,248 @@
+//! MongoDB as a service's store, the production choice beside the embedded
+//! SQLite default: one database per service, reached through its own
+//! connection string (`BANDS_MONGODB_URI`, ...).
+//!
+//! Each service owns its documents, queries and indexes; this crate only knows
+//! how to connect so that an unreachable server fails fast (a short server
+//! selection timeout), how to create indexes without holding up start-up, how
+//! to send a batch of upserts in one round trip, and how to turn the driver's
+//! failures into the product's [`StoreError`].
+
+mod config;
+mod errors;
+mod writes;
+
+pub use config::{DEFAULT_SERVER_SELECTION_TIMEOUT, InvalidUri, MongoConfig};
+pub use errors::classify;
+pub use mongodb::bson;
+pub use mongodb::options::IndexOptions;
+pub use mongodb::{IndexModel, bson::doc};
+pub use writes::{check_write_reply, update_command, upsert_statement};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use exceptions::StoreError;
+use futures::TryStreamExt;
+use mongodb::bson::Document;
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database};
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+/// Index creation at start-up retries this soon after a failure, doubling up to [`MAX_INDEX_RETRY`].
+const FIRST_INDEX_RETRY: Duration = Duration::from_millis(500);
+const MAX_INDEX_RETRY: Duration = Duration::from_secs(30);
+
+/// One service's MongoDB database. The client connects lazily and reconnects
+/// by itself, so a server that is down at start-up or later only fails the
+/// requests made meanwhile.
+#[derive(Clone)]
+pub struct MongoDb {
+    database: Database,
+}
+
+impl MongoDb {
+    /// A client for `config`. Nothing is sent to the server yet: this fails only
+    /// on options the driver rejects, never because the server is unreachable.
+    pub async fn connect(config: &MongoConfig) -> Result<Self, StoreError> {
+        let options = ClientOptions::parse(config.uri.as_str()).await.map_err(|e| invalid(config, &e))?;
+        // The hosts, never the URI: it may carry a password.
+        let hosts: Vec<String> = options.hosts.iter().map(ToString::to_string).collect();
+        tracing::info!(database = %config.database, ?hosts, "store: MongoDB");
+        let client = Client::with_options(config.with_defaults(options)).map_err(|e| invalid(config, &e))?;
+        Ok(Self { database: client.database(&config.database) })
+    }
+
+    /// The collection `name`, whose `indexes` are created in the background
+    /// now (retried until the server answers) and awaited before any write.
+    pub fn collection(&self, name: &str, indexes: Vec<IndexModel>) -> MongoCollection {
+        let collection = MongoCollection {
+            collection: self.database.collection(name),
+            database: self.database.clone(),
+            indexes: Arc::new(Indexes { models: indexes, created: OnceCell::new() }),
+        };
+        if !collection.indexes.models.is_empty() {
+            tokio::spawn(collection.clone().create_indexes_with_retry());
+        }
+        collection
+    }
+
+    /// Deletes the whole database (throwaway test databases).
+    pub async fn drop(&self) -> Result<(), StoreError> {
+        self.database.drop().await.map_err(classify)
+    }
+}
+
+fn invalid(config: &MongoConfig, error: &mongodb::error::Error) -> StoreError {
+    StoreError::Backend(format!("invalid MongoDB options for database {}: {error}", config.database))
+}
+
+struct Indexes {
+    models: Vec<IndexModel>,
+    /// Set once the server has confirmed every index (`createIndexes` is idempotent).
+    created: OnceCell<()>,
+}
+
+/// A collection of a service's database, with the indexes it needs.
+#[derive(Clone)]
+pub struct MongoCollection {
+    collection: Collection<Document>,
+    database: Database,
+    indexes: Arc<Indexes>,
+}
+
+impl MongoCollection {
+    /// The documents matching `filter`, shaped by `projection` into `T`, in
+    /// `sort` order; the first `limit` of them when a limit is given.
+    pub async fn find<T>(
+        &self,
+        filter: Document,
+        projection: Document,
+        sort: Document,
+        limit: Option<usize>,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: DeserializeOwned + Unpin + Send + Sync,
+    {
+        self.measured("find", async {
+            let typed = self.collection.clone_with_type::<T>();
+            let mut find = typed.find(filter).projection(projection).sort(sort);
+            if let Some(limit) = limit {
+                find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+            }
+            let cursor = find.await.map_err(classify)?;
+            cursor.try_collect().await.map_err(classify)
+        })
+        .await
+    }
+
+    /// Runs `query`, recording its latency as `<collection>_<operation>`.
+    async fn measured<R>(
+        &self,
+        operation: &str,
+        query: impl Future<Output = Result<R, StoreError>>,
+    ) -> Result<R, StoreError> {
+        let started = std::time::Instant::now();
+        let result = query.await;
+        let name = format!("{}_{operation}", self.collection.name());
+        records::observe_query("mongodb", &name, started.elapsed(), result.is_ok());
+        result
+    }
+
+    /// The documents whose `_id` is among `ids`, shaped by `projection`, in ascending `_id` order.
+    pub async fn by_ids<T>(&self, ids: &[i64], projection: Document) -> Result<Vec<T>, StoreError>
+    where
+        T: DeserializeOwned + Unpin + Send + Sync,
+    {
+        self.find(id_in(ids), projection, doc! { "_id": 1 }, None).await
+    }
+
+    /// Runs `statements` (see [`upsert_statement`]) unordered, a thousand per
+    /// round trip, once the collection's indexes exist (so that a unique index
+    /// guards the very first import). Returns how many statements were sent.
+    ///
+    /// Not a transaction: a failure can leave part of a batch written. The
+    /// statements are idempotent upserts, so sending the batch again completes it.
+    pub async fn upsert_all(&self, statements: Vec<Document>) -> Result<usize, StoreError> {
+        const STATEMENTS_PER_COMMAND: usize = 1000;
+        self.ensure_indexes().await?;
+        let write_concern = match self.database.write_concern() {
+            Some(concern) => Some(bson::to_bson(concern).map_err(|e| StoreError::Backend(e.to_string()))?),
+            None => None,
+        };
+        let name = self.collection.name();
+        self.measured("upsert", async {
+            for chunk in statements.chunks(STATEMENTS_PER_COMMAND) {
+                let mut command = update_command(name, chunk.to_vec());
+                if let Some(concern) = &write_concern {
+                    command.insert("writeConcern", concern.clone());
+                }
+                let reply = self.database.run_command(command).await.map_err(classify)?;
+                check_write_reply(&reply)?;
+            }
+            Ok(statements.len())
+        })
+        .await
+    }
+
+    /// Whether the collection holds no document.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.measured("is_empty", async {
+            let any = self.collection.find_one(doc! {}).projection(doc! { "_id": 1 }).await.map_err(classify)?;
+            Ok(any.is_none())
+        })
+        .await
+    }
+
+    /// Creates the collection's indexes, unless that already succeeded.
+    pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
+        if self.indexes.models.is_empty() {
+            return Ok(());
+        }
+        let models = &self.indexes.models;
+        self.indexes
+            .created
+            .get_or_try_init(|| async {
+                self.collection.create_indexes(models.clone()).await.map(|_| ()).map_err(classify)
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Start-up must not wait for the server: retry in the background with a
+    /// bounded backoff while it is unreachable; give up (and say so) on an
+    /// error that retrying cannot fix, such as an index that conflicts with the data.
+    async fn create_indexes_with_retry(self) {
+        let name = self.collection.name().to_owned();
+        let mut delay = FIRST_INDEX_RETRY;
+        loop {
+            match self.ensure_indexes().await {
+                Ok(()) => {
+                    tracing::info!(collection = %name, "MongoDB indexes are in place");
+                    return;
+                }
+                Err(StoreError::Unavailable(detail)) => {
+                    tracing::warn!(collection = %name, %detail, retry_in = ?delay, "cannot create MongoDB indexes yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_INDEX_RETRY);
+                }
+                Err(StoreError::Backend(detail)) => {
+                    tracing::error!(collection = %name, %detail, "cannot create MongoDB indexes; writes will fail until this is fixed");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `{_id: {$in: ids}}`: a batch lookup by the records' own ids, kept as `_id`.
+pub fn id_in(ids: &[i64]) -> Document {
+    doc! { "_id": { "$in": ids } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn id_lookups_match_on_underscore_id() {
+        assert_eq!(id_in(&[3, 1]), doc! { "_id": { "$in": [3_i64, 1_i64] } });
+    }
+
+    /// Nothing listens on port 9 of the loopback: the driver must give up after
+    /// the URI's server selection timeout, and the store must call it unavailable.
+    #[tokio::test]
+    async fn an_unreachable_server_is_unavailable_within_the_selection_timeout() {
+        let config = MongoConfig::new("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200", None, "test").unwrap();
+        let started = Instant::now();
+        let db = MongoDb::connect(&config).await.expect("connecting is lazy");
+        let bands = db.collection("bands", Vec::new());
+        let error = bands.is_empty().await.unwrap_err();
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        let error = bands.upsert_all(vec![upsert_statement(doc! { "_id": 1 }, doc! { "name": "x" })]).await;
+        assert!(matches!(error, Err(StoreError::Unavailable(_))), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    }
+}
