@@ -13,7 +13,7 @@ use exceptions::StoreError;
 
 pub use deadpool_sqlite::rusqlite;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// One service's SQLite database.
 #[derive(Clone)]
@@ -72,7 +72,10 @@ impl SqliteDb {
         R: Send + 'static,
     {
         self.call(move |connection| {
-            let transaction = connection.transaction()?;
+            // IMMEDIATE takes the write lock up front, under the busy timeout: a deferred
+            // transaction that reads first (R*Tree statements do) fails at once with
+            // "database is locked" when another connection is writing.
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let result = write(&transaction)?;
             transaction.commit()?;
             Ok(result)
@@ -140,6 +143,36 @@ mod tests {
         assert_eq!(found, vec![1, 3]);
         let mode: String = db.call(|c| c.query_row("PRAGMA journal_mode", [], |row| row.get(0))).await.unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_that_read_first_wait_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let db =
+            SqliteDb::open(&dir.path().join("t.sqlite3"), "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);")
+                .await
+                .unwrap();
+        let writers: Vec<_> = (0..4_i64)
+            .map(|writer| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write(move |t| {
+                        // A read before the first write, as R*Tree updates do.
+                        let _: i64 = t.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?;
+                        for id in 0..2000 {
+                            t.execute("INSERT INTO t VALUES (?1)", [writer * 10_000 + id])?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        let rows: i64 = db.call(|c| c.query_row("SELECT count(*) FROM t", [], |row| row.get(0))).await.unwrap();
+        assert_eq!(rows, 8000);
     }
 
     #[tokio::test]
