@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
 use exceptions::StoreError;
@@ -19,6 +20,10 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 #[derive(Clone)]
 pub struct SqliteDb {
     pool: Pool,
+    /// SQLite has one writer at a time; writers queue here rather than in
+    /// SQLite's busy loop, where a waiting writer's read snapshot keeps the WAL
+    /// checkpoint from completing (the WAL then grows without bound during an import).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteDb {
@@ -43,7 +48,7 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool };
+        let db = Self { pool, writer: Arc::default() };
         db.call(move |connection| connection.execute_batch(schema)).await?;
         Ok(db)
     }
@@ -71,6 +76,7 @@ impl SqliteDb {
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
     {
+        let _writing = self.writer.lock().await;
         self.call(move |connection| {
             // IMMEDIATE takes the write lock up front, under the busy timeout: a deferred
             // transaction that reads first (R*Tree statements do) fails at once with
@@ -146,22 +152,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_writes_that_read_first_wait_for_each_other() {
+    async fn concurrent_writes_that_read_first_run_one_at_a_time_and_all_commit() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
         let dir = tempfile::tempdir().unwrap();
         let db =
             SqliteDb::open(&dir.path().join("t.sqlite3"), "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);")
                 .await
                 .unwrap();
+        let (active, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let writers: Vec<_> = (0..4_i64)
             .map(|writer| {
-                let db = db.clone();
+                let (db, active, most) = (db.clone(), active.clone(), most.clone());
                 tokio::spawn(async move {
                     db.write(move |t| {
+                        most.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
                         // A read before the first write, as R*Tree updates do.
                         let _: i64 = t.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?;
                         for id in 0..2000 {
                             t.execute("INSERT INTO t VALUES (?1)", [writer * 10_000 + id])?;
                         }
+                        active.fetch_sub(1, Ordering::SeqCst);
                         Ok(())
                     })
                     .await
@@ -171,6 +182,7 @@ mod tests {
         for writer in writers {
             writer.await.unwrap().unwrap();
         }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "writers never overlap");
         let rows: i64 = db.call(|c| c.query_row("SELECT count(*) FROM t", [], |row| row.get(0))).await.unwrap();
         assert_eq!(rows, 8000);
     }
