@@ -73,7 +73,8 @@ async fn a_generated_set_imports_through_the_seed_tool() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), TINY, 42).unwrap();
     let system = System::start(SystemOptions::default()).await;
-    let output = system.seed(dir.path()).await;
+    // Small batches, several in flight: concurrent imports into every service.
+    let output = system.seed_with(dir.path(), &["--batch-size", "25", "--in-flight", "4"]).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     // A radius of 20,100 km covers the whole planet: every concert, each once.
