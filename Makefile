@@ -6,7 +6,16 @@ DIR ?=
 # Compose v2 (`docker compose`) when it is there, else the v1 `docker-compose`.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all setup build start test test-mongo start-docker stop-docker seed lint fmt clean diagram
+.PHONY: all setup build start test test-mongo start-docker stop-docker seed generate bench lint fmt clean diagram
+# make generate: where and how big (the default is a tenth of the exercise's step 2).
+OUT ?= var/generated
+BANDS ?= 2000000
+VENUES ?= 10000
+CONCERTS ?= 20000000
+SEED ?= 42
+# make bench: extra options for the bench tool (see `bench --help`).
+BENCH_ARGS ?=
+
 
 all: setup
 
@@ -49,6 +58,17 @@ stop-docker:
 seed:
 	@test -n "$(DIR)" || { echo "usage: make seed DIR=<folder with bands.json, venues.json, concerts.json>"; exit 2; }
 	$(CARGO) run --quiet --release --bin seed -- --dir "$(DIR)"
+
+# Writes a synthetic OUT/bands.json, venues.json, concerts.json; the same SEED
+# and sizes give the same bytes. 2M/10k/20M takes about 10 s and 1.2 GB of disk.
+generate:
+	$(CARGO) run --quiet --release --bin generate -- --out "$(OUT)" \
+		--bands $(BANDS) --venues $(VENUES) --concerts $(CONCERTS) --seed $(SEED)
+
+# Load benchmark of the running system (start it with `make start` in another
+# terminal). For a generated set: make bench BENCH_ARGS="--data var/generated".
+bench:
+	$(CARGO) run --quiet --release --bin bench -- $(BENCH_ARGS)
 
 lint:
 	$(CARGO) fmt --all -- --check

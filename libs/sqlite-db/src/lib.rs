@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
@@ -14,12 +15,16 @@ use exceptions::StoreError;
 
 pub use deadpool_sqlite::rusqlite;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// One service's SQLite database.
 #[derive(Clone)]
 pub struct SqliteDb {
     pool: Pool,
+    /// SQLite has one writer at a time; writers queue here rather than in
+    /// SQLite's busy loop, where a waiting writer's read snapshot keeps the WAL
+    /// checkpoint from completing (the WAL then grows without bound during an import).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteDb {
@@ -44,7 +49,7 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool };
+        let db = Self { pool, writer: Arc::default() };
         db.call("migrate", move |connection| connection.execute_batch(schema)).await?;
         Ok(db)
     }
@@ -84,8 +89,12 @@ impl SqliteDb {
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
     {
+        let _writing = self.writer.lock().await;
         self.call(operation, move |connection| {
-            let transaction = connection.transaction()?;
+            // IMMEDIATE takes the write lock up front, under the busy timeout: a deferred
+            // transaction that reads first (R*Tree statements do) fails at once with
+            // "database is locked" when another connection is writing.
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let result = write(&transaction)?;
             transaction.commit()?;
             Ok(result)
@@ -153,6 +162,42 @@ mod tests {
         assert_eq!(found, vec![1, 3]);
         let mode: String = db.call("test", |c| c.query_row("PRAGMA journal_mode", [], |row| row.get(0))).await.unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_that_read_first_run_one_at_a_time_and_all_commit() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let dir = tempfile::tempdir().unwrap();
+        let db =
+            SqliteDb::open(&dir.path().join("t.sqlite3"), "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);")
+                .await
+                .unwrap();
+        let (active, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let writers: Vec<_> = (0..4_i64)
+            .map(|writer| {
+                let (db, active, most) = (db.clone(), active.clone(), most.clone());
+                tokio::spawn(async move {
+                    db.write("test", move |t| {
+                        most.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                        // A read before the first write, as R*Tree updates do.
+                        let _: i64 = t.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?;
+                        for id in 0..2000 {
+                            t.execute("INSERT INTO t VALUES (?1)", [writer * 10_000 + id])?;
+                        }
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "writers never overlap");
+        let rows: i64 = db.call("test", |c| c.query_row("SELECT count(*) FROM t", [], |row| row.get(0))).await.unwrap();
+        assert_eq!(rows, 8000);
     }
 
     #[tokio::test]

@@ -103,9 +103,15 @@ impl System {
 
     /// Runs the seed tool against this system's services.
     pub async fn seed(&self, dir: &Path) -> Output {
+        self.seed_with(dir, &[]).await
+    }
+
+    /// Runs the seed tool with extra options (`--batch-size`, `--in-flight`, ...).
+    pub async fn seed_with(&self, dir: &Path, options: &[&str]) -> Output {
         tokio::process::Command::new(binary("seed"))
             .arg("--dir")
             .arg(dir)
+            .args(options)
             .current_dir(self.data_dir.path())
             .env("BANDS_SERVICE_URL", &self.bands.url)
             .env("VENUES_SERVICE_URL", &self.venues.url)

@@ -7,6 +7,9 @@
 //! neither in the files nor in the services), so a bad file leaves nothing
 //! half-imported. Imports are upserts: running the same files twice leaves the
 //! same data, and re-running after an interruption is safe.
+//!
+//! Files of any size: both the check and the import stream the files record
+//! by record (each file is read twice), so memory holds ids, not records.
 
 mod dataset;
 mod services;
@@ -15,9 +18,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bands_model::Band;
 use clap::Parser;
+use concerts_model::Concert;
+use venues_model::Venue;
 
-use crate::dataset::Dataset;
 use crate::services::Services;
 
 #[derive(Parser)]
@@ -32,6 +37,9 @@ struct Args {
     /// Records per import request.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch_size: u32,
+    /// Import requests sent at the same time to one service.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    in_flight: u8,
 }
 
 #[tokio::main]
@@ -53,20 +61,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    let dataset = Dataset::load(&args.dir)?;
-    dataset.check_references(&services).await?;
+    let checked = dataset::check(&args.dir, &services).await?;
+    let count = |n: Option<u64>| n.unwrap_or(0);
     println!(
-        "seed: {} checked: {} bands, {} venues, {} concerts",
+        "seed: {} checked in {:.1} s: {} bands, {} venues, {} concerts",
         args.dir.display(),
-        dataset.bands.len(),
-        dataset.venues.len(),
-        dataset.concerts.len()
+        started.elapsed().as_secs_f64(),
+        count(checked.bands),
+        count(checked.venues),
+        count(checked.concerts)
     );
-    let batch = args.batch_size as usize;
-    services.import("bands", "/bands", &dataset.bands, batch).await?;
-    services.import("venues", "/venues", &dataset.venues, batch).await?;
-    services.import("concerts", "/concerts", &dataset.concerts, batch).await?;
-    let records = dataset.bands.len() + dataset.venues.len() + dataset.concerts.len();
+    let (batch, in_flight) = (args.batch_size as usize, args.in_flight as usize);
+    let file = |name: &str| checked.dir.join(name);
+    // Bands and venues before the concerts that point at them.
+    if checked.bands.is_some() {
+        services.import::<Band>("bands", "/bands", file("bands.json"), batch, in_flight).await?;
+    }
+    if checked.venues.is_some() {
+        services.import::<Venue>("venues", "/venues", file("venues.json"), batch, in_flight).await?;
+    }
+    if checked.concerts.is_some() {
+        services.import::<Concert>("concerts", "/concerts", file("concerts.json"), batch, in_flight).await?;
+    }
+    let records = checked.records();
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "seed: imported {records} records in {seconds:.1} s ({:.0} records/s)",

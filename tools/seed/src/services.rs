@@ -1,16 +1,33 @@
 //! The services the seed tool writes to, found the way the gateway finds them.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use json_array::{ReadError, for_each_element};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::dataset;
+
+/// Print progress every this many records.
+const PROGRESS_EVERY: u64 = 1_000_000;
 
 pub struct Services {
     http: reqwest::Client,
     bands: String,
     venues: String,
     concerts: String,
+}
+
+/// One import request, ready to send.
+struct Batch {
+    number: usize,
+    records: u64,
+    body: Vec<u8>,
 }
 
 impl Services {
@@ -34,7 +51,7 @@ impl Services {
     /// Whether at least one service holds no record yet.
     pub async fn any_empty(&self) -> anyhow::Result<bool> {
         for base in [&self.bands, &self.venues, &self.concerts] {
-            let ready: Value = self.checked(self.http.get(format!("{base}/ready")), base).await?;
+            let ready: Value = checked(self.http.get(format!("{base}/ready")), base).await?;
             if ready["empty"].as_bool().unwrap_or(true) {
                 return Ok(true);
             }
@@ -49,45 +66,105 @@ impl Services {
         for batch in ids.chunks(validator::id_batch::MAX_IDS_PER_LOOKUP) {
             let list: Vec<String> = batch.iter().map(i64::to_string).collect();
             let url = format!("{base}{path}?ids={}", list.join(","));
-            let records: Vec<Value> = self.checked(self.http.get(url), base).await?;
+            let records: Vec<Value> = checked(self.http.get(url), base).await?;
             found.extend(records.iter().filter_map(|r| r["id"].as_i64()));
         }
         Ok(found)
     }
 
-    /// `PUT`s `records` to the service behind `path`, `batch` at a time.
-    pub async fn import<T: Serialize>(
+    /// Streams the records of `file` (already checked) to the service behind
+    /// `path` with `PUT`s of `batch` records, at most `in_flight` at a time.
+    /// A blocking thread reads and serializes the batches while earlier ones
+    /// are being sent, so reading, sending and storing overlap.
+    pub async fn import<T>(
         &self,
         name: &str,
         path: &str,
-        records: &[T],
+        file: PathBuf,
         batch: usize,
-    ) -> anyhow::Result<()> {
-        let base = self.base(path);
-        for (number, chunk) in records.chunks(batch).enumerate() {
-            let _: Value = self
-                .checked(self.http.put(format!("{base}{path}")).json(chunk), base)
-                .await
-                .with_context(|| format!("importing {name}, batch {number}"))?;
+        in_flight: usize,
+    ) -> anyhow::Result<u64>
+    where
+        T: DeserializeOwned + Serialize + Send + 'static,
+    {
+        let base = self.base(path).to_owned();
+        let url = format!("{base}{path}");
+        let (ready, mut batches) = mpsc::channel::<Batch>(in_flight);
+        let reader = tokio::task::spawn_blocking(move || read_batches::<T>(&file, batch, ready));
+        let mut sending: JoinSet<anyhow::Result<u64>> = JoinSet::new();
+        let mut imported = 0;
+        let mut report = |done: u64| {
+            if (imported + done) / PROGRESS_EVERY > imported / PROGRESS_EVERY {
+                println!("seed: {name}: {} records imported...", imported + done);
+            }
+            imported += done;
+        };
+        while let Some(Batch { number, records, body }) = batches.recv().await {
+            if sending.len() >= in_flight {
+                report(joined(sending.join_next().await)?);
+            }
+            let request = self.http.put(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+            let base = base.clone();
+            let name = name.to_owned();
+            sending.spawn(async move {
+                let _: Value =
+                    checked(request, &base).await.with_context(|| format!("importing {name}, batch {number}"))?;
+                Ok(records)
+            });
         }
-        println!("seed: {name}: {} records imported into {base}", records.len());
-        Ok(())
+        while let Some(done) = sending.join_next().await {
+            report(joined(Some(done))?);
+        }
+        reader.await.context("the file reader stopped")??;
+        println!("seed: {name}: {imported} records imported into {base}");
+        Ok(imported)
     }
+}
 
-    async fn checked<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-        base: &str,
-    ) -> anyhow::Result<T> {
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {base}; is the system running (make start)?"))?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            bail!("{base} answered {status}: {body}");
-        }
-        response.json().await.with_context(|| format!("{base} answered an unreadable body"))
+fn joined(done: Option<Result<anyhow::Result<u64>, tokio::task::JoinError>>) -> anyhow::Result<u64> {
+    match done {
+        Some(result) => result.context("an import request stopped")?,
+        None => Ok(0),
     }
+}
+
+/// Reads `path` record by record into batches of `size`, serialized for the wire.
+fn read_batches<T: DeserializeOwned + Serialize>(
+    path: &Path,
+    size: usize,
+    ready: mpsc::Sender<Batch>,
+) -> anyhow::Result<()> {
+    let mut pending: Vec<T> = Vec::with_capacity(size);
+    let mut number = 0;
+    let mut hand_over = |pending: &mut Vec<T>| -> anyhow::Result<()> {
+        let body = serde_json::to_vec(pending)?;
+        let batch = Batch { number, records: pending.len() as u64, body };
+        // Fails only when the sending side has stopped on an error of its own, which it reports.
+        ready.blocking_send(batch).map_err(|_| anyhow!("the import was stopped"))?;
+        number += 1;
+        pending.clear();
+        Ok(())
+    };
+    let read = for_each_element(dataset::open(path)?, |_, record: T| {
+        pending.push(record);
+        if pending.len() == size { hand_over(&mut pending) } else { Ok(()) }
+    });
+    match read {
+        Ok(_) if pending.is_empty() => Ok(()),
+        Ok(_) => hand_over(&mut pending),
+        Err(ReadError::Stopped(error)) => Err(error),
+        // The check read this file whole a moment ago: it changed since.
+        Err(error) => Err(anyhow!("{error}").context(format!("{} changed during the import", path.display()))),
+    }
+}
+
+async fn checked<T: DeserializeOwned>(request: reqwest::RequestBuilder, base: &str) -> anyhow::Result<T> {
+    let response =
+        request.send().await.with_context(|| format!("cannot reach {base}; is the system running (make start)?"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        bail!("{base} answered {status}: {body}");
+    }
+    response.json().await.with_context(|| format!("{base} answered an unreadable body"))
 }

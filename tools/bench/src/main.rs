@@ -1,0 +1,206 @@
+//! `bench`: drives the running gateway with a seeded mix of `GET /concerts`
+//! queries at a fixed number of connections, for a fixed time after a
+//! warm-up, and prints throughput, latency percentiles, bytes/s and failures,
+//! then the same figures as one JSON line.
+//!
+//! Every connection sends its next request as soon as the previous answer is
+//! read (a closed loop), so `--connections` is the concurrency. The run stops
+//! by itself: no request starts after the duration, and each has a timeout.
+
+mod mix;
+mod stats;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde_json::json;
+
+use crate::mix::{Catalogue, Mix, Queries};
+use crate::stats::Recorder;
+
+#[derive(Parser, Clone)]
+#[command(about = "Load benchmark of GET /concerts on a running system (make start)")]
+struct Args {
+    /// The gateway.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// The data set the system holds: band ids and venue positions are drawn from it.
+    #[arg(long, default_value = "data/wemaintain")]
+    data: PathBuf,
+    /// Requests in flight at once, one per keep-alive connection.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    connections: u16,
+    /// How long to measure (e.g. 30s, 500ms, 2m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+    /// How long to send before measuring (connections, caches).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// The longest one request may take; it then counts as an error.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// The query mix.
+    #[arg(long, value_enum, default_value_t = Mix::Standard)]
+    mix: Mix,
+    /// Seed of the queries: the same seed sends the same requests.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Adds `&limit=N` to every query (pagination).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// Stops after this many requests, warm-up included, whatever the time.
+    #[arg(long, default_value_t = 10_000_000)]
+    max_requests: u64,
+}
+
+/// `30s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" | "min" => value * 60.0,
+        _ => return Err(format!("{text:?}: the unit must be ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a valid duration"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let catalogue = Arc::new(Catalogue::load(&args.data)?);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::from(args.connections))
+        .timeout(args.timeout)
+        .build()?;
+    let url = args.url.trim_end_matches('/').to_owned();
+    let health = client.get(format!("{url}/health")).send().await;
+    if !health.is_ok_and(|r| r.status().is_success()) {
+        bail!("{url}/health does not answer: start the system first (make start)");
+    }
+    println!(
+        "bench: {:?} mix, {} connections, {:?} after a {:?} warm-up, {url}, data {} ({} bands, {} venues), seed {}{}",
+        args.mix,
+        args.connections,
+        args.duration,
+        args.warmup,
+        args.data.display(),
+        catalogue.band_ids.len(),
+        catalogue.venues.len(),
+        args.seed,
+        args.limit.map(|l| format!(", limit {l}")).unwrap_or_default()
+    );
+
+    let started = Instant::now();
+    let measure_from = started + args.warmup;
+    let end = measure_from + args.duration;
+    let sent = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for connection in 0..u64::from(args.connections) {
+        let (client, catalogue, sent, url, args) =
+            (client.clone(), catalogue.clone(), sent.clone(), url.clone(), args.clone());
+        workers.push(tokio::spawn(async move {
+            let mut queries = Queries::new(&catalogue, args.mix, args.seed, connection);
+            let mut recorder = Recorder::default();
+            while Instant::now() < end && sent.fetch_add(1, Ordering::Relaxed) < args.max_requests {
+                let query = queries.next_query();
+                let request = client.get(format!("{url}{}", query.path_and_query(args.limit)));
+                let at = Instant::now();
+                let answer = fetch(request).await;
+                if at < measure_from {
+                    continue;
+                }
+                match answer {
+                    Ok((status, bytes)) => recorder.answered(query.kind, at.elapsed(), status, bytes),
+                    Err(_) => recorder.failed(),
+                }
+            }
+            (recorder, Instant::now())
+        }));
+    }
+    let mut total = Recorder::default();
+    let mut last = measure_from;
+    for worker in workers {
+        let (recorder, finished) = worker.await.context("a connection's task failed")?;
+        total.merge(&recorder);
+        last = last.max(finished);
+    }
+    let measured = last.saturating_duration_since(measure_from);
+    print_report(&args, &total, measured);
+    Ok(())
+}
+
+/// Sends one request and reads its body to the end, counting bytes without keeping them.
+async fn fetch(request: reqwest::RequestBuilder) -> reqwest::Result<(u16, u64)> {
+    let mut response = request.send().await?;
+    let status = response.status().as_u16();
+    let mut bytes = 0;
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len() as u64;
+    }
+    Ok((status, bytes))
+}
+
+fn print_report(args: &Args, total: &Recorder, measured: Duration) {
+    let mut summary = total.summary(measured);
+    let figure = |key: &str| summary[key].as_f64().unwrap_or(0.0);
+    println!(
+        "  requests     {} in {:.1} s: {:.1} req/s",
+        summary["requests"],
+        measured.as_secs_f64(),
+        figure("requests_per_s")
+    );
+    println!(
+        "  latency      p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        figure("p50_ms"),
+        figure("p90_ms"),
+        figure("p99_ms"),
+        figure("max_ms")
+    );
+    println!("  received     {:.2} MB/s", figure("bytes_per_s") / 1e6);
+    println!("  failures     {} non-2xx answers, {} transport errors", total.non_2xx, total.errors);
+    if let Some(kinds) = summary["by_kind"].as_object() {
+        for (kind, figures) in kinds {
+            println!(
+                "  {kind:<12} {} answers, p50 {} ms, p99 {} ms",
+                figures["requests"], figures["p50_ms"], figures["p99_ms"]
+            );
+        }
+    }
+    if let Some(object) = summary.as_object_mut() {
+        object.insert("mix".into(), json!(format!("{:?}", args.mix).to_lowercase()));
+        object.insert("connections".into(), json!(args.connections));
+        object.insert("warmup_s".into(), json!(args.warmup.as_secs_f64()));
+        object.insert("seed".into(), json!(args.seed));
+        object.insert("limit".into(), json!(args.limit));
+        object.insert("url".into(), json!(args.url));
+        object.insert("data".into(), json!(args.data.display().to_string()));
+    }
+    println!("{summary}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("20"), Ok(Duration::from_secs(20)));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+}
