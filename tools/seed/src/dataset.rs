@@ -19,7 +19,7 @@ use serde_json::Value;
 use validator::Schema;
 use venues_model::{VENUE_SCHEMA, Venue};
 
-use crate::services::Services;
+use crate::services::{Owner, Services};
 
 /// How many problems to list before giving up on a file.
 const MAX_REPORTED: usize = 20;
@@ -69,13 +69,15 @@ pub async fn check(dir: &Path, services: &Services) -> anyhow::Result<Checked> {
     }
 
     let mut problems = Vec::new();
-    for (kind, path, mut missing) in [("bandId", "/bands", unknown_bands), ("venueId", "/venues", unknown_venues)] {
+    for (kind, owner, mut missing) in
+        [("bandId", Owner::Bands, unknown_bands), ("venueId", Owner::Venues, unknown_venues)]
+    {
         let candidates: Vec<i64> = missing.keys().copied().collect();
-        for stored in services.existing_ids(path, &candidates).await? {
+        for stored in services.existing_ids(owner, &candidates).await? {
             missing.remove(&stored);
         }
         problems.extend(missing.into_iter().map(|(id, index)| {
-            let service = &path[1..];
+            let service = owner.name();
             (index, format!("concerts.json: record {index}: {kind} {id} does not exist (neither in the folder nor in the {service} service)"))
         }));
     }

@@ -23,7 +23,7 @@ use clap::Parser;
 use concerts_model::Concert;
 use venues_model::Venue;
 
-use crate::services::Services;
+use crate::services::{Owner, Services};
 
 #[derive(Parser)]
 #[command(about = "Import bands.json, venues.json and concerts.json into the running services")]
@@ -75,13 +75,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let file = |name: &str| checked.dir.join(name);
     // Bands and venues before the concerts that point at them.
     if checked.bands.is_some() {
-        services.import::<Band>("bands", "/bands", file("bands.json"), batch, in_flight).await?;
+        services.import::<Band>(Owner::Bands, file("bands.json"), batch, in_flight).await?;
     }
     if checked.venues.is_some() {
-        services.import::<Venue>("venues", "/venues", file("venues.json"), batch, in_flight).await?;
+        services.import::<Venue>(Owner::Venues, file("venues.json"), batch, in_flight).await?;
     }
     if checked.concerts.is_some() {
-        services.import::<Concert>("concerts", "/concerts", file("concerts.json"), batch, in_flight).await?;
+        services.import::<Concert>(Owner::Concerts, file("concerts.json"), batch, in_flight).await?;
     }
     let records = checked.records();
     let seconds = started.elapsed().as_secs_f64();

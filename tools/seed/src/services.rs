@@ -23,6 +23,32 @@ pub struct Services {
     concerts: String,
 }
 
+/// The service that owns a kind of record, and the path its records live at.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Bands,
+    Venues,
+    Concerts,
+}
+
+impl Owner {
+    pub fn name(self) -> &'static str {
+        match self {
+            Owner::Bands => "bands",
+            Owner::Venues => "venues",
+            Owner::Concerts => "concerts",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Owner::Bands => "/bands",
+            Owner::Venues => "/venues",
+            Owner::Concerts => "/concerts",
+        }
+    }
+}
+
 /// One import request, ready to send.
 struct Batch {
     number: usize,
@@ -40,11 +66,11 @@ impl Services {
         })
     }
 
-    fn base(&self, path: &str) -> &str {
-        match path {
-            "/bands" => &self.bands,
-            "/venues" => &self.venues,
-            _ => &self.concerts,
+    fn base(&self, owner: Owner) -> &str {
+        match owner {
+            Owner::Bands => &self.bands,
+            Owner::Venues => &self.venues,
+            Owner::Concerts => &self.concerts,
         }
     }
 
@@ -59,9 +85,9 @@ impl Services {
         Ok(false)
     }
 
-    /// Those of `ids` that the service behind `path` already stores.
-    pub async fn existing_ids(&self, path: &str, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
-        let base = self.base(path);
+    /// Those of `ids` that `owner` already stores.
+    pub async fn existing_ids(&self, owner: Owner, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
+        let (base, path) = (self.base(owner), owner.path());
         let mut found = Vec::new();
         for batch in ids.chunks(validator::id_batch::MAX_IDS_PER_LOOKUP) {
             let list: Vec<String> = batch.iter().map(i64::to_string).collect();
@@ -72,23 +98,16 @@ impl Services {
         Ok(found)
     }
 
-    /// Streams the records of `file` (already checked) to the service behind
-    /// `path` with `PUT`s of `batch` records, at most `in_flight` at a time.
+    /// Streams the records of `file` (already checked) to `owner` with `PUT`s
+    /// of `batch` records, at most `in_flight` at a time.
     /// A blocking thread reads and serializes the batches while earlier ones
     /// are being sent, so reading, sending and storing overlap.
-    pub async fn import<T>(
-        &self,
-        name: &str,
-        path: &str,
-        file: PathBuf,
-        batch: usize,
-        in_flight: usize,
-    ) -> anyhow::Result<u64>
+    pub async fn import<T>(&self, owner: Owner, file: PathBuf, batch: usize, in_flight: usize) -> anyhow::Result<u64>
     where
         T: DeserializeOwned + Serialize + Send + 'static,
     {
-        let base = self.base(path).to_owned();
-        let url = format!("{base}{path}");
+        let (name, base) = (owner.name(), self.base(owner).to_owned());
+        let url = format!("{base}{}", owner.path());
         let (ready, mut batches) = mpsc::channel::<Batch>(in_flight);
         let reader = tokio::task::spawn_blocking(move || read_batches::<T>(&file, batch, ready));
         let mut sending: JoinSet<anyhow::Result<u64>> = JoinSet::new();
