@@ -110,10 +110,13 @@ impl Search {
             self.services.bands.by_ids(context, &unknown_bands),
             self.services.venues.by_ids(context, &unknown_venues)
         )?;
-        let bands: HashMap<i64, &Band> = self.bands.values().chain(&bands).map(|b| (b.id, b)).collect();
-        let venues: HashMap<i64, &Venue> = self.venues.values().chain(&venues).map(|v| (v.id, v)).collect();
+        // Only this page's fetched names are indexed; those the search knew are looked up where they are.
+        let fetched_bands: HashMap<i64, &Band> = bands.iter().map(|b| (b.id, b)).collect();
+        let fetched_venues: HashMap<i64, &Venue> = venues.iter().map(|v| (v.id, v)).collect();
+        let band = |id| self.bands.get(&id).or_else(|| fetched_bands.get(&id).copied());
+        let venue = |id| self.venues.get(&id).or_else(|| fetched_venues.get(&id).copied());
         Ok(Page {
-            concerts: join(&concerts, &bands, &venues),
+            concerts: join(&concerts, band, venue),
             next_after: more.then(|| concerts.last().copied()).flatten(),
         })
     }
@@ -135,12 +138,16 @@ fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64, wanted: impl Fn(
 /// Joins concerts with their band and venue, keeping the concerts' order. A
 /// concert whose band or venue is missing (the services own their data
 /// separately, so they can disagree for a while) is left out and logged.
-pub fn join(concerts: &[Concert], bands: &HashMap<i64, &Band>, venues: &HashMap<i64, &Venue>) -> Vec<ConcertView> {
+pub fn join<'a>(
+    concerts: &[Concert],
+    band: impl Fn(i64) -> Option<&'a Band>,
+    venue: impl Fn(i64) -> Option<&'a Venue>,
+) -> Vec<ConcertView> {
     let views: Vec<ConcertView> = concerts
         .iter()
         .filter_map(|concert| {
-            let band = bands.get(&concert.band_id)?;
-            let venue = venues.get(&concert.venue_id)?;
+            let band = band(concert.band_id)?;
+            let venue = venue(concert.venue_id)?;
             Some(ConcertView {
                 band: band.name.clone(),
                 location: venue.name.clone(),
@@ -182,7 +189,8 @@ mod tests {
         let bands = [band(1, "Radiohead"), band(2, "Sigur Rós")];
         let venues =
             [venue(11, "Point Ephémère, Paris, France", 48.88, 2.36), venue(10, "Olympia, Paris, France", 48.87, 2.32)];
-        let views = join(&concerts, &by_id(&bands, |b| b.id), &by_id(&venues, |v| v.id));
+        let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
+        let views = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
         assert_eq!(
             views,
             vec![
@@ -215,14 +223,15 @@ mod tests {
     fn join_leaves_out_concerts_with_unknown_band_or_venue() {
         let concerts = [concert(1, 10, 3), concert(9, 10, 2), concert(1, 99, 1)];
         let (bands, venues) = ([band(1, "A")], [venue(10, "V", 0.0, 0.0)]);
-        let views = join(&concerts, &by_id(&bands, |b| b.id), &by_id(&venues, |v| v.id));
+        let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
+        let views = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
         assert_eq!(views.iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]
     fn join_of_nothing_is_empty() {
         let bands = [band(1, "A")];
-        assert!(join(&[], &by_id(&bands, |b| b.id), &HashMap::new()).is_empty());
+        assert!(join(&[], |id| bands.iter().find(|b| b.id == id), |_| None).is_empty());
     }
 
     #[test]
