@@ -11,7 +11,7 @@ use mongo_db::{MongoConfig, MongoDb};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
-    bootstrap::init_tracing();
+    let _logs = bootstrap::init_tracing();
     bootstrap::init_metrics();
     let config = ServiceConfig::from_env("BANDS_HTTP_PORT", 3001, "bands.sqlite3")?;
     let limits = Limits::from_env()?;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use bootstrap::{ConfigError, Limits, env_or, listen_address, service_url};
 
+use crate::clients::CachePolicy;
+
 pub struct Config {
     pub address: SocketAddr,
     pub bands_url: String,
@@ -12,6 +14,8 @@ pub struct Config {
     pub concerts_url: String,
     /// How the gateway calls the services.
     pub calls: CallPolicy,
+    /// How many bands and venues the gateway keeps, and for how long.
+    pub cache: CachePolicy,
     /// The most a whole public request may take, all its calls included.
     pub request_deadline: Duration,
     pub limits: Limits,
@@ -65,6 +69,10 @@ impl Config {
                 retry_backoff: millis("DOWNSTREAM_RETRY_BACKOFF_MS", defaults.retry_backoff)?,
                 breaker_failures: env_or("BREAKER_FAILURES", defaults.breaker_failures)?.max(1),
                 breaker_cooldown: millis("BREAKER_COOLDOWN_MS", defaults.breaker_cooldown)?,
+            },
+            cache: CachePolicy {
+                capacity: env_or("NAME_CACHE_CAPACITY", CachePolicy::default().capacity)?,
+                time_to_live: millis("NAME_CACHE_TTL_MS", CachePolicy::default().time_to_live)?,
             },
             request_deadline: millis("REQUEST_DEADLINE_MS", Duration::from_millis(5000))?,
             limits: Limits::from_env()?,

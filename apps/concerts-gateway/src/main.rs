@@ -7,7 +7,7 @@ use concerts_gateway::routes;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
-    bootstrap::init_tracing();
+    let _logs = bootstrap::init_tracing();
     bootstrap::init_metrics();
     let config = Config::from_env()?;
     let services = Services::new(&config)?;

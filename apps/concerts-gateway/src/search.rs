@@ -6,28 +6,30 @@
 //! calls that do not depend on each other run concurrently.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use bands_model::Band;
 use concerts_model::{Concert, ConcertSearch};
 use exceptions::HttpError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use venues_model::Venue;
 
 use crate::clients::{RequestContext, Services};
 use crate::query::ConcertsQuery;
 
-/// One concert as the public API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// One concert as the public API shows it (borrowed from a [`Listing`]: no
+/// name is copied to write an answer).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({
     "band": "Radiohead", "location": "Point Ephémère, Paris, France",
     "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356
 }))]
-pub struct ConcertView {
+pub struct ConcertView<'a> {
     /// The band's name.
-    pub band: String,
+    pub band: &'a str,
     /// The venue's name: "Venue, City, [State,] Country".
-    pub location: String,
+    pub location: &'a str,
     /// UNIX time in milliseconds.
     pub date: i64,
     /// The venue's latitude, in degrees.
@@ -36,44 +38,67 @@ pub struct ConcertView {
     pub longitude: f64,
 }
 
+/// A concert with its band and venue.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    band: Arc<Band>,
+    venue: Arc<Venue>,
+    date: i64,
+}
+
+impl Listing {
+    pub fn new(band: Arc<Band>, venue: Arc<Venue>, date: i64) -> Self {
+        Self { band, venue, date }
+    }
+
+    pub fn view(&self) -> ConcertView<'_> {
+        ConcertView {
+            band: &self.band.name,
+            location: &self.venue.name,
+            date: self.date,
+            latitude: self.venue.latitude,
+            longitude: self.venue.longitude,
+        }
+    }
+}
+
 /// A search under way: the filter the concerts service pages through, and
-/// the bands and venues already known (those the filter itself needed).
+/// the bands already known (those the filter itself needed).
 pub struct Search {
     services: Services,
     filter: ConcertSearch,
-    bands: HashMap<i64, Band>,
-    venues: HashMap<i64, Venue>,
+    bands: HashMap<i64, Arc<Band>>,
 }
 
 /// One page of the answer, and where the next one starts.
 #[derive(Debug, Default)]
 pub struct Page {
-    pub concerts: Vec<ConcertView>,
+    pub concerts: Vec<Listing>,
     /// The last concert of this page, when more come after it.
     pub next_after: Option<Concert>,
 }
 
 impl Search {
     /// Fetches what `query` needs before its concerts can be paged through:
-    /// the venues within the radius, and with both filters the bands too (both
-    /// at once). `None` when nothing can match.
+    /// the ids of the venues within the radius, and with both filters the
+    /// bands too (both at once). `None` when nothing can match.
     pub async fn start(
         services: &Services,
         query: &ConcertsQuery,
         context: &RequestContext,
     ) -> Result<Option<Search>, HttpError> {
-        let (filter, bands, venues) = match (query.bands(), query.area()) {
-            (Some(band_ids), None) => (search_for(Some(band_ids), None), Vec::new(), Vec::new()),
+        let (filter, bands) = match (query.bands(), query.area()) {
+            (Some(band_ids), None) => (search_for(Some(band_ids), None), Vec::new()),
             (None, Some(area)) => {
-                let venues = services.venues.within_radius(context, area).await?;
-                (search_for(None, Some(ids(&venues, |v| v.id))), Vec::new(), venues)
+                let venue_ids = services.venues.ids_within_radius(context, area).await?;
+                (search_for(None, Some(venue_ids)), Vec::new())
             }
             (Some(band_ids), Some(area)) => {
-                let (bands, venues) = tokio::try_join!(
+                let (bands, venue_ids) = tokio::try_join!(
                     services.bands.by_ids(context, &band_ids),
-                    services.venues.within_radius(context, area)
+                    services.venues.ids_within_radius(context, area)
                 )?;
-                (search_for(Some(ids(&bands, |b| b.id)), Some(ids(&venues, |v| v.id))), bands, venues)
+                (search_for(Some(ids(&bands, |b| b.id)), Some(venue_ids)), bands)
             }
             // The schema requires one filter; this only guards against the two drifting apart.
             (None, None) => return Err(HttpError::bad_request("give bandIds, or latitude, longitude and radius")),
@@ -82,12 +107,7 @@ impl Search {
         if nothing_matches {
             return Ok(None);
         }
-        Ok(Some(Search {
-            services: services.clone(),
-            filter,
-            bands: bands.into_iter().map(|b| (b.id, b)).collect(),
-            venues: venues.into_iter().map(|v| (v.id, v)).collect(),
-        }))
+        Ok(Some(Search { services: services.clone(), filter, bands: bands.into_iter().map(|b| (b.id, b)).collect() }))
     }
 
     /// The `limit` concerts right after `after` (from the start when `None`),
@@ -105,16 +125,16 @@ impl Search {
         concerts.truncate(limit);
 
         let unknown_bands = distinct(&concerts, |c| c.band_id, |id| !self.bands.contains_key(&id));
-        let unknown_venues = distinct(&concerts, |c| c.venue_id, |id| !self.venues.contains_key(&id));
+        let page_venues = distinct(&concerts, |c| c.venue_id, |_| true);
         let (bands, venues) = tokio::try_join!(
             self.services.bands.by_ids(context, &unknown_bands),
-            self.services.venues.by_ids(context, &unknown_venues)
+            self.services.venues.by_ids(context, &page_venues)
         )?;
-        // Only this page's fetched names are indexed; those the search knew are looked up where they are.
-        let fetched_bands: HashMap<i64, &Band> = bands.iter().map(|b| (b.id, b)).collect();
-        let fetched_venues: HashMap<i64, &Venue> = venues.iter().map(|v| (v.id, v)).collect();
+        // Only this page's fetched records are indexed; the bands the search knew are looked up where they are.
+        let fetched_bands: HashMap<i64, &Arc<Band>> = bands.iter().map(|b| (b.id, b)).collect();
+        let venues: HashMap<i64, &Arc<Venue>> = venues.iter().map(|v| (v.id, v)).collect();
         let band = |id| self.bands.get(&id).or_else(|| fetched_bands.get(&id).copied());
-        let venue = |id| self.venues.get(&id).or_else(|| fetched_venues.get(&id).copied());
+        let venue = |id| venues.get(&id).copied();
         Ok(Page {
             concerts: join(&concerts, band, venue),
             next_after: more.then(|| concerts.last().copied()).flatten(),
@@ -140,21 +160,13 @@ fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64, wanted: impl Fn(
 /// separately, so they can disagree for a while) is left out and logged.
 pub fn join<'a>(
     concerts: &[Concert],
-    band: impl Fn(i64) -> Option<&'a Band>,
-    venue: impl Fn(i64) -> Option<&'a Venue>,
-) -> Vec<ConcertView> {
-    let views: Vec<ConcertView> = concerts
+    band: impl Fn(i64) -> Option<&'a Arc<Band>>,
+    venue: impl Fn(i64) -> Option<&'a Arc<Venue>>,
+) -> Vec<Listing> {
+    let views: Vec<Listing> = concerts
         .iter()
         .filter_map(|concert| {
-            let band = band(concert.band_id)?;
-            let venue = venue(concert.venue_id)?;
-            Some(ConcertView {
-                band: band.name.clone(),
-                location: venue.name.clone(),
-                date: concert.date,
-                latitude: venue.latitude,
-                longitude: venue.longitude,
-            })
+            Some(Listing::new(band(concert.band_id)?.clone(), venue(concert.venue_id)?.clone(), concert.date))
         })
         .collect();
     if views.len() < concerts.len() {
@@ -167,16 +179,20 @@ pub fn join<'a>(
 mod tests {
     use super::*;
 
-    fn by_id<T>(records: &[T], id: impl Fn(&T) -> i64) -> HashMap<i64, &T> {
+    fn by_id<T>(records: &[Arc<T>], id: impl Fn(&T) -> i64) -> HashMap<i64, &Arc<T>> {
         records.iter().map(|r| (id(r), r)).collect()
     }
 
-    fn band(id: i64, name: &str) -> Band {
-        Band { id, name: name.to_owned() }
+    fn band(id: i64, name: &str) -> Arc<Band> {
+        Arc::new(Band { id, name: name.to_owned() })
     }
 
-    fn venue(id: i64, name: &str, latitude: f64, longitude: f64) -> Venue {
-        Venue { id, name: name.to_owned(), latitude, longitude }
+    fn venue(id: i64, name: &str, latitude: f64, longitude: f64) -> Arc<Venue> {
+        Arc::new(Venue { id, name: name.to_owned(), latitude, longitude })
+    }
+
+    fn views(listings: &[Listing]) -> Vec<ConcertView<'_>> {
+        listings.iter().map(Listing::view).collect()
     }
 
     fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
@@ -190,27 +206,27 @@ mod tests {
         let venues =
             [venue(11, "Point Ephémère, Paris, France", 48.88, 2.36), venue(10, "Olympia, Paris, France", 48.87, 2.32)];
         let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
-        let views = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
+        let listings = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
         assert_eq!(
-            views,
+            views(&listings),
             vec![
                 ConcertView {
-                    band: "Sigur Rós".into(),
-                    location: "Olympia, Paris, France".into(),
+                    band: "Sigur Rós",
+                    location: "Olympia, Paris, France",
                     date: 300,
                     latitude: 48.87,
                     longitude: 2.32
                 },
                 ConcertView {
-                    band: "Radiohead".into(),
-                    location: "Point Ephémère, Paris, France".into(),
+                    band: "Radiohead",
+                    location: "Point Ephémère, Paris, France",
                     date: 200,
                     latitude: 48.88,
                     longitude: 2.36
                 },
                 ConcertView {
-                    band: "Sigur Rós".into(),
-                    location: "Point Ephémère, Paris, France".into(),
+                    band: "Sigur Rós",
+                    location: "Point Ephémère, Paris, France",
                     date: 100,
                     latitude: 48.88,
                     longitude: 2.36
@@ -224,8 +240,8 @@ mod tests {
         let concerts = [concert(1, 10, 3), concert(9, 10, 2), concert(1, 99, 1)];
         let (bands, venues) = ([band(1, "A")], [venue(10, "V", 0.0, 0.0)]);
         let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
-        let views = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
-        assert_eq!(views.iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
+        let listings = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
+        assert_eq!(views(&listings).iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]
@@ -245,8 +261,8 @@ mod tests {
     #[test]
     fn the_public_item_has_the_exercise_shape() {
         let view = ConcertView {
-            band: "Radiohead".into(),
-            location: "Point Ephémère, Paris, France".into(),
+            band: "Radiohead",
+            location: "Point Ephémère, Paris, France",
             date: 1569531810650,
             latitude: 48.8814422,
             longitude: 2.3684356,

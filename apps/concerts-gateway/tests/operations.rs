@@ -79,7 +79,8 @@ async fn every_process_serves_prometheus_metrics() {
         r#"http_requests_total{method="GET",route="/concerts",status="200"} 1"#,
         r#"http_requests_total{method="GET",route="/concerts",status="400"} 1"#,
         r#"http_request_duration_seconds_bucket{method="GET",route="/concerts",status="200",le="0.5"}"#,
-        r#"downstream_request_duration_seconds_count{service="venues",outcome="ok"} 1"#,
+        // The circle's venue ids, then the names of the page's venues.
+        r#"downstream_request_duration_seconds_count{service="venues",outcome="ok"} 2"#,
         r#"downstream_request_duration_seconds_count{service="concerts",outcome="ok"} 1"#,
         "process_resident_memory_bytes",
     ] {
@@ -88,7 +89,7 @@ async fn every_process_serves_prometheus_metrics() {
     let venues = metrics(&system.venues).await;
     for expected in [
         r#"store_query_duration_seconds_count{backend="sqlite",operation="venues_within_radius",outcome="ok"} 1"#,
-        r#"http_requests_total{method="GET",route="/venues/within",status="200"} 1"#,
+        r#"http_requests_total{method="GET",route="/venues/within/ids",status="200"} 1"#,
     ] {
         assert!(venues.contains(expected), "venues metrics lack {expected}:\n{venues}");
     }

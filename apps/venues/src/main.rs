@@ -11,7 +11,7 @@ use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bootstrap::load_env();
-    bootstrap::init_tracing();
+    let _logs = bootstrap::init_tracing();
     bootstrap::init_metrics();
     let config = ServiceConfig::from_env("VENUES_HTTP_PORT", 3002, "venues.sqlite3")?;
     let limits = Limits::from_env()?;

@@ -3,6 +3,9 @@
 //! - `GET /venues?ids=1,2`: the venues with these ids (up to 1000), ascending id.
 //! - `GET /venues/within?latitude=..&longitude=..&radius=..`: the venues within
 //!   `radius` km of the point, boundary included, ascending id.
+//! - `GET /venues/within/ids?...`: the same, only their ids: what a search
+//!   needs to find the concerts there (a circle can hold thousands of venues,
+//!   of which a page of concerts names a few).
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
 //!   when the store cannot be reached), `GET /metrics` (Prometheus).
@@ -38,6 +41,7 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
     let api = Router::new()
         .route("/venues", get(by_ids).merge(records::import("venues import", VENUE_SCHEMA, store.clone())?))
         .route("/venues/within", get(within_radius))
+        .route("/venues/within/ids", get(ids_within_radius))
         .with_state(state);
     Ok(bootstrap::service_router(api, records::ready(store), limits))
 }
@@ -53,4 +57,12 @@ async fn within_radius(
 ) -> Result<Json<Vec<Venue>>, HttpError> {
     let query: WithinRadius = state.within.parse_query(query.as_deref())?;
     Ok(Json(state.store.within_radius(query).await?))
+}
+
+async fn ids_within_radius(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<i64>>, HttpError> {
+    let query: WithinRadius = state.within.parse_query(query.as_deref())?;
+    Ok(Json(state.store.within_radius(query).await?.iter().map(|venue| venue.id).collect()))
 }

@@ -53,6 +53,9 @@ async fn venues_are_found_by_id_and_within_a_radius() {
     let (_, repeated) = call(&app, "GET", "/venues?ids=4&ids=2", None).await;
     assert_eq!(repeated, body);
     assert_eq!(within(&app, (48.857931, 2.350144), 8.0).await, vec![1, 2, 3, 5]);
+    let (status, only_ids) =
+        call(&app, "GET", "/venues/within/ids?latitude=48.857931&longitude=2.350144&radius=8", None).await;
+    assert_eq!((status, only_ids), (StatusCode::OK, json!([1, 2, 3, 5])));
 }
 
 #[tokio::test]
@@ -65,8 +68,10 @@ async fn geo_queries_and_imports_are_validated() {
         ("/venues/within?latitude=0&longitude=x&radius=1", vec!["longitude must be a number (got \"x\")"]),
     ];
     for (uri, expected) in cases {
-        let (status, body) = call(&app, "GET", uri, None).await;
-        assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{uri}");
+        for uri in [uri.to_owned(), uri.replacen("/venues/within", "/venues/within/ids", 1)] {
+            let (status, body) = call(&app, "GET", &uri, None).await;
+            assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{uri}");
+        }
     }
     let bad = json!([{"id": 9, "name": "Nowhere", "latitude": 95.0, "longitude": 0.0}]);
     let (status, body) = call(&app, "PUT", "/venues", Some(&bad)).await;

@@ -14,6 +14,12 @@ pub use http::{REQUEST_ID, alive, serve, service_router};
 pub use limits::Limits;
 pub use telemetry::{init_metrics, init_tracing, render_metrics};
 
+// Every process serves many small requests, each allocating short-lived
+// buffers (bodies, JSON, rows); mimalloc serves them faster than the system
+// allocator, whose locks showed in profiles of the services under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Loads `.env` if there is one; variables already in the environment win.
 pub fn load_env() {
     if let Err(error) = dotenvy::dotenv()

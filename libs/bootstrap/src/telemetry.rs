@@ -5,12 +5,14 @@
 //! `GET /metrics`, with process figures (CPU, memory, file descriptors)
 //! collected at each scrape.
 
+use std::io::BufWriter;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::http::header;
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 /// Latency buckets, in seconds: from half a millisecond to the longest deadline.
@@ -18,15 +20,25 @@ const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 /// Logs to stdout, filtered by `RUST_LOG` (default `info`); JSON lines when
 /// `LOG_FORMAT=json`, readable text otherwise.
-pub fn init_tracing() {
+///
+/// Lines are written by a thread of their own, in batches: a request never
+/// waits for stdout, and a busy process makes one write per batch instead of
+/// one per line. Keep the returned guard until the process ends: dropping it
+/// writes out what is still queued. If the queue is full (stdout blocked),
+/// lines are dropped rather than requests stalled.
+#[must_use = "logs queued when the guard is dropped may be lost"]
+pub fn init_tracing() -> WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(BufWriter::new(std::io::stdout()));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal, never in files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     // try_init: a second call (tests) keeps the first subscriber instead of panicking.
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+    guard
 }
 
 struct Metrics {

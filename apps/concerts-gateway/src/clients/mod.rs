@@ -1,18 +1,22 @@
 //! HTTP clients of the three services. One pooled keep-alive `reqwest` client
 //! is shared by all; each service has its own circuit breaker. How a single
 //! call is made resilient, and how its failures become the gateway's answer
-//! (unreachable 503, too slow 504, nonsense 502), is in [`call`].
+//! (unreachable 503, too slow 504, nonsense 502), is in [`call`]; bands and
+//! venues already fetched are kept for a while ([`cache`]).
 
 mod bands;
+mod cache;
 mod call;
 mod concerts;
 mod venues;
 
 pub use bands::BandsClient;
+pub use cache::CachePolicy;
 pub use call::RequestContext;
 pub use concerts::ConcertsClient;
 pub use venues::VenuesClient;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use exceptions::HttpError;
@@ -22,6 +26,7 @@ use serde::de::DeserializeOwned;
 use validator::id_batch::MAX_IDS_PER_LOOKUP;
 
 use crate::config::{CallPolicy, Config};
+use cache::RecordCache;
 use call::{Breaker, Idempotency};
 
 /// How long a readiness probe waits for each service.
@@ -50,8 +55,8 @@ impl Services {
             breaker: call::breaker(name, &config.calls),
         };
         Ok(Self {
-            bands: BandsClient::new(client("bands", &config.bands_url)),
-            venues: VenuesClient::new(client("venues", &config.venues_url)),
+            bands: BandsClient::new(client("bands", &config.bands_url), RecordCache::new(config.cache)),
+            venues: VenuesClient::new(client("venues", &config.venues_url), RecordCache::new(config.cache)),
             concerts: ConcertsClient::new(client("concerts", &config.concerts_url)),
         })
     }
@@ -105,6 +110,26 @@ impl ServiceClient {
             async move { self.get::<Vec<T>>(context, &path_and_query).await }
         });
         Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+    }
+
+    /// [`Self::by_ids`] for the ids that `cache` does not keep; what comes back is kept.
+    async fn by_ids_through<T>(
+        &self,
+        cache: &RecordCache<T>,
+        id: fn(&T) -> i64,
+        context: &RequestContext,
+        path: &str,
+        ids: &[i64],
+    ) -> Result<Vec<Arc<T>>, HttpError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let (mut found, missing) = cache.split(ids);
+        if !missing.is_empty() {
+            let fetched = self.by_ids(context, path, &missing).await?;
+            found.extend(cache.keep(fetched, id));
+        }
+        Ok(found)
     }
 
     /// The service's own `/ready`, asked directly: no retry, no breaker, so

@@ -22,8 +22,16 @@ pub enum Driver {
 }
 
 impl Driver {
-    /// The column that orders a key's rows after the date.
-    fn second(self, concert: &Concert) -> i64 {
+    /// The id a key names.
+    pub fn key(self, concert: &Concert) -> i64 {
+        match self {
+            Driver::Bands => concert.band_id,
+            Driver::Venues => concert.venue_id,
+        }
+    }
+
+    /// The column that orders a key's rows after the date (the other id).
+    pub fn second(self, concert: &Concert) -> i64 {
         match self {
             Driver::Bands => concert.venue_id,
             Driver::Venues => concert.band_id,

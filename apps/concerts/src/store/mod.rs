@@ -3,6 +3,7 @@
 
 mod merge;
 mod mongo;
+mod scan;
 mod sqlite;
 
 pub use mongo::MongoConcertStore;
