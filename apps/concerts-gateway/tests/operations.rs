@@ -88,7 +88,7 @@ async fn every_process_serves_prometheus_metrics() {
     }
     let venues = metrics(&system.venues).await;
     for expected in [
-        r#"store_query_duration_seconds_count{backend="sqlite",operation="venues_within_radius",outcome="ok"} 1"#,
+        r#"store_query_duration_seconds_count{backend="memory",operation="venues_ids_within_radius",outcome="ok"} 1"#,
         r#"http_requests_total{method="GET",route="/venues/within/ids",status="200"} 1"#,
     ] {
         assert!(venues.contains(expected), "venues metrics lack {expected}:\n{venues}");

@@ -64,5 +64,5 @@ async fn ids_within_radius(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<i64>>, HttpError> {
     let query: WithinRadius = state.within.parse_query(query.as_deref())?;
-    Ok(Json(state.store.within_radius(query).await?.iter().map(|venue| venue.id).collect()))
+    Ok(Json(state.store.ids_within_radius(query).await?))
 }

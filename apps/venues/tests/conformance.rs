@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use records::RecordStore;
 use testkit::{Backend, Place};
 use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
 use venues_model::{Venue, WithinRadius};
@@ -33,9 +34,12 @@ fn paris_area() -> Vec<Venue> {
     ]
 }
 
+/// The ids of the venues within the radius, asked both ways (whole venues, ids only): the same set.
 async fn within(store: &dyn VenueStore, (latitude, longitude): (f64, f64), radius: f64) -> Vec<i64> {
-    let found = store.within_radius(WithinRadius { latitude, longitude, radius }).await.unwrap();
-    found.iter().map(|v| v.id).collect()
+    let query = WithinRadius { latitude, longitude, radius };
+    let found: Vec<i64> = store.within_radius(query).await.unwrap().iter().map(|v| v.id).collect();
+    assert_eq!(store.ids_within_radius(query).await.unwrap(), found, "ids only, around {query:?}");
+    found
 }
 
 async fn open(backend: &Backend, check: &str) -> Arc<dyn VenueStore> {
@@ -138,4 +142,18 @@ async fn the_mongodb_store_conforms() {
     if let Some(backend) = Backend::mongodb("venues store conformance") {
         conformance(backend).await;
     }
+}
+
+/// Positions are answered from memory: a store opened again on its file must
+/// know where the venues it already had are.
+#[tokio::test]
+async fn a_reopened_sqlite_store_finds_its_venues_by_radius() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("venues.sqlite3");
+    let store = SqliteVenueStore::open(&path).await.unwrap();
+    let paris = Venue { id: 7, name: "Olympia, Paris, France".into(), latitude: 48.87, longitude: 2.3283 };
+    store.upsert(vec![paris]).await.unwrap();
+    drop(store);
+    let reopened = SqliteVenueStore::open(&path).await.unwrap();
+    assert_eq!(within(&reopened, (48.857931, 2.350144), 8.0).await, vec![7]);
 }

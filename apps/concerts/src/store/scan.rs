@@ -15,15 +15,26 @@
 use concerts_model::Concert;
 
 /// Rows a scan may read in place of one index seek: a seek costs a statement
-/// run and a descent of the B-tree, a scanned row a step along a leaf.
-pub const ROWS_PER_SEEK: usize = 8;
+/// run and a descent of the B-tree, often with a read of the file; a scanned
+/// row is a step along a leaf already in memory.
+pub const ROWS_PER_SEEK: usize = 16;
 
 /// Searches naming fewer keys than this always merge: their seeks are few.
 pub const MIN_KEYS: usize = 16;
 
-/// How many rows a scan standing in for a merge over `keys` keys may read for a page of `limit`.
-pub fn budget(keys: usize, limit: usize) -> usize {
-    keys.saturating_mul(ROWS_PER_SEEK).saturating_add(limit)
+/// Whether a page of `limit` over `keys` keys is worth scanning for, and if
+/// so how many rows the scan may read: about what the merge would cost.
+/// `share` is the part of all concerts the keys hold, when known: the scan
+/// then reads about `limit / share` rows, and is tried only if that is less.
+pub fn budget(keys: usize, limit: usize, share: Option<f64>) -> Option<usize> {
+    if keys < MIN_KEYS || limit == 0 {
+        return None;
+    }
+    let merge_cost = keys.saturating_mul(ROWS_PER_SEEK).saturating_add(limit);
+    match share {
+        Some(share) if share <= 0.0 || limit as f64 / share > merge_cost as f64 => None,
+        _ => Some(merge_cost),
+    }
 }
 
 /// What a scan found.
@@ -96,8 +107,14 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_grows_with_the_keys_and_the_page() {
-        assert_eq!(budget(100, 101), 100 * ROWS_PER_SEEK + 101);
-        assert_eq!(budget(usize::MAX, 1), usize::MAX);
+    fn a_scan_is_tried_when_it_should_read_fewer_rows_than_the_merge_costs() {
+        let merge_cost = 100 * ROWS_PER_SEEK + 101;
+        assert_eq!(budget(100, 101, None), Some(merge_cost), "share unknown: tried, bounded");
+        assert_eq!(budget(100, 101, Some(0.5)), Some(merge_cost), "about 202 rows to read");
+        assert_eq!(budget(100, 101, Some(0.01)), None, "about 10,100 rows to read");
+        assert_eq!(budget(100, 101, Some(0.0)), None, "nothing to find");
+        assert_eq!(budget(MIN_KEYS - 1, 101, Some(1.0)), None, "few keys always merge");
+        assert_eq!(budget(100, 0, None), None);
+        assert_eq!(budget(usize::MAX, 1, None), Some(usize::MAX));
     }
 }

@@ -2,6 +2,7 @@
 //! see only this trait, so the backend changes nothing above it.
 
 mod mongo;
+mod positions;
 mod sqlite;
 
 pub use mongo::MongoVenueStore;
@@ -22,4 +23,9 @@ pub trait VenueStore: RecordStore<Venue> {
     /// The venues at most `radius` km (great circle) from the centre, boundary
     /// included, in ascending id order.
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError>;
+
+    /// The ids of [`Self::within_radius`], without reading the rest of each venue.
+    async fn ids_within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
+        Ok(self.within_radius(query).await?.iter().map(|venue| venue.id).collect())
+    }
 }

@@ -1,0 +1,103 @@
+//! Concerts in the service's own SQLite file.
+//!
+//! The table is clustered on `(band_id, date, venue_id)`, the concert's
+//! identity ordered so that a band's concerts are read newest first without a
+//! sort; a second index serves venue queries the same way, and a third holds
+//! every concert in list order. How a page is read from them is in
+//! [`pages`]; how many concerts each venue holds, which decides it for geo
+//! searches, in [`venue_counts`].
+
+mod pages;
+mod venue_counts;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use concerts_model::{Concert, ConcertSearch};
+use exceptions::StoreError;
+use records::RecordStore;
+use sqlite_db::SqliteDb;
+
+use super::ConcertStore;
+use super::merge::Driver;
+use pages::Wanted;
+use venue_counts::VenueCounts;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS concerts (
+        band_id  INTEGER NOT NULL,
+        venue_id INTEGER NOT NULL,
+        date     INTEGER NOT NULL,
+        PRIMARY KEY (band_id, date, venue_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date);
+    CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id);
+    CREATE TABLE IF NOT EXISTS venue_concerts (
+        venue_id INTEGER PRIMARY KEY,
+        concerts INTEGER NOT NULL
+    );
+";
+
+pub struct SqliteConcertStore {
+    db: SqliteDb,
+    venue_counts: Arc<VenueCounts>,
+}
+
+impl SqliteConcertStore {
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = SqliteDb::open(path, SCHEMA).await?;
+        db.write("venue_concerts_backfill", |transaction| VenueCounts::backfill(transaction)).await?;
+        let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
+        Ok(Self { db, venue_counts })
+    }
+}
+
+#[async_trait]
+impl ConcertStore for SqliteConcertStore {
+    async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError> {
+        // The shorter list drives the merge; the other one filters its rows.
+        let (driver, keys, filter) = match (search.band_ids, search.venue_ids) {
+            (Some(bands), Some(venues)) if bands.len() <= venues.len() => (Driver::Bands, bands, Some(venues)),
+            (Some(bands), Some(venues)) => (Driver::Venues, venues, Some(bands)),
+            (Some(bands), None) => (Driver::Bands, bands, None),
+            (None, Some(venues)) => (Driver::Venues, venues, None),
+            (None, None) => return Ok(Vec::new()),
+        };
+        let (limit, after) = (search.limit, search.after);
+        let share = (driver == Driver::Venues).then(|| self.venue_counts.share(&keys));
+        self.db
+            .call("concerts_search", move |connection| {
+                let filter = filter.map(|ids| ids.into_iter().collect());
+                pages::read(connection, &Wanted { driver, keys: &keys, filter, share }, after.as_ref(), limit)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl RecordStore<Concert> for SqliteConcertStore {
+    async fn upsert(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+        let (imported, added) = self
+            .db
+            .write("concerts_upsert", move |transaction| {
+                let mut statement = transaction
+                    .prepare_cached("INSERT OR IGNORE INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)")?;
+                let mut added = venue_counts::Added::new();
+                for c in &concerts {
+                    if statement.execute((c.band_id, c.venue_id, c.date))? == 1 {
+                        venue_counts::count(&mut added, c);
+                    }
+                }
+                venue_counts::record(transaction, &added)?;
+                Ok((concerts.len(), added))
+            })
+            .await?;
+        self.venue_counts.add(&added);
+        Ok(imported)
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.db.is_empty("concerts").await
+    }
+}

@@ -1,0 +1,178 @@
+//! Reading one page of a search from the SQLite file.
+//!
+//! Two ways, chosen per page. A merge ([`merge`]) seeks once into each key's
+//! index range and reads about the rows the page returns: best when the keys
+//! are few. A scan ([`scan`]) walks `concerts_in_list_order` and keeps the
+//! matching rows: best when the keys are many and hold a good share of all
+//! concerts, as a geo search over a region does. A scan that reads more rows
+//! than the merge would have cost hands over to the merge where it stopped.
+//!
+//! The filter of a two-sided search (bands and venues) is applied here, to
+//! rows read in order, rather than in SQL: an `IN` list of thousands of ids
+//! would be built into a temporary index at every statement run.
+
+use std::collections::HashSet;
+
+use concerts_model::Concert;
+use sqlite_db::rusqlite::{Connection, Result, Row};
+
+use crate::store::merge::{self, Driver};
+use crate::store::scan;
+
+/// Every concert after (?1, ?2, ?3) in list order, from `concerts_in_list_order`.
+const LIST_ORDER_SQL: &str = "
+    SELECT band_id, venue_id, date FROM concerts WHERE (date, band_id, venue_id) < (?1, ?2, ?3)
+    ORDER BY date DESC, band_id DESC, venue_id DESC";
+
+/// What a page is read for.
+pub struct Wanted<'a> {
+    /// Which side of a concert the keys name.
+    pub driver: Driver,
+    pub keys: &'a [i64],
+    /// The other side's ids a concert must have, when the search names both sides.
+    pub filter: Option<HashSet<i64>>,
+    /// The share of all concerts the keys hold (0 to 1), when known.
+    pub share: Option<f64>,
+}
+
+impl Wanted<'_> {
+    fn passes_filter(&self, concert: &Concert) -> bool {
+        self.filter.as_ref().is_none_or(|ids| ids.contains(&self.driver.second(concert)))
+    }
+}
+
+/// The first `limit` concerts after `after` that `wanted` describes, in list order.
+pub fn read(
+    connection: &Connection,
+    wanted: &Wanted<'_>,
+    after: Option<&Concert>,
+    limit: usize,
+) -> Result<Vec<Concert>> {
+    let Some(budget) = scan::budget(wanted.keys.len(), limit, wanted.share) else {
+        return merge_page(connection, wanted, after, limit);
+    };
+    let keys: HashSet<i64> = wanted.keys.iter().copied().collect();
+    let matches = |concert: &Concert| keys.contains(&wanted.driver.key(concert)) && wanted.passes_filter(concert);
+    let mut statement = connection.prepare_cached(LIST_ORDER_SQL)?;
+    let (date, band_id, venue_id) = after.map_or((i64::MAX, i64::MAX, i64::MAX), Concert::list_key);
+    let rows = statement.query_map((date, band_id, venue_id), |row| {
+        Ok(Concert { band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)? })
+    })?;
+    let mut scanned = scan::scan(rows, matches, limit, budget)?;
+    drop(statement);
+    if !scanned.complete {
+        let resume_after = scanned.last_read.or(after.copied());
+        let rest = limit - scanned.found.len();
+        scanned.found.extend(merge_page(connection, wanted, resume_after.as_ref(), rest)?);
+    }
+    Ok(scanned.found)
+}
+
+/// A page as a merge of per-key index ranges ([`merge::page`]).
+fn merge_page(
+    connection: &Connection,
+    wanted: &Wanted<'_>,
+    after: Option<&Concert>,
+    limit: usize,
+) -> Result<Vec<Concert>> {
+    let driver = wanted.driver;
+    let mut statement = connection.prepare_cached(key_range_sql(driver))?;
+    merge::page(driver, wanted.keys, after, limit, |key, (date, second), n| {
+        // The index gives rows in order, so stepping stops after `n`: no LIMIT is
+        // needed, and a bound LIMIT would make SQLite re-plan whenever it changes.
+        let rows = statement.query_map((key, date, second), |row| key_row(driver, key, row))?;
+        rows.filter(|row| row.as_ref().map_or(true, |concert| wanted.passes_filter(concert))).take(n).collect()
+    })
+}
+
+/// The rows of one key (?1) below the bound (?2, ?3) on (date, the other
+/// id), in list order: read straight from the index that serves the key, with
+/// no sort and no scan.
+fn key_range_sql(driver: Driver) -> &'static str {
+    match driver {
+        Driver::Bands => {
+            "SELECT date, venue_id FROM concerts WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3)
+             ORDER BY date DESC, venue_id DESC"
+        }
+        Driver::Venues => {
+            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3)
+             ORDER BY date DESC, band_id DESC"
+        }
+    }
+}
+
+fn key_row(driver: Driver, key: i64, row: &Row<'_>) -> Result<Concert> {
+    let (date, second): (i64, i64) = (row.get(0)?, row.get(1)?);
+    Ok(match driver {
+        Driver::Bands => Concert { band_id: key, venue_id: second, date },
+        Driver::Venues => Concert { band_id: second, venue_id: key, date },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlite_db::rusqlite::types::Value;
+    use sqlite_db::rusqlite::{StatementStatus, params_from_iter};
+
+    fn database(concerts: &[Concert]) -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(super::super::SCHEMA).unwrap();
+        let mut insert =
+            connection.prepare("INSERT INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)").unwrap();
+        for c in concerts {
+            insert.execute((c.band_id, c.venue_id, c.date)).unwrap();
+        }
+        drop(insert);
+        connection
+    }
+
+    fn fixture() -> Vec<Concert> {
+        (0..3000).map(|i| Concert { band_id: i % 41, venue_id: i % 59, date: i * 7 % 1000 }).collect()
+    }
+
+    fn plan(connection: &Connection, sql: &str) -> String {
+        let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let unbound = std::iter::repeat_n(Value::Null, statement.parameter_count());
+        let details: Vec<String> =
+            statement.query_map(params_from_iter(unbound), |row| row.get(3)).unwrap().map(Result::unwrap).collect();
+        details.join("; ")
+    }
+
+    #[test]
+    fn every_read_is_an_index_range_in_list_order_with_no_sort() {
+        let connection = database(&fixture());
+        for (sql, index) in [
+            (key_range_sql(Driver::Bands), "PRIMARY KEY"),
+            (key_range_sql(Driver::Venues), "INDEX concerts_by_venue_and_date"),
+            (LIST_ORDER_SQL, "INDEX concerts_in_list_order"),
+        ] {
+            let plan = plan(&connection, sql);
+            assert!(plan.contains(index), "{sql}\n uses {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}\n sorts: {plan}");
+        }
+    }
+
+    /// No `ANALYZE` is run on the store: with its samples, SQLite would plan these
+    /// statements again at every new binding of their range bounds.
+    #[test]
+    fn pages_of_any_size_reuse_their_prepared_statements() {
+        let connection = database(&fixture());
+        let many: Vec<i64> = (0..40).collect();
+        let wanted = |driver, keys, filter: Option<&[i64]>, share| Wanted {
+            driver,
+            keys,
+            filter: filter.map(|ids| ids.iter().copied().collect()),
+            share,
+        };
+        for limit in [1, 2, 10, 101, 1001] {
+            read(&connection, &wanted(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
+            read(&connection, &wanted(Driver::Bands, &[4, 5], Some(&many), None), None, limit).unwrap();
+            read(&connection, &wanted(Driver::Venues, &many, None, Some(0.7)), None, limit).unwrap();
+        }
+        for sql in [key_range_sql(Driver::Venues), key_range_sql(Driver::Bands), LIST_ORDER_SQL] {
+            let statement = connection.prepare_cached(sql).unwrap();
+            assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql} was prepared again");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! How many concerts each venue holds: what tells, before reading a row, how
+//! large a share of all concerts a geo search covers, and so whether its page
+//! is cheaper to scan along the list order or to merge venue by venue.
+//!
+//! Kept in the `venue_concerts` table (see the schema), in the same
+//! transaction as the concerts themselves, and in memory for the searches.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use concerts_model::Concert;
+use sqlite_db::rusqlite::{self, Connection, Transaction};
+
+/// Concerts per venue, in memory.
+#[derive(Debug, Default)]
+pub struct VenueCounts {
+    counts: RwLock<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    by_venue: HashMap<i64, u64>,
+    total: u64,
+}
+
+/// Concerts added per venue by one import.
+pub type Added = HashMap<i64, u64>;
+
+impl VenueCounts {
+    /// Counts the concerts of a store that had some before the counts
+    /// existed (once: afterwards every import keeps the counts).
+    pub fn backfill(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+        transaction.execute_batch(
+            "INSERT INTO venue_concerts (venue_id, concerts)
+                 SELECT venue_id, count(*) FROM concerts
+                 WHERE NOT EXISTS (SELECT 1 FROM venue_concerts) GROUP BY venue_id",
+        )
+    }
+
+    pub fn load(connection: &Connection) -> rusqlite::Result<Self> {
+        let mut statement = connection.prepare("SELECT venue_id, concerts FROM venue_concerts")?;
+        let by_venue: HashMap<i64, u64> = statement
+            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?.unsigned_abs())))?
+            .collect::<rusqlite::Result<_>>()?;
+        let total = by_venue.values().sum();
+        Ok(Self { counts: RwLock::new(Counts { by_venue, total }) })
+    }
+
+    /// The share of all concerts held by `venues` (each counted once), from 0 to 1.
+    pub fn share(&self, venues: &[i64]) -> f64 {
+        let counts = self.counts.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if counts.total == 0 {
+            return 0.0;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(venues.len());
+        let held: u64 = venues.iter().filter(|v| seen.insert(**v)).filter_map(|v| counts.by_venue.get(v)).sum();
+        held as f64 / counts.total as f64
+    }
+
+    /// Adds what an import added, once it is committed.
+    pub fn add(&self, added: &Added) {
+        let mut counts = self.counts.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (venue, count) in added {
+            *counts.by_venue.entry(*venue).or_default() += count;
+            counts.total += count;
+        }
+    }
+}
+
+/// Records in `transaction` the concerts an import added.
+pub fn record(transaction: &Transaction<'_>, added: &Added) -> rusqlite::Result<()> {
+    let mut statement = transaction.prepare_cached(
+        "INSERT INTO venue_concerts (venue_id, concerts) VALUES (?1, ?2)
+         ON CONFLICT (venue_id) DO UPDATE SET concerts = concerts + excluded.concerts",
+    )?;
+    for (venue, count) in added {
+        statement.execute((venue, i64::try_from(*count).unwrap_or(i64::MAX)))?;
+    }
+    Ok(())
+}
+
+/// Counts `concert` as added.
+pub fn count(added: &mut Added, concert: &Concert) {
+    *added.entry(concert.venue_id).or_default() += 1;
+}
