@@ -47,7 +47,7 @@ pub struct SqliteConcertStore {
 impl SqliteConcertStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let db = SqliteDb::open(path, SCHEMA).await?;
-        db.write("venue_concerts_backfill", |transaction| VenueCounts::backfill(transaction)).await?;
+        db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
         Ok(Self { db, venue_counts })
     }
