@@ -57,6 +57,7 @@ async fn conformance(backend: Backend) {
     a_large_search_is_in_the_total_order(open(&backend, "order").await).await;
     pages_walk_the_same_order_without_gap_or_repeat(open(&backend, "pages").await).await;
     searches_naming_many_keys_walk_the_same_order(open(&backend, "many").await).await;
+    concerts_imported_later_take_their_place(open(&backend, "later").await).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
     backend.clean_up().await;
@@ -172,6 +173,29 @@ async fn searches_naming_many_keys_walk_the_same_order(store: Arc<dyn ConcertSto
             }
             assert_eq!(walked, expected, "bands {bands:?}, venues {venues:?}, pages of {limit}");
         }
+    }
+}
+
+/// A venue with a long history, then concerts imported newer, older and in
+/// between: every search by venue sees each where it belongs, at once.
+async fn concerts_imported_later_take_their_place(store: Arc<dyn ConcertStore>) {
+    let mut all: Vec<Concert> = (0..40).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
+    store.upsert(all.clone()).await.unwrap();
+    assert_eq!(search(store.as_ref(), None, Some(&[7])).await.len(), 40);
+    for batch in [vec![concert(9, 7, 5000)], vec![concert(9, 7, 1)], vec![concert(9, 7, 1205), concert(8, 8, 1200)]] {
+        store.upsert(batch.clone()).await.unwrap();
+        all.extend(batch);
+        let mut expected: Vec<(i64, i64, i64)> =
+            all.iter().filter(|c| c.venue_id == 7).map(|c| (c.date, c.band_id, c.venue_id)).collect();
+        expected.sort_unstable_by_key(|&key| Reverse(key));
+        for limit in [1, 5, 100] {
+            assert_eq!(
+                page(store.as_ref(), None, Some(&[7]), limit, None).await,
+                expected[..limit.min(expected.len())]
+            );
+        }
+        let at_7_or_8 = all.iter().filter(|c| [7, 8].contains(&c.venue_id)).count();
+        assert_eq!(page(store.as_ref(), None, Some(&[7, 8]), 100, None).await.len(), at_7_or_8);
     }
 }
 

@@ -5,10 +5,12 @@
 //! sort; a second index serves venue queries the same way, and a third holds
 //! every concert in list order. How a page is read from them is in
 //! [`pages`]; how many concerts each venue holds, which decides it for geo
-//! searches, in [`venue_counts`].
+//! searches, in [`venue_counts`]; each venue's newest concerts, kept in
+//! memory for the first pages of geo searches, in [`venue_heads`].
 
 mod pages;
 mod venue_counts;
+mod venue_heads;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use super::ConcertStore;
 use super::merge::Driver;
 use pages::Wanted;
 use venue_counts::VenueCounts;
+use venue_heads::VenueHeads;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS concerts (
@@ -42,6 +45,7 @@ const SCHEMA: &str = "
 pub struct SqliteConcertStore {
     db: SqliteDb,
     venue_counts: Arc<VenueCounts>,
+    venue_heads: Arc<VenueHeads>,
 }
 
 impl SqliteConcertStore {
@@ -49,7 +53,8 @@ impl SqliteConcertStore {
         let db = SqliteDb::open(path, SCHEMA).await?;
         db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
-        Ok(Self { db, venue_counts })
+        let venue_heads = Arc::new(db.call("venue_heads_load", |connection| VenueHeads::load(connection)).await?);
+        Ok(Self { db, venue_counts, venue_heads })
     }
 }
 
@@ -66,10 +71,12 @@ impl ConcertStore for SqliteConcertStore {
         };
         let (limit, after) = (search.limit, search.after);
         let share = (driver == Driver::Venues).then(|| self.venue_counts.share(&keys));
+        let venue_heads = self.venue_heads.clone();
         self.db
             .call("concerts_search", move |connection| {
                 let filter = filter.map(|ids| ids.into_iter().collect());
-                pages::read(connection, &Wanted { driver, keys: &keys, filter, share }, after.as_ref(), limit)
+                let heads = (driver == Driver::Venues).then(|| venue_heads.view());
+                pages::read(connection, &Wanted { driver, keys: &keys, filter, share, heads }, after.as_ref(), limit)
             })
             .await
     }
@@ -78,22 +85,26 @@ impl ConcertStore for SqliteConcertStore {
 #[async_trait]
 impl RecordStore<Concert> for SqliteConcertStore {
     async fn upsert(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
-        let (imported, added) = self
+        let (imported, added, new_concerts) = self
             .db
             .write("concerts_upsert", move |transaction| {
                 let mut statement = transaction
                     .prepare_cached("INSERT OR IGNORE INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)")?;
                 let mut added = venue_counts::Added::new();
+                let mut new_concerts = Vec::new();
                 for c in &concerts {
                     if statement.execute((c.band_id, c.venue_id, c.date))? == 1 {
                         venue_counts::count(&mut added, c);
+                        new_concerts.push(*c);
                     }
                 }
                 venue_counts::record(transaction, &added)?;
-                Ok((concerts.len(), added))
+                Ok((concerts.len(), added, new_concerts))
             })
             .await?;
+        // Only once committed: searches never see concerts the file may not keep.
         self.venue_counts.add(&added);
+        self.venue_heads.add(&new_concerts);
         Ok(imported)
     }
 

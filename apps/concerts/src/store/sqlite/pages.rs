@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use concerts_model::Concert;
 use sqlite_db::rusqlite::{Connection, Result, Row};
 
+use super::venue_heads::HeadsView;
 use crate::store::merge::{self, Driver};
 use crate::store::scan;
 
@@ -33,6 +34,8 @@ pub struct Wanted<'a> {
     pub filter: Option<HashSet<i64>>,
     /// The share of all concerts the keys hold (0 to 1), when known.
     pub share: Option<f64>,
+    /// The venues' newest concerts, read before the file when the keys are venues.
+    pub heads: Option<HeadsView<'a>>,
 }
 
 impl Wanted<'_> {
@@ -78,6 +81,12 @@ fn merge_page(
     let driver = wanted.driver;
     let mut statement = connection.prepare_cached(key_range_sql(driver))?;
     merge::page(driver, wanted.keys, after, limit, |key, (date, second), n| {
+        let from_memory = wanted.heads.as_ref().filter(|_| driver == Driver::Venues);
+        if let Some(found) =
+            from_memory.and_then(|heads| heads.read(key, (date, second), n, |c| wanted.passes_filter(c)))
+        {
+            return Ok(found);
+        }
         // The index gives rows in order, so stepping stops after `n`: no LIMIT is
         // needed, and a bound LIMIT would make SQLite re-plan whenever it changes.
         let rows = statement.query_map((key, date, second), |row| key_row(driver, key, row))?;
@@ -164,6 +173,7 @@ mod tests {
             keys,
             filter: filter.map(|ids| ids.iter().copied().collect()),
             share,
+            heads: None,
         };
         for limit in [1, 2, 10, 101, 1001] {
             read(&connection, &wanted(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();

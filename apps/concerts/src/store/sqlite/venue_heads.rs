@@ -1,0 +1,158 @@
+//! The newest concerts of every venue, in memory.
+//!
+//! A geo search names every venue in its circle, a few hundred around a city,
+//! and the first page of a merge reads the newest few concerts of each: a
+//! seek into the file per venue, most of the page's cost. Those rows are the
+//! same for every search that starts at the top, so each venue's newest
+//! [`HEAD_LENGTH`] concerts are kept here (10,000 venues: about 4 MB). A read
+//! the head can answer costs no seek; one that goes past it reads the file.
+//!
+//! The heads are read from the index when the store opens and kept in step
+//! by every import, once it is committed.
+
+use std::collections::HashMap;
+use std::sync::{RwLock, RwLockReadGuard};
+
+use concerts_model::Concert;
+use sqlite_db::rusqlite::{self, Connection};
+
+/// Concerts kept per venue.
+pub const HEAD_LENGTH: usize = 16;
+
+/// One venue's newest concerts, in list order.
+#[derive(Debug, Default)]
+struct Head {
+    concerts: Vec<Concert>,
+    /// Whether these are all the venue's concerts.
+    complete: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct VenueHeads {
+    heads: RwLock<HashMap<i64, Head>>,
+}
+
+/// The heads as one page sees them.
+pub struct HeadsView<'a>(RwLockReadGuard<'a, HashMap<i64, Head>>);
+
+impl VenueHeads {
+    /// Reads the head of every venue that has concerts.
+    pub fn load(connection: &Connection) -> rusqlite::Result<Self> {
+        let venues: Vec<i64> = connection
+            .prepare("SELECT venue_id FROM venue_concerts WHERE concerts > 0")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut newest = connection
+            .prepare("SELECT date, band_id FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC")?;
+        let mut heads = HashMap::with_capacity(venues.len());
+        for venue_id in venues {
+            let mut concerts: Vec<Concert> = newest
+                .query_map([venue_id], |row| Ok(Concert { band_id: row.get(1)?, venue_id, date: row.get(0)? }))?
+                .take(HEAD_LENGTH + 1)
+                .collect::<rusqlite::Result<_>>()?;
+            let complete = concerts.len() <= HEAD_LENGTH;
+            concerts.truncate(HEAD_LENGTH);
+            heads.insert(venue_id, Head { concerts, complete });
+        }
+        Ok(Self { heads: RwLock::new(heads) })
+    }
+
+    pub fn view(&self) -> HeadsView<'_> {
+        HeadsView(self.heads.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Takes in concerts an import added (committed).
+    pub fn add(&self, added: &[Concert]) {
+        let mut heads = self.heads.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for concert in added {
+            // A venue without a head had no concert: its head is complete.
+            let head = heads.entry(concert.venue_id).or_insert_with(|| Head { concerts: Vec::new(), complete: true });
+            head.take_in(*concert);
+        }
+    }
+}
+
+impl Head {
+    fn take_in(&mut self, concert: Concert) {
+        let key = concert.list_key();
+        // In list order: descending, so the position is after every greater key.
+        let position = self.concerts.partition_point(|c| c.list_key() > key);
+        if position == self.concerts.len() && !self.complete {
+            return; // older than the head, and the head is not everything
+        }
+        self.concerts.insert(position, concert);
+        if self.concerts.len() > HEAD_LENGTH {
+            self.concerts.pop();
+            self.complete = false;
+        }
+    }
+}
+
+impl HeadsView<'_> {
+    /// The first `n` concerts of `venue` below `bound` on (date, band id) that
+    /// `keep` accepts, in list order, if the head holds them: `None` when the
+    /// file must be read.
+    pub fn read(
+        &self,
+        venue: i64,
+        bound: (i64, i64),
+        n: usize,
+        keep: impl Fn(&Concert) -> bool,
+    ) -> Option<Vec<Concert>> {
+        let Some(head) = self.0.get(&venue) else { return Some(Vec::new()) };
+        let start = head.concerts.partition_point(|c| (c.date, c.band_id) >= bound);
+        let found: Vec<Concert> = head.concerts[start..].iter().copied().filter(|c| keep(c)).take(n).collect();
+        (found.len() == n || head.complete).then_some(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concert(band_id: i64, date: i64) -> Concert {
+        Concert { band_id, venue_id: 1, date }
+    }
+
+    fn heads_of(concerts: &[Concert]) -> VenueHeads {
+        let heads = VenueHeads::default();
+        heads.add(concerts);
+        heads
+    }
+
+    #[test]
+    fn a_short_venue_is_answered_whole_from_memory() {
+        let heads = heads_of(&[concert(1, 10), concert(2, 30), concert(3, 20)]);
+        let view = heads.view();
+        let dates = |found: Option<Vec<Concert>>| found.map(|f| f.iter().map(|c| c.date).collect::<Vec<_>>());
+        assert_eq!(dates(view.read(1, (i64::MAX, i64::MAX), 2, |_| true)), Some(vec![30, 20]));
+        assert_eq!(dates(view.read(1, (30, 2), 5, |_| true)), Some(vec![20, 10]), "below the bound only");
+        assert_eq!(dates(view.read(1, (i64::MAX, i64::MAX), 5, |c| c.band_id != 2)), Some(vec![20, 10]));
+        assert_eq!(view.read(99, (i64::MAX, i64::MAX), 5, |_| true), Some(Vec::new()), "no concerts there");
+    }
+
+    #[test]
+    fn a_long_venue_keeps_its_newest_and_sends_deeper_reads_to_the_file() {
+        let all: Vec<Concert> = (0..40).map(|date| concert(date % 3, date)).collect();
+        let heads = heads_of(&all);
+        let view = heads.view();
+        let found = view.read(1, (i64::MAX, i64::MAX), 4, |_| true).unwrap();
+        assert_eq!(found.iter().map(|c| c.date).collect::<Vec<_>>(), vec![39, 38, 37, 36]);
+        let oldest_kept = 40 - HEAD_LENGTH as i64;
+        assert!(view.read(1, (oldest_kept + 1, 0), 2, |_| true).is_none(), "past the head: read the file");
+        assert!(view.read(1, (i64::MAX, i64::MAX), HEAD_LENGTH + 1, |_| true).is_none());
+    }
+
+    #[test]
+    fn an_import_older_than_a_full_head_changes_nothing_and_a_newer_one_enters() {
+        let all: Vec<Concert> = (100..100 + HEAD_LENGTH as i64 + 1).map(|date| concert(1, date)).collect();
+        let heads = heads_of(&all);
+        heads.add(&[concert(1, 5)]);
+        heads.add(&[concert(1, 1000)]);
+        let view = heads.view();
+        let found = view.read(1, (i64::MAX, i64::MAX), HEAD_LENGTH, |_| true).unwrap();
+        assert_eq!(found[0].date, 1000);
+        assert!(found.iter().all(|c| c.date != 5));
+        assert_eq!(found.len(), HEAD_LENGTH);
+    }
+}
