@@ -1,7 +1,9 @@
 //! The concerts service's HTTP API (internal: the gateway and the seed tool call it).
 //!
-//! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..]}`: the matching
-//!   concerts, newest first (a body, because a geo search can name thousands of venues).
+//! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..],"limit":n,"after":{..}}`:
+//!   one page of the matching concerts, newest first, each as
+//!   `[bandId, venueId, date]` (a body, because a geo search can name
+//!   thousands of venues).
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
 //!   concerts already stored are kept once.
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -15,7 +17,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::routing::post;
 use axum::{Json, Router};
 use bootstrap::Limits;
-use concerts_model::{CONCERT_SCHEMA, Concert, ConcertSearch};
+use concerts_model::{CONCERT_SCHEMA, ConcertRow, ConcertSearch};
 use exceptions::HttpError;
 use validator::{Schema, SchemaError};
 
@@ -42,7 +44,7 @@ pub fn router(store: Arc<dyn ConcertStore>, limits: &Limits) -> Result<Router, S
 async fn search(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Vec<Concert>>, HttpError> {
+) -> Result<Json<Vec<ConcertRow>>, HttpError> {
     let search: ConcertSearch = state.search.parse_json(&body?)?;
-    Ok(Json(state.store.search(search).await?))
+    Ok(Json(state.store.search(search).await?.into_iter().map(ConcertRow::from).collect()))
 }

@@ -3,14 +3,14 @@
 //! Nearly every page names bands and venues that earlier pages named too
 //! (popular bands, the venues of a city), and names rarely change. Keeping
 //! them saves a call per page to each of those services. The cache is bounded
-//! (least recently used entries go first) and entries expire, so a renamed
-//! band shows its new name after at most the time to live. Misses are not
-//! kept: a band imported a second ago is found on its first search.
+//! (`quick_cache` evicts what is seldom read) and entries expire, so a
+//! renamed band shows its new name after at most the time to live. Misses are
+//! not kept: a band imported a second ago is found on its first search.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 /// How many records of one kind to keep, and for how long.
 #[derive(Debug, Clone, Copy)]
@@ -27,31 +27,36 @@ impl Default for CachePolicy {
     }
 }
 
-/// Records of one kind by id.
+/// Records of one kind by id, each with the time it was fetched.
 #[derive(Clone)]
 pub(crate) struct RecordCache<T: Send + Sync + 'static> {
-    records: Option<Cache<i64, Arc<T>>>,
+    records: Option<Arc<Cache<i64, (Arc<T>, Instant)>>>,
+    time_to_live: Duration,
 }
 
 impl<T: Send + Sync + 'static> RecordCache<T> {
     pub(crate) fn new(policy: CachePolicy) -> Self {
-        let records = (policy.capacity > 0 && !policy.time_to_live.is_zero())
-            .then(|| Cache::builder().max_capacity(policy.capacity).time_to_live(policy.time_to_live).build());
-        Self { records }
+        let capacity = usize::try_from(policy.capacity).unwrap_or(usize::MAX);
+        let records = (capacity > 0 && !policy.time_to_live.is_zero()).then(|| Arc::new(Cache::new(capacity)));
+        Self { records, time_to_live: policy.time_to_live }
     }
 
-    /// The records of `ids` that are kept, and the ids that are not.
+    /// The records of `ids` that are kept and fresh, and the ids of the others.
     pub(crate) fn split(&self, ids: &[i64]) -> (Vec<Arc<T>>, Vec<i64>) {
         let Some(records) = &self.records else { return (Vec::new(), ids.to_vec()) };
+        let now = Instant::now();
         let mut missing = Vec::new();
         let found = ids
             .iter()
             .filter_map(|id| {
-                let record = records.get(id);
-                if record.is_none() {
+                let fresh = records
+                    .get(id)
+                    .filter(|(_, fetched)| now.saturating_duration_since(*fetched) < self.time_to_live)
+                    .map(|(record, _)| record);
+                if fresh.is_none() {
                     missing.push(*id);
                 }
-                record
+                fresh
             })
             .collect();
         (found, missing)
@@ -59,12 +64,13 @@ impl<T: Send + Sync + 'static> RecordCache<T> {
 
     /// Keeps freshly fetched `records` and hands them back shared.
     pub(crate) fn keep(&self, records: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<Arc<T>> {
+        let fetched = Instant::now();
         records
             .into_iter()
             .map(|record| {
                 let record = Arc::new(record);
                 if let Some(cache) = &self.records {
-                    cache.insert(id(&record), record.clone());
+                    cache.insert(id(&record), (record.clone(), fetched));
                 }
                 record
             })

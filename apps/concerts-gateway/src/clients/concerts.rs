@@ -1,6 +1,6 @@
 //! Client of the concerts service.
 
-use concerts_model::{Concert, ConcertSearch};
+use concerts_model::{Concert, ConcertRow, ConcertSearch};
 use exceptions::HttpError;
 
 use super::{RequestContext, ServiceClient};
@@ -15,6 +15,7 @@ impl ConcertsClient {
 
     /// The concerts matching `search`, newest first.
     pub async fn search(&self, context: &RequestContext, search: &ConcertSearch) -> Result<Vec<Concert>, HttpError> {
-        self.0.post_query(context, "/concerts/search", search).await
+        let rows: Vec<ConcertRow> = self.0.post_query(context, "/concerts/search", search).await?;
+        Ok(rows.into_iter().map(Concert::from).collect())
     }
 }
