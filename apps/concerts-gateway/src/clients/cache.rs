@@ -27,10 +27,13 @@ impl Default for CachePolicy {
     }
 }
 
-/// Records of one kind by id, each with the time it was fetched.
+/// A kept record and when it was fetched.
+type Kept<T> = (Arc<T>, Instant);
+
+/// Records of one kind by id.
 #[derive(Clone)]
 pub(crate) struct RecordCache<T: Send + Sync + 'static> {
-    records: Option<Arc<Cache<i64, (Arc<T>, Instant)>>>,
+    records: Option<Arc<Cache<i64, Kept<T>>>>,
     time_to_live: Duration,
 }
 
