@@ -2,6 +2,7 @@
 //! against one JSON Schema, asks the bands, venues and concerts services for
 //! just the records the answer needs, and joins them.
 
+pub mod answer;
 pub mod clients;
 pub mod config;
 pub mod openapi;

@@ -17,11 +17,12 @@ use serde_json::{Value, json};
 use utoipa_swagger_ui::SwaggerUi;
 use validator::{Schema, SchemaError};
 
+use crate::answer;
 use crate::clients::{RequestContext, Services};
 use crate::openapi;
 use crate::paging;
 use crate::query::{self, ConcertsQuery};
-use crate::search::{ConcertView, Listing, Page, Search};
+use crate::search::{ConcertView, Page, Search};
 use concerts_model::Concert;
 use futures::StreamExt;
 
@@ -95,8 +96,8 @@ async fn concerts(
     match (query.limit, first) {
         (Some(_), (_, page)) => {
             let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw.as_deref(), last));
-            let views: Vec<ConcertView<'_>> = page.concerts.iter().map(Listing::view).collect();
-            let mut response = Json(views).into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, "application/json")], answer::array(&page.concerts)).into_response();
             if let Some(link) = link {
                 response.headers_mut().insert(header::LINK, link);
             }
@@ -120,7 +121,7 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> R
         Done,
     }
     let mut opening = vec![b'['];
-    opening.extend_from_slice(&page_chunk(&first.concerts, false));
+    answer::write_items(&first.concerts, true, &mut opening);
     let next = first.next_after.map_or(Next::Close, Next::Page);
     let written = !first.concerts.is_empty();
     let rest = futures::stream::unfold((search, next, written), move |(search, next, written)| {
@@ -134,7 +135,9 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> R
                     let context = RequestContext::new(context.request_id.clone(), context.budget);
                     match search_ref.page(&context, Some(after), STREAMED_PAGE).await {
                         Ok(page) => {
-                            let chunk = page_chunk(&page.concerts, written);
+                            let mut chunk = Vec::new();
+                            answer::write_items(&page.concerts, !written, &mut chunk);
+                            let chunk = Bytes::from(chunk);
                             let next = page.next_after.map_or(Next::Close, Next::Page);
                             Some((Ok(chunk), (search, next, written || !page.concerts.is_empty())))
                         }
@@ -149,20 +152,6 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> R
     });
     let body = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(opening)) }).chain(rest);
     ([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response()
-}
-
-/// A page's concerts as the next piece of one JSON array's items: a `,`
-/// before each, except before the array's very first item.
-fn page_chunk(concerts: &[Listing], items_written: bool) -> Bytes {
-    let mut chunk = Vec::with_capacity(concerts.len() * 140 + 1);
-    for (index, concert) in concerts.iter().enumerate() {
-        if index > 0 || items_written {
-            chunk.push(b',');
-        }
-        // Serializing plain strings and numbers cannot fail.
-        let _ = serde_json::to_writer(&mut chunk, &concert.view());
-    }
-    Bytes::from(chunk)
 }
 
 /// Liveness: the gateway process answers.
@@ -193,31 +182,6 @@ async fn ready(State(services): State<Services>) -> Result<Json<Value>, HttpErro
     let services: serde_json::Map<String, Value> =
         readiness.into_iter().map(|(name, _)| (name.to_owned(), json!("ready"))).collect();
     Ok(Json(json!({ "status": "ready", "services": services })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn listing(date: i64) -> Listing {
-        let band = bands_model::Band { id: 1, name: "B".into() };
-        let venue = venues_model::Venue { id: 2, name: "L".into(), latitude: 0.0, longitude: 0.0 };
-        Listing::new(Arc::new(band), Arc::new(venue), date)
-    }
-
-    #[test]
-    fn pieces_join_into_one_json_array_whatever_pages_are_empty() {
-        let pages = [vec![], vec![listing(3), listing(2)], vec![], vec![listing(1)]];
-        let mut body = b"[".to_vec();
-        let mut written = false;
-        for page in &pages {
-            body.extend_from_slice(&page_chunk(page, written));
-            written |= !page.is_empty();
-        }
-        body.push(b']');
-        let parsed: Vec<Value> = serde_json::from_slice(&body).unwrap();
-        assert_eq!(parsed.iter().map(|v| v["date"].as_i64().unwrap()).collect::<Vec<_>>(), vec![3, 2, 1]);
-    }
 }
 
 #[doc(hidden)]

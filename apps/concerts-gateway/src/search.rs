@@ -51,6 +51,14 @@ impl Listing {
         Self { band, venue, date }
     }
 
+    pub fn band_id(&self) -> i64 {
+        self.band.id
+    }
+
+    pub fn venue_id(&self) -> i64 {
+        self.venue.id
+    }
+
     pub fn view(&self) -> ConcertView<'_> {
         ConcertView {
             band: &self.band.name,
