@@ -18,6 +18,9 @@ pub struct Config {
     pub cache: CachePolicy,
     /// The most a whole public request may take, all its calls included.
     pub request_deadline: Duration,
+    /// Concerts per internal page when a client asks for every match (the
+    /// answer is streamed page by page: the gateway holds one page at a time).
+    pub stream_page: usize,
     pub limits: Limits,
 }
 
@@ -75,6 +78,8 @@ impl Config {
                 time_to_live: millis("NAME_CACHE_TTL_MS", CachePolicy::default().time_to_live)?,
             },
             request_deadline: millis("REQUEST_DEADLINE_MS", Duration::from_millis(5000))?,
+            // At most 9,999: a page asks the concerts service for one more (its limit is 10,000).
+            stream_page: env_or("STREAM_PAGE_SIZE", 5000_usize)?.clamp(1, 9999),
             limits: Limits::from_env()?,
         })
     }

@@ -11,7 +11,7 @@ async fn main() -> anyhow::Result<()> {
     bootstrap::init_metrics();
     let config = Config::from_env()?;
     let services = Services::new(&config)?;
-    let app = routes::router(services, config.request_deadline, &config.limits)?;
+    let app = routes::router(services, &config)?;
     bootstrap::serve("concerts-gateway", config.address, app, &config.limits).await?;
     Ok(())
 }

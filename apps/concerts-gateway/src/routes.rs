@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use bootstrap::{Limits, REQUEST_ID};
+use bootstrap::REQUEST_ID;
 use exceptions::{ErrorBody, HttpError};
 use serde_json::{Value, json};
 use utoipa_swagger_ui::SwaggerUi;
@@ -19,6 +19,7 @@ use validator::{Schema, SchemaError};
 
 use crate::answer;
 use crate::clients::{RequestContext, Services};
+use crate::config::Config;
 use crate::openapi;
 use crate::paging;
 use crate::query::{self, ConcertsQuery};
@@ -31,12 +32,19 @@ struct AppState {
     services: Services,
     query_schema: Arc<Schema>,
     request_deadline: Duration,
+    stream_page: usize,
 }
 
-pub fn router(services: Services, request_deadline: Duration, limits: &Limits) -> Result<Router, SchemaError> {
+pub fn router(services: Services, config: &Config) -> Result<Router, SchemaError> {
     let query_schema = query::schema()?;
     let document = openapi::document(query_schema.source());
-    let state = AppState { services: services.clone(), query_schema: Arc::new(query_schema), request_deadline };
+    let state = AppState {
+        services: services.clone(),
+        query_schema: Arc::new(query_schema),
+        request_deadline: config.request_deadline,
+        stream_page: config.stream_page,
+    };
+    let limits = &config.limits;
     let api = Router::new()
         .route("/concerts", get(concerts))
         .with_state(state)
@@ -81,7 +89,7 @@ async fn concerts(
     let after = query.cursor.as_deref().map(paging::decode_cursor).transpose()?;
     let request_id = headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(str::to_owned);
     let context = RequestContext::new(request_id, state.request_deadline);
-    let page_size = query.limit.unwrap_or(STREAMED_PAGE);
+    let page_size = query.limit.unwrap_or(state.stream_page);
     // Each call already stops at the deadline; this bounds the whole, whatever it awaits.
     let first = tokio::time::timeout(state.request_deadline, async {
         let Some(search) = Search::start(&state.services, &query, &context).await? else {
@@ -103,18 +111,15 @@ async fn concerts(
             }
             Ok(response)
         }
-        (None, (search, page)) => Ok(stream_all(search, page, context)),
+        (None, (search, page)) => Ok(stream_all(search, page, context, state.stream_page)),
     }
 }
-
-/// Internal page size when the client asked for every match.
-const STREAMED_PAGE: usize = 1000;
 
 /// The whole answer as one JSON array, written page by page as the pages
 /// come: the gateway never holds more than one page. Each later page has its
 /// own deadline; a failure after the first byte can only cut the answer short
 /// (and is logged), since the status is already sent.
-fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> Response {
+fn stream_all(search: Option<Search>, first: Page, context: RequestContext, page_size: usize) -> Response {
     enum Next {
         Page(Concert),
         Close,
@@ -133,7 +138,7 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext) -> R
                 Next::Page(after) => {
                     let search_ref = search.as_ref()?;
                     let context = RequestContext::new(context.request_id.clone(), context.budget);
-                    match search_ref.page(&context, Some(after), STREAMED_PAGE).await {
+                    match search_ref.page(&context, Some(after), page_size).await {
                         Ok(page) => {
                             let mut chunk = Vec::new();
                             answer::write_items(&page.concerts, !written, &mut chunk);

@@ -33,6 +33,23 @@ async fn walk(system: &System, first: &str) -> Vec<Vec<Value>> {
     pages
 }
 
+/// An unpaged answer is written page by page as the gateway reads them; with
+/// tiny internal pages (7 concerts), most answers span many of them. The
+/// stitched array must be the answer a single page gives.
+#[tokio::test]
+async fn an_answer_streamed_in_many_internal_pages_is_the_whole_answer() {
+    let options = SystemOptions { gateway_env: vec![("STREAM_PAGE_SIZE", "7".to_owned())], ..SystemOptions::default() };
+    let system = System::start_seeded(options).await;
+    for query in QUERIES {
+        let (status, streamed) = system.get(&format!("/concerts?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let (_, one_page) = system.get(&format!("/concerts?{query}&limit=1000")).await;
+        let streamed = streamed.as_array().unwrap();
+        assert!(streamed.len() > 7, "{query} spans internal pages: {}", streamed.len());
+        assert_eq!(streamed, one_page.as_array().unwrap(), "{query}");
+    }
+}
+
 #[tokio::test]
 async fn following_the_links_gives_exactly_the_unpaged_answer() {
     let system = System::start_seeded(SystemOptions::default()).await;
