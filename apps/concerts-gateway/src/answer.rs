@@ -8,7 +8,7 @@
 //! cheaper than serializing each item whole. The bytes are the same as
 //! `serde_json` writes for a `ConcertView` (tested below).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use crate::search::Listing;
 

@@ -5,7 +5,7 @@
 //! with the page, not with the catalogue nor with the number of matches;
 //! calls that do not depend on each other run concurrently.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bands_model::Band;
@@ -139,8 +139,8 @@ impl Search {
             self.services.venues.by_ids(context, &page_venues)
         )?;
         // Only this page's fetched records are indexed; the bands the search knew are looked up where they are.
-        let fetched_bands: HashMap<i64, &Arc<Band>> = bands.iter().map(|b| (b.id, b)).collect();
-        let venues: HashMap<i64, &Arc<Venue>> = venues.iter().map(|v| (v.id, v)).collect();
+        let fetched_bands: hashbrown::HashMap<i64, &Arc<Band>> = bands.iter().map(|b| (b.id, b)).collect();
+        let venues: hashbrown::HashMap<i64, &Arc<Venue>> = venues.iter().map(|v| (v.id, v)).collect();
         let band = |id| self.bands.get(&id).or_else(|| fetched_bands.get(&id).copied());
         let venue = |id| venues.get(&id).copied();
         Ok(Page {
@@ -160,7 +160,10 @@ fn ids<T>(records: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
 
 /// Each id that `concerts` refer to through `id` and that `wanted` keeps, once.
 fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64, wanted: impl Fn(i64) -> bool) -> Vec<i64> {
-    concerts.iter().map(id).filter(|&i| wanted(i)).collect::<BTreeSet<_>>().into_iter().collect()
+    let mut ids: Vec<i64> = concerts.iter().map(id).filter(|&i| wanted(i)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Joins concerts with their band and venue, keeping the concerts' order. A
