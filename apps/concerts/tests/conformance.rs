@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore};
 use concerts_model::{Concert, ConcertSearch};
+use records::RecordStore;
 use testkit::{Backend, Place};
 
 fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
@@ -232,5 +233,30 @@ async fn the_sqlite_store_conforms() {
 async fn the_mongodb_store_conforms() {
     if let Some(backend) = Backend::mongodb("concerts store conformance") {
         conformance(backend).await;
+    }
+}
+
+/// Counts and each venue's newest concerts are rebuilt in memory when the
+/// store opens: a restarted service must answer venue searches as before.
+#[tokio::test]
+async fn a_reopened_sqlite_store_answers_venue_searches_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("concerts.sqlite3");
+    let mut all: Vec<Concert> = (0..40).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
+    all.extend((0..20).map(|i| concert(4, 100 + i, 500 + i)));
+    let store = SqliteConcertStore::open(&path).await.unwrap();
+    store.upsert(all.clone()).await.unwrap();
+    drop(store);
+    let reopened = SqliteConcertStore::open(&path).await.unwrap();
+    // One venue (read venue by venue) and many (read along the dates).
+    let many: Vec<i64> = std::iter::once(7).chain(100..120).collect();
+    for venues in [vec![7], many] {
+        let mut expected: Vec<(i64, i64, i64)> =
+            all.iter().filter(|c| venues.contains(&c.venue_id)).map(|c| (c.date, c.band_id, c.venue_id)).collect();
+        expected.sort_unstable_by_key(|&key| Reverse(key));
+        for limit in [1, 5, 100] {
+            let got = page(&reopened, None, Some(&venues), limit, None).await;
+            assert_eq!(got, expected[..limit.min(expected.len())], "venues {venues:?}, pages of {limit}");
+        }
     }
 }

@@ -53,7 +53,9 @@ impl SqliteConcertStore {
         let db = SqliteDb::open(path, SCHEMA).await?;
         db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
-        let venue_heads = Arc::new(db.call("venue_heads_load", |connection| VenueHeads::load(connection)).await?);
+        let venues = venue_counts.venues();
+        let venue_heads =
+            Arc::new(db.call("venue_heads_load", |connection| VenueHeads::load(connection, venues)).await?);
         Ok(Self { db, venue_counts, venue_heads })
     }
 }
@@ -75,7 +77,7 @@ impl ConcertStore for SqliteConcertStore {
         self.db
             .call("concerts_search", move |connection| {
                 let filter = filter.map(|ids| ids.into_iter().collect());
-                let heads = (driver == Driver::Venues).then(|| venue_heads.view());
+                let heads = Some(venue_heads.view());
                 pages::read(connection, &Wanted { driver, keys: &keys, filter, share, heads }, after.as_ref(), limit)
             })
             .await

@@ -34,7 +34,8 @@ pub struct Wanted<'a> {
     pub filter: Option<HashSet<i64>>,
     /// The share of all concerts the keys hold (0 to 1), when known.
     pub share: Option<f64>,
-    /// The venues' newest concerts, read before the file when the keys are venues.
+    /// The venues' newest concerts, read before the file when the keys are
+    /// venues (ignored when they are bands).
     pub heads: Option<HeadsView<'a>>,
 }
 

@@ -46,6 +46,12 @@ impl VenueCounts {
         Ok(Self { counts: RwLock::new(Counts { by_venue, total }) })
     }
 
+    /// The venues that have concerts.
+    pub fn venues(&self) -> Vec<i64> {
+        let counts = self.counts.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.by_venue.iter().filter(|(_, count)| **count > 0).map(|(venue, _)| *venue).collect()
+    }
+
     /// The share of all concerts held by `venues` (each counted once), from 0 to 1.
     pub fn share(&self, venues: &[i64]) -> f64 {
         let counts = self.counts.read().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -37,12 +37,8 @@ pub struct VenueHeads {
 pub struct HeadsView<'a>(RwLockReadGuard<'a, HashMap<i64, Head>>);
 
 impl VenueHeads {
-    /// Reads the head of every venue that has concerts.
-    pub fn load(connection: &Connection) -> rusqlite::Result<Self> {
-        let venues: Vec<i64> = connection
-            .prepare("SELECT venue_id FROM venue_concerts WHERE concerts > 0")?
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+    /// Reads the head of each of `venues`, the venues that have concerts.
+    pub fn load(connection: &Connection, venues: Vec<i64>) -> rusqlite::Result<Self> {
         let mut newest = connection
             .prepare("SELECT date, band_id FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC")?;
         let mut heads = HashMap::with_capacity(venues.len());
