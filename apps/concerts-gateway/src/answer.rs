@@ -6,53 +6,107 @@
 //! formatted) is written by `serde_json` once per page and copied into every
 //! item that names it, which makes writing a large answer several times
 //! cheaper than serializing each item whole. The bytes are the same as
-//! `serde_json` writes for a `ConcertView` (tested below).
+//! `serde_json` writes for the page's views (tested below).
+
+use std::ops::Range;
 
 use hashbrown::HashMap;
 
-use crate::search::Listing;
+use crate::search::Page;
 
-/// Appends `listings` to `out` as comma-separated JSON objects, with a comma
-/// first unless `first` (the items of one array may come in several pieces).
-pub fn write_items(listings: &[Listing], first: bool, out: &mut Vec<u8>) {
-    let mut bands: HashMap<i64, Vec<u8>> = HashMap::new();
-    let mut venues: HashMap<i64, (Vec<u8>, Vec<u8>)> = HashMap::new();
-    out.reserve(listings.len() * 120);
-    for (index, listing) in listings.iter().enumerate() {
+/// The longest a date (an `i64`) can be written: `-9223372036854775808`.
+const LONGEST_DATE: usize = 20;
+
+/// Appends the page's items to `out` as comma-separated JSON objects, with a
+/// comma first unless `first` (the items of one array may come in several pieces).
+pub fn write_items(page: &Page, first: bool, out: &mut Vec<u8>) {
+    let parts = Parts::of(page);
+    // Room for every item at once: growing a buffer of a hundred kilobytes copies it each time.
+    out.reserve(parts.longest + page.concerts().len());
+    for (index, (concert, [band, location, position])) in page.concerts().iter().zip(&parts.items).enumerate() {
         if index > 0 || !first {
             out.push(b',');
         }
-        let view = listing.view();
         // `{"band":"...","location":"...","date":` then the date, then `,"latitude":..,"longitude":..}`.
-        let band = bands.entry(listing.band_id()).or_insert_with(|| {
-            let mut part = b"{\"band\":".to_vec();
-            write_json(&mut part, &view.band);
-            part
-        });
-        out.extend_from_slice(band);
-        let (location, position) = venues.entry(listing.venue_id()).or_insert_with(|| {
-            let mut location = b",\"location\":".to_vec();
-            write_json(&mut location, &view.location);
-            location.extend_from_slice(b",\"date\":");
-            let mut position = b",\"latitude\":".to_vec();
-            write_json(&mut position, &view.latitude);
-            position.extend_from_slice(b",\"longitude\":");
-            write_json(&mut position, &view.longitude);
-            position.push(b'}');
-            (location, position)
-        });
-        out.extend_from_slice(location);
-        write_json(out, &view.date);
-        out.extend_from_slice(position);
+        out.extend_from_slice(&parts.bytes[band.clone()]);
+        out.extend_from_slice(&parts.bytes[location.clone()]);
+        write_json(out, &concert.date);
+        out.extend_from_slice(&parts.bytes[position.clone()]);
     }
 }
 
 /// The whole answer of one page: a JSON array.
-pub fn array(listings: &[Listing]) -> Vec<u8> {
+pub fn array(page: &Page) -> Vec<u8> {
     let mut out = vec![b'['];
-    write_items(listings, true, &mut out);
+    write_items(page, true, &mut out);
     out.push(b']');
     out
+}
+
+/// The band and venue parts of a page's items. Each band's and venue's is
+/// written once, side by side in one buffer (a page names hundreds of bands:
+/// one allocation, not hundreds), and each item is given its three.
+struct Parts {
+    bytes: Vec<u8>,
+    /// Per concert: its band's `{"band":"..."`, its venue's
+    /// `,"location":"...","date":` and `,"latitude":..,"longitude":..}`.
+    items: Vec<[Range<usize>; 3]>,
+    /// The most bytes the items can take.
+    longest: usize,
+}
+
+impl Parts {
+    fn of(page: &Page) -> Self {
+        let mut bytes = Vec::with_capacity(4096);
+        let bands: HashMap<i64, Range<usize>> = page
+            .bands()
+            .map(|band| {
+                let part = part(&mut bytes, |out| {
+                    out.extend_from_slice(b"{\"band\":");
+                    write_json(out, &band.name);
+                });
+                (band.id, part)
+            })
+            .collect();
+        let venues: HashMap<i64, [Range<usize>; 2]> = page
+            .venues()
+            .map(|venue| {
+                let location = part(&mut bytes, |out| {
+                    out.extend_from_slice(b",\"location\":");
+                    write_json(out, &venue.name);
+                    out.extend_from_slice(b",\"date\":");
+                });
+                let position = part(&mut bytes, |out| {
+                    out.extend_from_slice(b",\"latitude\":");
+                    write_json(out, &venue.latitude);
+                    out.extend_from_slice(b",\"longitude\":");
+                    write_json(out, &venue.longitude);
+                    out.push(b'}');
+                });
+                (venue.id, [location, position])
+            })
+            .collect();
+        let mut longest = 0;
+        let items = page
+            .concerts()
+            .iter()
+            .map(|concert| {
+                // A page holds the band and venue of each of its concerts.
+                let band = bands.get(&concert.band_id).cloned().unwrap_or_default();
+                let [location, position] = venues.get(&concert.venue_id).cloned().unwrap_or_default();
+                longest += band.len() + location.len() + LONGEST_DATE + position.len();
+                [band, location, position]
+            })
+            .collect();
+        Parts { bytes, items, longest }
+    }
+}
+
+/// Writes one part at the end of `bytes`; where it lies.
+fn part(bytes: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) -> Range<usize> {
+    let start = bytes.len();
+    write(bytes);
+    start..bytes.len()
 }
 
 fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
@@ -65,51 +119,46 @@ mod tests {
     use std::sync::Arc;
 
     use bands_model::Band;
+    use concerts_model::Concert;
     use venues_model::Venue;
 
     use super::*;
     use crate::search::ConcertView;
 
-    fn views(listings: &[Listing]) -> Vec<ConcertView<'_>> {
-        listings.iter().map(Listing::view).collect()
+    fn page(concerts: &[(i64, i64, i64)]) -> Page {
+        let bands =
+            [Band { id: 1, name: "Sigur Rós".into() }, Band { id: 2, name: "The \"Quoted\" \\ Band\n\t\u{1}".into() }];
+        let venues = [
+            Venue {
+                id: 10, name: "Point Ephémère, Paris, France".into(), latitude: 48.8814422, longitude: 2.3684356
+            },
+            Venue { id: 11, name: "Südpol 🎸".into(), latitude: -90.0, longitude: -0.000_000_1 },
+            Venue { id: 12, name: String::new(), latitude: 1e-7, longitude: 179.99999999 },
+        ];
+        let concerts = concerts.iter().map(|&(band_id, venue_id, date)| Concert { band_id, venue_id, date }).collect();
+        let bands = bands.into_iter().map(|b| (b.id, Arc::new(b))).collect();
+        let venues = venues.into_iter().map(|v| (v.id, Arc::new(v))).collect();
+        Page::new(concerts, bands, venues, None)
     }
 
-    fn listings() -> Vec<Listing> {
-        let bands = [
-            Arc::new(Band { id: 1, name: "Sigur Rós".into() }),
-            Arc::new(Band { id: 2, name: "The \"Quoted\" \\ Band\n\t\u{1}".into() }),
-        ];
-        let venues = [
-            Arc::new(Venue {
-                id: 10,
-                name: "Point Ephémère, Paris, France".into(),
-                latitude: 48.8814422,
-                longitude: 2.3684356,
-            }),
-            Arc::new(Venue { id: 11, name: "Südpol 🎸".into(), latitude: -90.0, longitude: -0.000_000_1 }),
-            Arc::new(Venue { id: 12, name: String::new(), latitude: 1e-7, longitude: 179.99999999 }),
-        ];
-        let mut all = Vec::new();
-        for (i, date) in [1569531810650_i64, 0, -1, i64::MAX, 42].into_iter().enumerate() {
-            all.push(Listing::new(bands[i % 2].clone(), venues[i % 3].clone(), date));
-        }
-        all
-    }
+    const CONCERTS: [(i64, i64, i64); 5] =
+        [(1, 10, 1569531810650), (2, 11, 0), (1, 12, -1), (2, 10, i64::MAX), (1, 11, i64::MIN)];
 
     #[test]
     fn an_answer_is_byte_for_byte_what_serde_writes_for_the_views() {
-        let listings = listings();
-        assert_eq!(String::from_utf8(array(&listings)).unwrap(), serde_json::to_string(&views(&listings)).unwrap());
-        assert_eq!(array(&[]), b"[]");
+        let page = page(&CONCERTS);
+        let views: Vec<ConcertView<'_>> = page.views().collect();
+        assert_eq!(views.len(), CONCERTS.len());
+        assert_eq!(String::from_utf8(array(&page)).unwrap(), serde_json::to_string(&views).unwrap());
+        assert_eq!(array(&Page::default()), b"[]");
     }
 
     #[test]
     fn pieces_written_one_after_another_make_one_array() {
-        let listings = listings();
         let mut out = vec![b'['];
-        write_items(&listings[..2], true, &mut out);
-        write_items(&listings[2..], false, &mut out);
+        write_items(&page(&CONCERTS[..2]), true, &mut out);
+        write_items(&page(&CONCERTS[2..]), false, &mut out);
         out.push(b']');
-        assert_eq!(out, array(&listings));
+        assert_eq!(out, array(&page(&CONCERTS)));
     }
 }

@@ -104,8 +104,7 @@ async fn concerts(
     match (query.limit, first) {
         (Some(_), (_, page)) => {
             let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw.as_deref(), last));
-            let mut response =
-                ([(header::CONTENT_TYPE, "application/json")], answer::array(&page.concerts)).into_response();
+            let mut response = ([(header::CONTENT_TYPE, "application/json")], answer::array(&page)).into_response();
             if let Some(link) = link {
                 response.headers_mut().insert(header::LINK, link);
             }
@@ -116,7 +115,8 @@ async fn concerts(
 }
 
 /// The whole answer as one JSON array, written page by page as the pages
-/// come: the gateway never holds more than one page. Each later page has its
+/// come: the gateway never holds more than one page. An answer of one page
+/// is sent whole. Each later page has its
 /// own deadline; a failure after the first byte can only cut the answer short
 /// (and is logged), since the status is already sent.
 fn stream_all(search: Option<Search>, first: Page, context: RequestContext, page_size: usize) -> Response {
@@ -125,11 +125,14 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext, page
         Close,
         Done,
     }
+    let Some(after) = first.next_after else {
+        // The whole answer is one page: sent with its length, as the paged answers are.
+        return ([(header::CONTENT_TYPE, "application/json")], answer::array(&first)).into_response();
+    };
     let mut opening = vec![b'['];
-    answer::write_items(&first.concerts, true, &mut opening);
-    let next = first.next_after.map_or(Next::Close, Next::Page);
-    let written = !first.concerts.is_empty();
-    let rest = futures::stream::unfold((search, next, written), move |(search, next, written)| {
+    answer::write_items(&first, true, &mut opening);
+    let written = !first.is_empty();
+    let rest = futures::stream::unfold((search, Next::Page(after), written), move |(search, next, written)| {
         let context = context.clone();
         async move {
             match next {
@@ -141,10 +144,10 @@ fn stream_all(search: Option<Search>, first: Page, context: RequestContext, page
                     match search_ref.page(&context, Some(after), page_size).await {
                         Ok(page) => {
                             let mut chunk = Vec::new();
-                            answer::write_items(&page.concerts, !written, &mut chunk);
+                            answer::write_items(&page, !written, &mut chunk);
                             let chunk = Bytes::from(chunk);
                             let next = page.next_after.map_or(Next::Close, Next::Page);
-                            Some((Ok(chunk), (search, next, written || !page.concerts.is_empty())))
+                            Some((Ok(chunk), (search, next, written || !page.is_empty())))
                         }
                         Err(error) => {
                             tracing::error!(%error, "streamed answer cut short");

@@ -5,12 +5,12 @@
 //! with the page, not with the catalogue nor with the number of matches;
 //! calls that do not depend on each other run concurrently.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bands_model::Band;
 use concerts_model::{Concert, ConcertSearch};
 use exceptions::HttpError;
+use hashbrown::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 use venues_model::Venue;
@@ -18,8 +18,8 @@ use venues_model::Venue;
 use crate::clients::{RequestContext, Services};
 use crate::query::ConcertsQuery;
 
-/// One concert as the public API shows it (borrowed from a [`Listing`]: no
-/// name is copied to write an answer).
+/// One concert as the public API shows it (borrowed from a [`Page`]: no
+/// name is copied).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({
     "band": "Radiohead", "location": "Point Ephémère, Paris, France",
@@ -38,38 +38,6 @@ pub struct ConcertView<'a> {
     pub longitude: f64,
 }
 
-/// A concert with its band and venue.
-#[derive(Debug, Clone)]
-pub struct Listing {
-    band: Arc<Band>,
-    venue: Arc<Venue>,
-    date: i64,
-}
-
-impl Listing {
-    pub fn new(band: Arc<Band>, venue: Arc<Venue>, date: i64) -> Self {
-        Self { band, venue, date }
-    }
-
-    pub fn band_id(&self) -> i64 {
-        self.band.id
-    }
-
-    pub fn venue_id(&self) -> i64 {
-        self.venue.id
-    }
-
-    pub fn view(&self) -> ConcertView<'_> {
-        ConcertView {
-            band: &self.band.name,
-            location: &self.venue.name,
-            date: self.date,
-            latitude: self.venue.latitude,
-            longitude: self.venue.longitude,
-        }
-    }
-}
-
 /// A search under way: the filter the concerts service pages through, and
 /// the bands already known (those the filter itself needed).
 pub struct Search {
@@ -78,12 +46,67 @@ pub struct Search {
     bands: HashMap<i64, Arc<Band>>,
 }
 
-/// One page of the answer, and where the next one starts.
+/// One page of the answer: its concerts, the bands and venues they name
+/// (each once, however many concerts name it), and where the next page starts.
 #[derive(Debug, Default)]
 pub struct Page {
-    pub concerts: Vec<Listing>,
+    /// In list order; each one's band and venue are in `bands` and `venues`.
+    concerts: Vec<Concert>,
+    bands: HashMap<i64, Arc<Band>>,
+    venues: HashMap<i64, Arc<Venue>>,
     /// The last concert of this page, when more come after it.
     pub next_after: Option<Concert>,
+}
+
+impl Page {
+    /// The page of `concerts` with these bands and venues. A concert whose
+    /// band or venue is missing (the services own their data separately, so
+    /// they can disagree for a while) is left out and logged.
+    pub fn new(
+        mut concerts: Vec<Concert>,
+        bands: HashMap<i64, Arc<Band>>,
+        venues: HashMap<i64, Arc<Venue>>,
+        next_after: Option<Concert>,
+    ) -> Self {
+        let named = concerts.len();
+        concerts.retain(|c| bands.contains_key(&c.band_id) && venues.contains_key(&c.venue_id));
+        if concerts.len() < named {
+            tracing::warn!(missing = named - concerts.len(), "concerts refer to bands or venues that do not exist");
+        }
+        Self { concerts, bands, venues, next_after }
+    }
+
+    pub fn concerts(&self) -> &[Concert] {
+        &self.concerts
+    }
+
+    pub fn bands(&self) -> impl Iterator<Item = &Band> {
+        self.bands.values().map(|band| &**band)
+    }
+
+    pub fn venues(&self) -> impl Iterator<Item = &Venue> {
+        self.venues.values().map(|venue| &**venue)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.concerts.is_empty()
+    }
+
+    /// The page's items as the public API shows them; [`crate::answer`]
+    /// writes the same JSON faster.
+    pub fn views(&self) -> impl Iterator<Item = ConcertView<'_>> {
+        self.concerts.iter().map(|concert| {
+            // `new` kept only the concerts whose band and venue are here.
+            let (band, venue) = (&self.bands[&concert.band_id], &self.venues[&concert.venue_id]);
+            ConcertView {
+                band: &band.name,
+                location: &venue.name,
+                date: concert.date,
+                latitude: venue.latitude,
+                longitude: venue.longitude,
+            }
+        })
+    }
 }
 
 impl Search {
@@ -119,7 +142,7 @@ impl Search {
     }
 
     /// The `limit` concerts right after `after` (from the start when `None`),
-    /// with their band and venue.
+    /// with their bands and venues.
     pub async fn page(
         &self,
         context: &RequestContext,
@@ -131,22 +154,19 @@ impl Search {
         let mut concerts = self.services.concerts.search(context, &search).await?;
         let more = concerts.len() > limit;
         concerts.truncate(limit);
+        let next_after = more.then(|| concerts.last().copied()).flatten();
 
-        let unknown_bands = distinct(&concerts, |c| c.band_id, |id| !self.bands.contains_key(&id));
-        let page_venues = distinct(&concerts, |c| c.venue_id, |_| true);
-        let (bands, venues) = tokio::try_join!(
+        let (known_bands, unknown_bands): (Vec<i64>, Vec<i64>) =
+            distinct(&concerts, |c| c.band_id).into_iter().partition(|id| self.bands.contains_key(id));
+        let page_venues = distinct(&concerts, |c| c.venue_id);
+        let (fetched_bands, venues) = tokio::try_join!(
             self.services.bands.by_ids(context, &unknown_bands),
             self.services.venues.by_ids(context, &page_venues)
         )?;
-        // Only this page's fetched records are indexed; the bands the search knew are looked up where they are.
-        let fetched_bands: hashbrown::HashMap<i64, &Arc<Band>> = bands.iter().map(|b| (b.id, b)).collect();
-        let venues: hashbrown::HashMap<i64, &Arc<Venue>> = venues.iter().map(|v| (v.id, v)).collect();
-        let band = |id| self.bands.get(&id).or_else(|| fetched_bands.get(&id).copied());
-        let venue = |id| venues.get(&id).copied();
-        Ok(Page {
-            concerts: join(&concerts, band, venue),
-            next_after: more.then(|| concerts.last().copied()).flatten(),
-        })
+        let known_bands = known_bands.into_iter().filter_map(|id| Some((id, self.bands.get(&id)?.clone())));
+        let bands = known_bands.chain(fetched_bands.into_iter().map(|b| (b.id, b))).collect();
+        let venues = venues.into_iter().map(|v| (v.id, v)).collect();
+        Ok(Page::new(concerts, bands, venues, next_after))
     }
 }
 
@@ -158,41 +178,17 @@ fn ids<T>(records: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
     records.iter().map(id).collect()
 }
 
-/// Each id that `concerts` refer to through `id` and that `wanted` keeps, once.
-fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64, wanted: impl Fn(i64) -> bool) -> Vec<i64> {
-    let mut ids: Vec<i64> = concerts.iter().map(id).filter(|&i| wanted(i)).collect();
+/// Each id that `concerts` refer to through `id`, once, in order.
+fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64) -> Vec<i64> {
+    let mut ids: Vec<i64> = concerts.iter().map(id).collect();
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
-/// Joins concerts with their band and venue, keeping the concerts' order. A
-/// concert whose band or venue is missing (the services own their data
-/// separately, so they can disagree for a while) is left out and logged.
-pub fn join<'a>(
-    concerts: &[Concert],
-    band: impl Fn(i64) -> Option<&'a Arc<Band>>,
-    venue: impl Fn(i64) -> Option<&'a Arc<Venue>>,
-) -> Vec<Listing> {
-    let views: Vec<Listing> = concerts
-        .iter()
-        .filter_map(|concert| {
-            Some(Listing::new(band(concert.band_id)?.clone(), venue(concert.venue_id)?.clone(), concert.date))
-        })
-        .collect();
-    if views.len() < concerts.len() {
-        tracing::warn!(missing = concerts.len() - views.len(), "concerts refer to bands or venues that do not exist");
-    }
-    views
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn by_id<T>(records: &[Arc<T>], id: impl Fn(&T) -> i64) -> HashMap<i64, &Arc<T>> {
-        records.iter().map(|r| (id(r), r)).collect()
-    }
 
     fn band(id: i64, name: &str) -> Arc<Band> {
         Arc::new(Band { id, name: name.to_owned() })
@@ -202,8 +198,8 @@ mod tests {
         Arc::new(Venue { id, name: name.to_owned(), latitude, longitude })
     }
 
-    fn views(listings: &[Listing]) -> Vec<ConcertView<'_>> {
-        listings.iter().map(Listing::view).collect()
+    fn by_id<T>(records: Vec<Arc<T>>, id: impl Fn(&T) -> i64) -> HashMap<i64, Arc<T>> {
+        records.into_iter().map(|r| (id(&r), r)).collect()
     }
 
     fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
@@ -211,15 +207,19 @@ mod tests {
     }
 
     #[test]
-    fn join_fills_band_and_venue_and_keeps_the_order() {
-        let concerts = [concert(2, 10, 300), concert(1, 11, 200), concert(2, 11, 100)];
-        let bands = [band(1, "Radiohead"), band(2, "Sigur Rós")];
-        let venues =
-            [venue(11, "Point Ephémère, Paris, France", 48.88, 2.36), venue(10, "Olympia, Paris, France", 48.87, 2.32)];
-        let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
-        let listings = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
+    fn a_page_shows_each_concert_with_its_band_and_venue_in_order() {
+        let concerts = vec![concert(2, 10, 300), concert(1, 11, 200), concert(2, 11, 100)];
+        let bands = by_id(vec![band(1, "Radiohead"), band(2, "Sigur Rós")], |b| b.id);
+        let venues = by_id(
+            vec![
+                venue(11, "Point Ephémère, Paris, France", 48.88, 2.36),
+                venue(10, "Olympia, Paris, France", 48.87, 2.32),
+            ],
+            |v| v.id,
+        );
+        let page = Page::new(concerts, bands, venues, None);
         assert_eq!(
-            views(&listings),
+            page.views().collect::<Vec<_>>(),
             vec![
                 ConcertView {
                     band: "Sigur Rós",
@@ -247,26 +247,26 @@ mod tests {
     }
 
     #[test]
-    fn join_leaves_out_concerts_with_unknown_band_or_venue() {
-        let concerts = [concert(1, 10, 3), concert(9, 10, 2), concert(1, 99, 1)];
-        let (bands, venues) = ([band(1, "A")], [venue(10, "V", 0.0, 0.0)]);
-        let (bands, venues) = (by_id(&bands, |b| b.id), by_id(&venues, |v| v.id));
-        let listings = join(&concerts, |id| bands.get(&id).copied(), |id| venues.get(&id).copied());
-        assert_eq!(views(&listings).iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
+    fn a_page_leaves_out_concerts_with_unknown_band_or_venue() {
+        let concerts = vec![concert(1, 10, 3), concert(9, 10, 2), concert(1, 99, 1)];
+        let page = Page::new(
+            concerts,
+            by_id(vec![band(1, "A")], |b| b.id),
+            by_id(vec![venue(10, "V", 0.0, 0.0)], |v| v.id),
+            Some(concert(1, 99, 1)),
+        );
+        assert_eq!(page.concerts(), &[concert(1, 10, 3)]);
+        assert_eq!(page.views().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
+        // Where the next page starts does not depend on what this one could show.
+        assert_eq!(page.next_after, Some(concert(1, 99, 1)));
+        assert!(Page::new(Vec::new(), HashMap::new(), HashMap::new(), None).is_empty());
     }
 
     #[test]
-    fn join_of_nothing_is_empty() {
-        let bands = [band(1, "A")];
-        assert!(join(&[], |id| bands.iter().find(|b| b.id == id), |_| None).is_empty());
-    }
-
-    #[test]
-    fn distinct_ids_are_sorted_unique_and_only_those_wanted() {
+    fn distinct_ids_are_sorted_and_unique() {
         let concerts = [concert(3, 1, 0), concert(1, 1, 0), concert(3, 2, 0)];
-        assert_eq!(distinct(&concerts, |c| c.band_id, |_| true), vec![1, 3]);
-        assert_eq!(distinct(&concerts, |c| c.venue_id, |_| true), vec![1, 2]);
-        assert_eq!(distinct(&concerts, |c| c.venue_id, |id| id != 1), vec![2]);
+        assert_eq!(distinct(&concerts, |c| c.band_id), vec![1, 3]);
+        assert_eq!(distinct(&concerts, |c| c.venue_id), vec![1, 2]);
     }
 
     #[test]

@@ -111,3 +111,30 @@ async fn searches_and_imports_are_validated() {
     let (status, body) = call(&app, "PUT", "/concerts", Some(&json!([{"bandId": 1, "venueId": 2}]))).await;
     assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), vec!["[0].date is required"]);
 }
+
+/// The gateway reads search answers as binary rows; they hold the same
+/// concerts, in the same order, as the JSON answer.
+#[tokio::test]
+async fn searches_answer_binary_rows_to_who_accepts_them() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use concerts_model::{Concert, rows};
+    use tower::ServiceExt;
+
+    let (app, _dir) = app().await;
+    let query = json!({"bandIds": [1, 2], "venueIds": [10, 11], "limit": 100});
+    for accept in [rows::CONTENT_TYPE, "application/json;q=0.5, application/vnd.concert-rows"] {
+        let request = Request::post("/concerts/search")
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(Body::from(query.to_string()))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], rows::CONTENT_TYPE, "{accept}");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let concerts: Vec<(i64, i64, i64)> = rows::decode(&bytes).unwrap().iter().map(Concert::list_key).collect();
+        assert_eq!(concerts, search(&app, query.clone()).await, "{accept}");
+        assert_eq!(concerts, vec![(5000, 1, 10), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)]);
+    }
+}

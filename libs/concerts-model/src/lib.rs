@@ -1,5 +1,7 @@
 //! A concert, and the search the concerts service answers.
 
+pub mod rows;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -132,8 +132,21 @@ pub(crate) fn breaker(service: &'static str, policy: &CallPolicy) -> Breaker {
         .build()
 }
 
+/// What a call expects back: the media type it asks for (and checks), and
+/// how a body of that type becomes what the caller wants, or why it cannot.
+pub(crate) struct Answer<T> {
+    pub media_type: &'static str,
+    pub decode: fn(&[u8]) -> Result<T, String>,
+}
+
+impl<T: DeserializeOwned> Answer<T> {
+    pub fn json() -> Self {
+        Self { media_type: "application/json", decode: |body| serde_json::from_slice(body).map_err(|e| e.to_string()) }
+    }
+}
+
 /// Makes one call to `service` (with retries as `policy` and `idempotency`
-/// allow) and decodes its JSON answer.
+/// allow) and decodes its answer.
 pub(crate) async fn call<T, F>(
     service: &'static str,
     breaker: &Breaker,
@@ -141,16 +154,16 @@ pub(crate) async fn call<T, F>(
     context: &RequestContext,
     idempotency: Idempotency,
     request: F,
+    answer: Answer<T>,
 ) -> Result<T, HttpError>
 where
-    T: DeserializeOwned,
     F: Fn() -> reqwest::RequestBuilder,
 {
     let mut retries_left = if idempotency == Idempotency::Idempotent { policy.retries } else { 0 };
     let mut pause = policy.retry_backoff;
     loop {
         let started = Instant::now();
-        let result = attempt(service, breaker, policy, context, &request).await;
+        let result = attempt(service, breaker, policy, context, &request, &answer).await;
         let outcome = result.as_ref().map_or_else(Failure::label, |_| "ok");
         metrics::histogram!("downstream_request_duration_seconds", "service" => service, "outcome" => outcome)
             .record(started.elapsed().as_secs_f64());
@@ -177,16 +190,16 @@ async fn attempt<T, F>(
     policy: &CallPolicy,
     context: &RequestContext,
     request: &F,
+    answer: &Answer<T>,
 ) -> Result<T, Failure>
 where
-    T: DeserializeOwned,
     F: Fn() -> reqwest::RequestBuilder,
 {
     let Some(left) = context.remaining() else {
         return Err(Failure::TimedOut { waited: Duration::ZERO, by_deadline: true });
     };
     let (timeout, by_deadline) = if left < policy.timeout { (left, true) } else { (policy.timeout, false) };
-    let mut builder = request().timeout(timeout);
+    let mut builder = request().header(reqwest::header::ACCEPT, answer.media_type).timeout(timeout);
     if let Some(id) = &context.request_id {
         builder = builder.header(bootstrap::REQUEST_ID, id);
     }
@@ -201,7 +214,14 @@ where
             tracing::warn!(service, %status, %detail, "service answered an error");
             return Err(Failure::BadAnswer(format!("answered {status}")));
         }
-        response.json::<T>().await.map_err(|e| classify(&e, timeout, by_deadline))
+        let media_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        // Bytes of another type could still be read as this one (binary rows as anything).
+        if media_type.and_then(|v| v.split(';').next()).map(str::trim) != Some(answer.media_type) {
+            let got = media_type.unwrap_or("no content type");
+            return Err(Failure::BadAnswer(format!("answered {got} where {} was asked", answer.media_type)));
+        }
+        let body = response.bytes().await.map_err(|e| classify(&e, timeout, by_deadline))?;
+        (answer.decode)(&body).map_err(|why| Failure::BadAnswer(format!("answered an unreadable body ({why})")))
     };
     // A call cut short by the public deadline says nothing about the service.
     let counts_against_service = |failure: &Failure| !matches!(failure, Failure::TimedOut { by_deadline: true, .. });
@@ -218,8 +238,6 @@ fn classify(error: &reqwest::Error, waited: Duration, by_deadline: bool) -> Fail
         Failure::Unreachable
     } else if error.is_timeout() {
         Failure::TimedOut { waited, by_deadline }
-    } else if error.is_decode() {
-        Failure::BadAnswer("answered an unreadable body".to_owned())
     } else {
         Failure::BadAnswer(format!("call failed: {error}"))
     }
@@ -249,5 +267,56 @@ mod tests {
         assert_eq!(status(Failure::BadAnswer("answered 500".into())), 502);
         let message = Failure::TimedOut { waited: Duration::ZERO, by_deadline: true }.into_http("venues", &context);
         assert!(message.to_string().contains("deadline of 5000 ms"), "{message}");
+    }
+
+    /// A stand-in service on a loopback port that answers every request with
+    /// `content_type` and `body`.
+    async fn service_answering(content_type: &'static str, body: &'static [u8]) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = axum::Router::new().fallback(move || async move { ([("content-type", content_type)], body) });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}/")
+    }
+
+    /// Binary rows are read only from an answer that says it holds them:
+    /// 24 bytes of JSON would otherwise be read as a concert.
+    #[tokio::test]
+    async fn an_answer_of_another_type_or_cut_short_is_a_bad_gateway() {
+        let policy = CallPolicy::default();
+        let context = RequestContext::new(None, Duration::from_secs(5));
+        let http = reqwest::Client::new();
+        let rows = || Answer::<Vec<concerts_model::Concert>> {
+            media_type: concerts_model::rows::CONTENT_TYPE,
+            decode: |body| concerts_model::rows::decode(body).map_err(|e| e.to_string()),
+        };
+        let twenty_four_bytes_of_json = b"[[1,2,1569531810650],[3]]";
+        let cases = [
+            (
+                "application/json",
+                &twenty_four_bytes_of_json[..24],
+                "answered application/json where application/vnd.concert-rows was asked",
+            ),
+            (
+                concerts_model::rows::CONTENT_TYPE,
+                &[0_u8; 25][..],
+                "answered an unreadable body (25 bytes are not whole rows of 24)",
+            ),
+        ];
+        for (content_type, body, expected) in cases {
+            let url = service_answering(content_type, body).await;
+            let breaker = breaker("concerts", &policy);
+            let error =
+                call("concerts", &breaker, &policy, &context, Idempotency::Idempotent, || http.get(&url), rows())
+                    .await
+                    .unwrap_err();
+            assert_eq!(error.status().as_u16(), 502, "{error}");
+            assert_eq!(error.to_string(), format!("bad gateway: the concerts service {expected}"));
+        }
+        let url = service_answering(concerts_model::rows::CONTENT_TYPE, &[0_u8; 48]).await;
+        let breaker = breaker("concerts", &policy);
+        let read =
+            call("concerts", &breaker, &policy, &context, Idempotency::Idempotent, || http.get(&url), rows()).await;
+        assert_eq!(read.unwrap().len(), 2);
     }
 }

@@ -1,8 +1,9 @@
 //! Client of the concerts service.
 
-use concerts_model::{Concert, ConcertRow, ConcertSearch};
+use concerts_model::{Concert, ConcertSearch, rows};
 use exceptions::HttpError;
 
+use super::call::Answer;
 use super::{RequestContext, ServiceClient};
 
 #[derive(Clone)]
@@ -13,9 +14,10 @@ impl ConcertsClient {
         Self(client)
     }
 
-    /// The concerts matching `search`, newest first.
+    /// The concerts matching `search`, newest first (asked as binary rows, the compact form).
     pub async fn search(&self, context: &RequestContext, search: &ConcertSearch) -> Result<Vec<Concert>, HttpError> {
-        let rows: Vec<ConcertRow> = self.0.post_query(context, "/concerts/search", search).await?;
-        Ok(rows.into_iter().map(Concert::from).collect())
+        let answer =
+            Answer { media_type: rows::CONTENT_TYPE, decode: |body| rows::decode(body).map_err(|e| e.to_string()) };
+        self.0.post_query(context, "/concerts/search", search, answer).await
     }
 }

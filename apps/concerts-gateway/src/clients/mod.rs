@@ -27,7 +27,7 @@ use validator::id_batch::MAX_IDS_PER_LOOKUP;
 
 use crate::config::{CallPolicy, Config};
 use cache::RecordCache;
-use call::{Breaker, Idempotency};
+use call::{Answer, Breaker, Idempotency};
 
 /// How long a readiness probe waits for each service.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -81,19 +81,26 @@ impl ServiceClient {
     /// `GET {base}{path_and_query}`.
     async fn get<T: DeserializeOwned>(&self, context: &RequestContext, path_and_query: &str) -> Result<T, HttpError> {
         let url = format!("{}{path_and_query}", self.base_url);
-        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, || self.http.get(&url))
-            .await
+        let call = || self.http.get(&url);
+        let answer = Answer::json();
+        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call, answer).await
     }
 
-    /// `POST {base}{path}` with a JSON body, for a query too large for a URL: a read, so safe to repeat.
-    async fn post_query<B, T>(&self, context: &RequestContext, path: &str, body: &B) -> Result<T, HttpError>
+    /// `POST {base}{path}` with a JSON body, for a query too large for a URL
+    /// (a read, so safe to repeat).
+    async fn post_query<B, T>(
+        &self,
+        context: &RequestContext,
+        path: &str,
+        body: &B,
+        answer: Answer<T>,
+    ) -> Result<T, HttpError>
     where
         B: Serialize + ?Sized,
-        T: DeserializeOwned,
     {
         let url = format!("{}{path}", self.base_url);
         let call = || self.http.post(&url).json(body);
-        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call).await
+        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call, answer).await
     }
 
     /// `GET {base}{path}?ids=..` for any number of ids: batches of at most

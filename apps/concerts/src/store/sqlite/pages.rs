@@ -31,7 +31,7 @@ pub struct Wanted<'a> {
     pub driver: Driver,
     pub keys: &'a [i64],
     /// The other side's ids a concert must have, when the search names both sides.
-    pub filter: Option<HashSet<i64>>,
+    pub filter: Option<&'a HashSet<i64>>,
     /// The share of all concerts the keys hold (0 to 1), when known.
     pub share: Option<f64>,
     /// The venues' newest concerts, read before the file when the keys are
@@ -71,6 +71,20 @@ pub fn read(
     }
     Ok(scanned.found)
 }
+
+/// The page from the venues' heads alone, when they hold it: with no file
+/// to read, it needs no connection and no blocking thread. `None` when the
+/// keys are bands, or when a venue's rows the page needs go past its head.
+pub fn read_from_memory(wanted: &Wanted<'_>, after: Option<&Concert>, limit: usize) -> Option<Vec<Concert>> {
+    let heads = wanted.heads.as_ref().filter(|_| wanted.driver == Driver::Venues)?;
+    let page = merge::page(Driver::Venues, wanted.keys, after, limit, |key, bound, n| {
+        heads.read(key, bound, n, |c| wanted.passes_filter(c)).ok_or(PastTheHead)
+    });
+    page.ok()
+}
+
+/// A read the venue heads cannot answer.
+struct PastTheHead;
 
 /// A page as a merge of per-key index ranges ([`merge::page`]).
 fn merge_page(
@@ -169,21 +183,52 @@ mod tests {
     fn pages_of_any_size_reuse_their_prepared_statements() {
         let connection = database(&fixture());
         let many: Vec<i64> = (0..40).collect();
-        let wanted = |driver, keys, filter: Option<&[i64]>, share| Wanted {
-            driver,
-            keys,
-            filter: filter.map(|ids| ids.iter().copied().collect()),
-            share,
-            heads: None,
-        };
+        let many_set: HashSet<i64> = many.iter().copied().collect();
+        let wanted = |driver, keys, filter, share| Wanted { driver, keys, filter, share, heads: None };
         for limit in [1, 2, 10, 101, 1001] {
             read(&connection, &wanted(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
-            read(&connection, &wanted(Driver::Bands, &[4, 5], Some(&many), None), None, limit).unwrap();
+            read(&connection, &wanted(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
             read(&connection, &wanted(Driver::Venues, &many, None, Some(0.7)), None, limit).unwrap();
         }
         for sql in [key_range_sql(Driver::Venues), key_range_sql(Driver::Bands), LIST_ORDER_SQL] {
             let statement = connection.prepare_cached(sql).unwrap();
             assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql} was prepared again");
         }
+    }
+
+    #[test]
+    fn pages_the_venue_heads_hold_are_read_from_memory_and_the_same() {
+        use super::super::venue_heads::{HEAD_LENGTH, VenueHeads};
+
+        // Venue 1 holds more concerts than a head; venues 2 to 4, fewer.
+        let deep = HEAD_LENGTH as i64 + 40;
+        let mut concerts: Vec<Concert> = (0..deep).map(|i| Concert { band_id: i % 7, venue_id: 1, date: i }).collect();
+        concerts.extend((0..60).map(|i| Concert { band_id: i % 5, venue_id: 2 + i % 3, date: i * 3 }));
+        let connection = database(&concerts);
+        let heads = VenueHeads::load(&connection, vec![1, 2, 3, 4]).unwrap();
+        let bands: HashSet<i64> = [1, 2, 3].into_iter().collect();
+        let wanted =
+            |keys, filter| Wanted { driver: Driver::Venues, keys, filter, share: None, heads: Some(heads.view()) };
+        let from_file = |keys, filter, after: Option<&Concert>, limit| {
+            let wanted = Wanted { driver: Driver::Venues, keys, filter, share: None, heads: None };
+            read(&connection, &wanted, after, limit).unwrap()
+        };
+
+        for (keys, filter) in [(&[2, 3, 4][..], None), (&[2, 3, 4][..], Some(&bands)), (&[1, 2][..], None)] {
+            for limit in [1, 10, 30] {
+                let first = read_from_memory(&wanted(keys, filter), None, limit);
+                assert_eq!(first, Some(from_file(keys, filter, None, limit)), "{keys:?} by {limit}");
+                let after = first.and_then(|page| page.last().copied());
+                let second = read_from_memory(&wanted(keys, filter), after.as_ref(), limit);
+                assert_eq!(second, Some(from_file(keys, filter, after.as_ref(), limit)), "{keys:?} by {limit}, page 2");
+            }
+        }
+        // Every concert of the small venues; venue 1's whole list is past its head.
+        let all = usize::try_from(deep).unwrap() + 60;
+        assert_eq!(read_from_memory(&wanted(&[2, 3, 4], None), None, all).map(|page| page.len()), Some(60));
+        assert_eq!(read_from_memory(&wanted(&[1, 2], None), None, all), None);
+        let by_bands =
+            Wanted { driver: Driver::Bands, keys: &[1], filter: None, share: None, heads: Some(heads.view()) };
+        assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
     }
 }

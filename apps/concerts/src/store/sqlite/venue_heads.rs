@@ -4,8 +4,10 @@
 //! and the first page of a merge reads the newest few concerts of each: a
 //! seek into the file per venue, most of the page's cost. Those rows are the
 //! same for every search that starts at the top, so each venue's newest
-//! [`HEAD_LENGTH`] concerts are kept here (10,000 venues: about 4 MB). A read
-//! the head can answer costs no seek; one that goes past it reads the file.
+//! [`HEAD_LENGTH`] concerts are kept here (10,000 venues: about 31 MB). A
+//! read the head can answer costs no seek; one that goes past it reads the
+//! file. A page the heads hold entirely needs no file at all
+//! ([`super::pages::read_from_memory`]).
 //!
 //! The heads are read from the index when the store opens and kept in step
 //! by every import, once it is committed.
@@ -16,9 +18,11 @@ use std::sync::{RwLock, RwLockReadGuard};
 use concerts_model::Concert;
 use sqlite_db::rusqlite::{self, Connection};
 
-/// Concerts kept per venue. The first page of a search over many venues
-/// reads a few rows of each (64 measured no faster than 16 on the demo mix).
-pub const HEAD_LENGTH: usize = 16;
+/// Concerts kept per venue: 128 holds the first pages of most searches, and
+/// every concert of a venue with a year or two of concerts (the demo data's
+/// venues have 38 to 76), for 3 KB a venue. With 16, a geo search of the
+/// demo mix cost the service twice the CPU (BENCHMARKS.md).
+pub const HEAD_LENGTH: usize = 128;
 
 /// One venue's newest concerts, in list order.
 #[derive(Debug, Default)]
