@@ -27,10 +27,10 @@ use crate::search::{ConcertView, Page, Search};
 use concerts_model::Concert;
 use futures::StreamExt;
 
-#[derive(Clone)]
+/// Shared by every request (behind one `Arc`: axum clones the state per request).
 struct AppState {
-    services: Services,
-    query_schema: Arc<Schema>,
+    services: Arc<Services>,
+    query_schema: Schema,
     request_deadline: Duration,
     stream_page: usize,
 }
@@ -38,12 +38,12 @@ struct AppState {
 pub fn router(services: Services, config: &Config) -> Result<Router, SchemaError> {
     let query_schema = query::schema()?;
     let document = openapi::document(query_schema.source());
-    let state = AppState {
-        services: services.clone(),
-        query_schema: Arc::new(query_schema),
+    let state = Arc::new(AppState {
+        services: Arc::new(services.clone()),
+        query_schema,
         request_deadline: config.request_deadline,
         stream_page: config.stream_page,
-    };
+    });
     let limits = &config.limits;
     let api = Router::new()
         .route("/concerts", get(concerts))
@@ -81,7 +81,7 @@ pub fn router(services: Services, config: &Config) -> Result<Router, SchemaError
     )
 )]
 async fn concerts(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, HttpError> {

@@ -41,7 +41,7 @@ pub struct ConcertView<'a> {
 /// A search under way: the filter the concerts service pages through, and
 /// the bands already known (those the filter itself needed).
 pub struct Search {
-    services: Services,
+    services: Arc<Services>,
     filter: ConcertSearch,
     bands: HashMap<i64, Arc<Band>>,
 }
@@ -114,7 +114,7 @@ impl Search {
     /// the ids of the venues within the radius, and with both filters the
     /// bands too (both at once). `None` when nothing can match.
     pub async fn start(
-        services: &Services,
+        services: &Arc<Services>,
         query: &ConcertsQuery,
         context: &RequestContext,
     ) -> Result<Option<Search>, HttpError> {

@@ -7,6 +7,7 @@
 //! read (a closed loop), so `--connections` is the concurrency. The run stops
 //! by itself: no request starts after the duration, and each has a timeout.
 
+mod client;
 mod mix;
 mod stats;
 
@@ -19,6 +20,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::json;
 
+use crate::client::{Connection, Target};
 use crate::mix::{Catalogue, Mix, Queries};
 use crate::stats::Recorder;
 
@@ -78,13 +80,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let catalogue = Arc::new(Catalogue::load(&args.data)?);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::from(args.connections))
-        .timeout(args.timeout)
-        .build()?;
     let url = args.url.trim_end_matches('/').to_owned();
-    let health = client.get(format!("{url}/health")).send().await;
-    if !health.is_ok_and(|r| r.status().is_success()) {
+    let target = Target::parse(&url)?;
+    let health = Connection::new(target.clone()).get("/health", args.timeout).await;
+    if !matches!(health, Ok((200..=299, _))) {
         bail!("{url}/health does not answer: start the system first (make start)");
     }
     println!(
@@ -106,16 +105,16 @@ async fn main() -> anyhow::Result<()> {
     let sent = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for connection in 0..u64::from(args.connections) {
-        let (client, catalogue, sent, url, args) =
-            (client.clone(), catalogue.clone(), sent.clone(), url.clone(), args.clone());
+        let (target, catalogue, sent, args) = (target.clone(), catalogue.clone(), sent.clone(), args.clone());
         workers.push(tokio::spawn(async move {
             let mut queries = Queries::new(&catalogue, args.mix, args.seed, connection);
+            let mut connection = Connection::new(target);
             let mut recorder = Recorder::default();
             while Instant::now() < end && sent.fetch_add(1, Ordering::Relaxed) < args.max_requests {
                 let query = queries.next_query();
-                let request = client.get(format!("{url}{}", query.path_and_query(args.limit)));
+                let path = query.path_and_query(args.limit);
                 let at = Instant::now();
-                let answer = fetch(request).await;
+                let answer = connection.get(&path, args.timeout).await;
                 if at < measure_from {
                     continue;
                 }
@@ -137,17 +136,6 @@ async fn main() -> anyhow::Result<()> {
     let measured = last.saturating_duration_since(measure_from);
     print_report(&args, &total, measured);
     Ok(())
-}
-
-/// Sends one request and reads its body to the end, counting bytes without keeping them.
-async fn fetch(request: reqwest::RequestBuilder) -> reqwest::Result<(u16, u64)> {
-    let mut response = request.send().await?;
-    let status = response.status().as_u16();
-    let mut bytes = 0;
-    while let Some(chunk) = response.chunk().await? {
-        bytes += chunk.len() as u64;
-    }
-    Ok((status, bytes))
 }
 
 fn print_report(args: &Args, total: &Recorder, measured: Duration) {

@@ -46,6 +46,8 @@ impl Services {
             .connect_timeout(config.calls.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
+            // The services never redirect; the policy's layer would copy every request's URL.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let client = |name, base_url: &str| ServiceClient {
             name,
