@@ -88,7 +88,7 @@ impl ConcertStore for SqliteConcertStore {
         }
         let venue_heads = self.venue_heads.clone();
         self.db
-            .call("concerts_search", move |connection| {
+            .read("concerts_search", move |connection| {
                 let heads = Some(venue_heads.view());
                 let wanted = Wanted { driver, keys: &keys, filter: filter.as_ref(), share, heads };
                 pages::read(connection, &wanted, after.as_ref(), limit)
