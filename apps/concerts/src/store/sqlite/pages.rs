@@ -73,9 +73,14 @@ pub fn read(
 }
 
 /// The page from the venues' heads alone, when they hold it: with no file
-/// to read, it needs no connection and no blocking thread. `None` when the
-/// keys are bands, or when a venue's rows the page needs go past its head.
+/// to read, it needs no connection. `None` when the keys are bands, when a
+/// scan serves the page better (thousands of venues holding a large share:
+/// merging their heads cost more than scanning, 7.5 ms against 2 ms for 2,940
+/// venues around Paris), or when a venue's rows the page needs go past its head.
 pub fn read_from_memory(wanted: &Wanted<'_>, after: Option<&Concert>, limit: usize) -> Option<Vec<Concert>> {
+    if scan::budget(wanted.keys.len(), limit, wanted.share).is_some() {
+        return None;
+    }
     let heads = wanted.heads.as_ref().filter(|_| wanted.driver == Driver::Venues)?;
     let page = merge::page(Driver::Venues, wanted.keys, after, limit, |key, bound, n| {
         heads.read(key, bound, n, |c| wanted.passes_filter(c)).ok_or(PastTheHead)
@@ -230,5 +235,10 @@ mod tests {
         let by_bands =
             Wanted { driver: Driver::Bands, keys: &[1], filter: None, share: None, heads: Some(heads.view()) };
         assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
+        // Many venues holding most concerts: a scan of the list order serves the page.
+        let many: Vec<i64> = (2..=20).collect();
+        let region =
+            Wanted { driver: Driver::Venues, keys: &many, filter: None, share: Some(0.9), heads: Some(heads.view()) };
+        assert_eq!(read_from_memory(&region, None, 10), None, "scanned, not merged");
     }
 }
