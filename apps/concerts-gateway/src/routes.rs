@@ -116,9 +116,9 @@ async fn concerts(
 
 /// The whole answer as one JSON array, written page by page as the pages
 /// come: the gateway never holds more than one page. An answer of one page
-/// is sent whole. Each later page has its
-/// own deadline; a failure after the first byte can only cut the answer short
-/// (and is logged), since the status is already sent.
+/// is sent whole. Each later page has its own deadline; a failure after the
+/// first byte can only cut the answer short (and is logged), since the
+/// status is already sent.
 fn stream_all(search: Option<Search>, first: Page, context: RequestContext, page_size: usize) -> Response {
     enum Next {
         Page(Concert),

@@ -76,15 +76,16 @@ impl ConcertStore for SqliteConcertStore {
         let (limit, after) = (search.limit, search.after);
         let share = (driver == Driver::Venues).then(|| self.venue_counts.share(&keys));
         let filter: Option<HashSet<i64>> = filter.map(|ids| ids.into_iter().collect());
-        if driver == Driver::Venues {
-            // Most venue searches start where the heads hold every row they need.
-            let started = Instant::now();
-            let wanted =
-                Wanted { driver, keys: &keys, filter: filter.as_ref(), share, heads: Some(self.venue_heads.view()) };
-            if let Some(page) = pages::read_from_memory(&wanted, after.as_ref(), limit) {
-                records::observe_query("memory", "concerts_search", started.elapsed(), true);
-                return Ok(page);
-            }
+        // Most venue searches start where the heads hold every row they need.
+        let started = Instant::now();
+        let from_memory = {
+            let heads = Some(self.venue_heads.view());
+            let wanted = Wanted { driver, keys: &keys, filter: filter.as_ref(), share, heads };
+            pages::read_from_memory(&wanted, after.as_ref(), limit)
+        };
+        if let Some(page) = from_memory {
+            records::observe_query("memory", "concerts_search", started.elapsed(), true);
+            return Ok(page);
         }
         let venue_heads = self.venue_heads.clone();
         self.db
