@@ -63,26 +63,15 @@ impl SqliteDb {
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        let started = Instant::now();
-        let result = self.run(query).await;
-        records::observe_query("sqlite", operation, started.elapsed(), result.is_ok());
-        result
-    }
-
-    async fn run<R, F>(&self, query: F) -> Result<R, StoreError>
-    where
-        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        let connection = self.pool.get().await.map_err(|error| match error {
-            PoolError::Backend(e) => classify(e),
-            other => StoreError::Unavailable(other.to_string()),
-        })?;
-        connection
-            .interact(query)
-            .await
-            .map_err(|e| StoreError::Backend(format!("query did not complete: {e}")))?
-            .map_err(classify)
+        measured(operation, async {
+            self.connection()
+                .await?
+                .interact(query)
+                .await
+                .map_err(|e| StoreError::Backend(format!("query did not complete: {e}")))?
+                .map_err(classify)
+        })
+        .await
     }
 
     /// Runs a read `query` on a pooled connection on this very thread, the
@@ -100,18 +89,22 @@ impl SqliteDb {
         if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
             return self.call(operation, query).await;
         }
-        let started = Instant::now();
-        let connection = self.pool.get().await.map_err(|error| match error {
+        measured(operation, async {
+            let connection = self.connection().await?;
+            tokio::task::block_in_place(|| {
+                let mut guard =
+                    connection.lock().map_err(|_| StoreError::Backend("a connection was poisoned".to_owned()))?;
+                query(&mut guard).map_err(classify)
+            })
+        })
+        .await
+    }
+
+    async fn connection(&self) -> Result<deadpool_sqlite::Object, StoreError> {
+        self.pool.get().await.map_err(|error| match error {
             PoolError::Backend(e) => classify(e),
             other => StoreError::Unavailable(other.to_string()),
-        })?;
-        let result = tokio::task::block_in_place(|| {
-            let mut guard =
-                connection.lock().map_err(|_| StoreError::Backend("a connection was poisoned".to_owned()))?;
-            query(&mut guard).map_err(classify)
-        });
-        records::observe_query("sqlite", operation, started.elapsed(), result.is_ok());
-        result
+        })
     }
 
     /// Runs `write` in one transaction: all of it is committed, or none.
@@ -140,6 +133,17 @@ impl SqliteDb {
         })
         .await
     }
+}
+
+/// Runs `query`, recording its latency and outcome under `operation`.
+async fn measured<R>(
+    operation: &'static str,
+    query: impl Future<Output = Result<R, StoreError>>,
+) -> Result<R, StoreError> {
+    let started = Instant::now();
+    let result = query.await;
+    records::observe_query("sqlite", operation, started.elapsed(), result.is_ok());
+    result
 }
 
 /// Per-connection settings: WAL lets readers run beside the one writer.
