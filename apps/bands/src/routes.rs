@@ -11,8 +11,8 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use bands_model::{BAND_SCHEMA, Band};
-use bootstrap::Limits;
 use exceptions::HttpError;
+use settings::Limits;
 use validator::id_batch::{self, IdBatch};
 use validator::{Schema, SchemaError};
 
@@ -27,9 +27,9 @@ struct AppState {
 pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, SchemaError> {
     let state = AppState { store: store.clone(), lookup: Arc::new(id_batch::schema()?) };
     let api = Router::new()
-        .route("/bands", get(by_ids).merge(records::import("bands import", BAND_SCHEMA, store.clone())?))
+        .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone())?))
         .with_state(state);
-    Ok(bootstrap::service_router(api, records::ready(store), limits))
+    Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
 }
 
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {

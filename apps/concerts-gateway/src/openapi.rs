@@ -7,7 +7,8 @@
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
-use crate::routes::doc::{__path_concerts, __path_health, __path_ready};
+use crate::routes::concerts::__path_find_concerts;
+use crate::routes::probes::{__path_health, __path_ready};
 use crate::search::ConcertView;
 use exceptions::ErrorBody;
 
@@ -18,7 +19,7 @@ use exceptions::ErrorBody;
         description = "Which concerts match these bands and/or this place? Concerts come newest first.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    paths(concerts, health, ready),
+    paths(find_concerts, health, ready),
     components(schemas(ConcertView, ErrorBody)),
     tags(
         (name = "concerts", description = "Concert search"),

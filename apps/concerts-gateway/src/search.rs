@@ -8,14 +8,14 @@
 use std::sync::Arc;
 
 use bands_model::Band;
-use concerts_model::{Concert, ConcertSearch};
+use concerts_model::{Concert, ConcertFilter, ConcertSearch};
 use exceptions::HttpError;
 use hashbrown::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 use venues_model::Venue;
 
-use crate::clients::{RequestContext, Services};
+use crate::clients::{RequestContext, RowStream, Services};
 use crate::query::ConcertsQuery;
 
 /// One concert as the public API shows it (borrowed from a [`Page`]: no
@@ -38,11 +38,12 @@ pub struct ConcertView<'a> {
     pub longitude: f64,
 }
 
-/// A search under way: the filter the concerts service pages through, and
-/// the bands already known (those the filter itself needed).
+/// A search under way: the filter the concerts service pages through (a
+/// circle already turned into its venues), and the bands already known
+/// (those the filter itself needed).
 pub struct Search {
     services: Arc<Services>,
-    filter: ConcertSearch,
+    filter: ConcertFilter,
     bands: HashMap<i64, Arc<Band>>,
 }
 
@@ -91,10 +92,13 @@ impl Page {
     pub fn is_empty(&self) -> bool {
         self.concerts.is_empty()
     }
+}
 
-    /// The page's items as the public API shows them; [`crate::answer`]
-    /// writes the same JSON faster.
-    pub fn views(&self) -> impl Iterator<Item = ConcertView<'_>> {
+#[cfg(test)]
+impl Page {
+    /// The page's items as the public API shows them, built with serde's
+    /// types: what [`crate::answer`] must write, byte for byte.
+    pub(crate) fn views(&self) -> impl Iterator<Item = ConcertView<'_>> {
         self.concerts.iter().map(|concert| {
             // `new` kept only the concerts whose band and venue are here.
             let (band, venue) = (&self.bands[&concert.band_id], &self.venues[&concert.venue_id]);
@@ -150,12 +154,34 @@ impl Search {
         limit: usize,
     ) -> Result<Page, HttpError> {
         // One more than asked tells whether a next page exists.
-        let search = ConcertSearch { limit: limit + 1, after, ..self.filter.clone() };
+        let search = ConcertSearch { filter: self.filter.clone(), limit: Some(limit + 1), after };
         let mut concerts = self.services.concerts.search(context, &search).await?;
         let more = concerts.len() > limit;
         concerts.truncate(limit);
         let next_after = more.then(|| concerts.last().copied()).flatten();
+        self.named(context, concerts, next_after).await
+    }
 
+    /// Every concert right after `after`, in pages of `page_size` with their
+    /// bands and venues, from one streamed answer of the concerts service.
+    pub async fn pages(
+        self: Arc<Self>,
+        context: &RequestContext,
+        after: Option<Concert>,
+        page_size: usize,
+    ) -> Result<Pages, HttpError> {
+        let search = ConcertSearch { filter: self.filter.clone(), limit: None, after };
+        let rows = self.services.concerts.stream(context, &search).await?;
+        Ok(Pages { search: self, rows: Some(rows), pending: Vec::new(), page_size })
+    }
+
+    /// The page of `concerts` with their bands and venues (fetched unless known).
+    async fn named(
+        &self,
+        context: &RequestContext,
+        concerts: Vec<Concert>,
+        next_after: Option<Concert>,
+    ) -> Result<Page, HttpError> {
         let (known_bands, unknown_bands): (Vec<i64>, Vec<i64>) =
             distinct(&concerts, |c| c.band_id).into_iter().partition(|id| self.bands.contains_key(id));
         let page_venues = distinct(&concerts, |c| c.venue_id);
@@ -170,8 +196,44 @@ impl Search {
     }
 }
 
-fn search_for(band_ids: Option<Vec<i64>>, venue_ids: Option<Vec<i64>>) -> ConcertSearch {
-    ConcertSearch { band_ids, venue_ids, limit: 0, after: None }
+fn search_for(band_ids: Option<Vec<i64>>, venue_ids: Option<Vec<i64>>) -> ConcertFilter {
+    ConcertFilter { band_ids, venue_ids }
+}
+
+/// The pages of a streamed answer, as the rows arrive: each page is named
+/// (its bands and venues fetched) once it is full, or at the end.
+pub struct Pages {
+    search: Arc<Search>,
+    /// `None` once the stream has ended.
+    rows: Option<RowStream>,
+    /// Rows read but not yet handed out in a page.
+    pending: Vec<Concert>,
+    page_size: usize,
+}
+
+impl Pages {
+    /// The next page (each with a fresh deadline for its names), or `None`
+    /// when every row has been handed out.
+    pub async fn next(&mut self, context: &RequestContext) -> Result<Option<Page>, HttpError> {
+        while self.pending.len() < self.page_size {
+            let Some(rows) = &mut self.rows else { break };
+            match rows.next_rows().await? {
+                Some(more) => self.pending.extend(more),
+                None => self.rows = None,
+            }
+        }
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let rest = self.pending.split_off(self.page_size.min(self.pending.len()));
+        let page = std::mem::replace(&mut self.pending, rest);
+        self.search.named(context, page, None).await.map(Some)
+    }
+
+    /// Whether every page has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.rows.is_none() && self.pending.is_empty()
+    }
 }
 
 fn ids<T>(records: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {

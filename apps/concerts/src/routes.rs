@@ -1,10 +1,12 @@
 //! The concerts service's HTTP API (internal: the gateway and the seed tool call it).
 //!
 //! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..],"limit":n,"after":{..}}`:
-//!   one page of the matching concerts, newest first, each as
-//!   `[bandId, venueId, date]` (a body, because a geo search can name
-//!   thousands of venues); in binary rows ([`concerts_model::rows`]) when
-//!   the request accepts them, as the gateway's do.
+//!   the matching concerts, newest first, each as `[bandId, venueId, date]`
+//!   (a body, because a geo search can name thousands of venues); in binary
+//!   rows ([`concerts_model::rows`]) when the request accepts them, as the
+//!   gateway's do. With `limit`, at most that many; without, every match,
+//!   streamed page by page, so that the search's venues are sent and checked
+//!   once however long the answer.
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
 //!   concerts already stored are kept once.
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -12,21 +14,25 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
-use bootstrap::Limits;
-use concerts_model::{CONCERT_SCHEMA, ConcertRow, ConcertSearch, rows};
+use concerts_model::{CONCERT_SCHEMA, Concert, ConcertRow, ConcertSearch, rows};
 use exceptions::HttpError;
+use futures::StreamExt;
+use settings::Limits;
 use validator::{Schema, SchemaError};
 
-use crate::store::ConcertStore;
+use crate::store::{ConcertPages, ConcertStore};
 
 const SEARCH_SCHEMA: &str = include_str!("../schemas/concert-search.schema.json");
+
+/// Concerts read from the store at a time for an answer without a limit.
+const STREAMED_PAGE: usize = 5000;
 
 #[derive(Clone)]
 struct AppState {
@@ -39,9 +45,9 @@ pub fn router(store: Arc<dyn ConcertStore>, limits: &Limits) -> Result<Router, S
         AppState { store: store.clone(), search: Arc::new(Schema::from_json_text("ConcertSearch", SEARCH_SCHEMA)?) };
     let api = Router::new()
         .route("/concerts/search", post(search))
-        .route("/concerts", records::import("concerts import", CONCERT_SCHEMA, store.clone())?)
+        .route("/concerts", bootstrap::import("concerts import", CONCERT_SCHEMA, store.clone())?)
         .with_state(state);
-    Ok(bootstrap::service_router(api, records::ready(store), limits))
+    Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
 }
 
 async fn search(
@@ -49,19 +55,92 @@ async fn search(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    let search: ConcertSearch = state.search.parse_json(&body?)?;
-    let concerts = state.store.search(search).await?;
-    if accepts_rows(&headers) {
-        return Ok(([(header::CONTENT_TYPE, rows::CONTENT_TYPE)], rows::encode(&concerts)).into_response());
-    }
-    Ok(Json(concerts.into_iter().map(ConcertRow::from).collect::<Vec<_>>()).into_response())
+    let ConcertSearch { filter, limit, after } = state.search.parse_json(&body?)?;
+    let format = Format::asked_by(&headers);
+    let pages = state.store.search(filter);
+    let Some(limit) = limit else { return streamed(format, pages, after).await };
+    let concerts = pages.page(after, limit).await?;
+    Ok(format.answer(Body::from(format.write(&concerts, true, true))))
 }
 
-fn accepts_rows(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|media| media.split(';').next().is_some_and(|media| media.trim() == rows::CONTENT_TYPE))
+/// Every match, page by page. The first page is read before answering, so
+/// that a failing store still gets its error status; a failure after it can
+/// only cut the answer short.
+async fn streamed(format: Format, pages: Box<dyn ConcertPages>, after: Option<Concert>) -> Result<Response, HttpError> {
+    let first = pages.page(after, STREAMED_PAGE).await?;
+    let Some(&last) = first.last().filter(|_| first.len() == STREAMED_PAGE) else {
+        return Ok(format.answer(Body::from(format.write(&first, true, true))));
+    };
+    let opening = Bytes::from(format.write(&first, true, false));
+    let rest = futures::stream::unfold(Some((pages, last)), move |next| async move {
+        let (pages, after) = next?;
+        match pages.page(Some(after), STREAMED_PAGE).await {
+            Ok(page) => {
+                let more = page.len() == STREAMED_PAGE;
+                let chunk = Bytes::from(format.write(&page, false, !more));
+                let next = page.last().copied().filter(|_| more).map(|last| (pages, last));
+                Some((Ok(chunk), next))
+            }
+            Err(error) => {
+                tracing::error!(error = %exceptions::chain(&error), "streamed search cut short");
+                Some((Err(std::io::Error::other(error)), None))
+            }
+        }
+    });
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(opening) }).chain(rest);
+    Ok(format.answer(Body::from_stream(body)))
+}
+
+/// How an answer is written: binary rows for who accepts them, JSON otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Rows,
+    Json,
+}
+
+impl Format {
+    fn asked_by(headers: &HeaderMap) -> Self {
+        let accepts_rows = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|media| media.split(';').next().is_some_and(|media| media.trim() == rows::CONTENT_TYPE));
+        if accepts_rows { Self::Rows } else { Self::Json }
+    }
+
+    fn answer(self, body: Body) -> Response {
+        let media_type = match self {
+            Self::Rows => rows::CONTENT_TYPE,
+            Self::Json => "application/json",
+        };
+        ([(header::CONTENT_TYPE, HeaderValue::from_static(media_type))], body).into_response()
+    }
+
+    /// One piece of an answer: `concerts`, opening the JSON array when
+    /// `first` and closing it when `last` (rows need neither).
+    fn write(self, concerts: &[Concert], first: bool, last: bool) -> Vec<u8> {
+        match self {
+            Self::Rows => rows::encode(concerts),
+            Self::Json => {
+                let rows: Vec<ConcertRow> = concerts.iter().copied().map(ConcertRow::from).collect();
+                let array = serde_json::to_vec(&rows).unwrap_or_else(|_| b"[]".to_vec());
+                // `[a,b]` as `[a,b` then `,c,d` then `,e]`: one array across the pieces.
+                let items = &array[1..array.len() - 1];
+                let mut piece = Vec::with_capacity(array.len() + 1);
+                piece.extend_from_slice(if first {
+                    b"["
+                } else if items.is_empty() {
+                    b""
+                } else {
+                    b","
+                });
+                piece.extend_from_slice(items);
+                if last {
+                    piece.push(b']');
+                }
+                piece
+            }
+        }
+    }
 }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use bootstrap::Limits;
 use exceptions::HttpError;
+use settings::Limits;
 use validator::id_batch::{self, IdBatch};
 use validator::{Schema, SchemaError};
 use venues_model::{VENUE_SCHEMA, Venue, WithinRadius};
@@ -39,11 +39,11 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
         within: Arc::new(Schema::from_json_text("WithinRadius", WITHIN_RADIUS_SCHEMA)?),
     };
     let api = Router::new()
-        .route("/venues", get(by_ids).merge(records::import("venues import", VENUE_SCHEMA, store.clone())?))
+        .route("/venues", get(by_ids).merge(bootstrap::import("venues import", VENUE_SCHEMA, store.clone())?))
         .route("/venues/within", get(within_radius))
         .route("/venues/within/ids", get(ids_within_radius))
         .with_state(state);
-    Ok(bootstrap::service_router(api, records::ready(store), limits))
+    Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
 }
 
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Venue>>, HttpError> {

@@ -1,5 +1,6 @@
 //! Serving a process: the routes every process has (`/health`, `/ready`,
-//! `/metrics`), the middleware they all share, and graceful shutdown.
+//! `/metrics`), the middleware they all share (the one place where error
+//! answers are logged), and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -10,9 +11,12 @@ use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
+use axum::serve::ListenerExt;
 use axum::{BoxError, Json, Router};
-use exceptions::{HttpError, method_not_allowed, route_not_found};
+use exceptions::{Failure, HttpError, Severity, method_not_allowed, route_not_found};
 use serde_json::{Value, json};
+use settings::{Limits, Listen};
+use telemetry::record_request;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -20,9 +24,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-
-use crate::limits::Limits;
-use crate::telemetry::{record_request, render_metrics};
 
 /// The header that carries a request's id across every process it touches.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -36,11 +37,20 @@ pub fn service_router(api: Router, ready: MethodRouter, limits: &Limits) -> Rout
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(shed))
             .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests)),
+            .layer(GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests as usize)),
     );
-    let operations =
-        Router::new().route("/health", get(alive)).route("/ready", ready).route("/metrics", get(render_metrics));
+    let operations = Router::new().route("/health", get(alive)).route("/ready", ready).route("/metrics", get(metrics));
     with_common_layers(api.merge(operations), limits)
+}
+
+/// Where a process listens: `BIND_ADDRESS` and its port (0 picks a free one).
+pub fn listen_address(listen: &Listen, port: u16) -> SocketAddr {
+    SocketAddr::new(listen.bind_address, port)
+}
+
+/// `GET /metrics`: the Prometheus text format.
+async fn metrics() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::render_metrics())
 }
 
 /// `GET /health`: the process answers. Nothing else is checked, so that a
@@ -58,16 +68,24 @@ async fn shed(error: BoxError) -> HttpError {
 }
 
 /// JSON 404/405 fallbacks, the query-length limit, metrics, one log line per
-/// request (method, route, status, latency, request id), request ids taken
-/// from `x-request-id` or made and returned, and a panic in a handler turned
-/// into a JSON 500 instead of a dropped connection.
+/// request (method, route, status, latency, request id) and one more for an
+/// error answer that operators should see, request ids taken from
+/// `x-request-id` or made and returned, and a panic in a handler turned into
+/// a JSON 500 instead of a dropped connection.
 fn with_common_layers(router: Router, limits: &Limits) -> Router {
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(CatchPanicLayer::custom(|_panic| HttpError::Internal("handler panicked".to_owned()).into_response()))
-        .layer(middleware::from_fn_with_state(limits.max_query_length, limit_query_length))
-        .layer(middleware::from_fn(track_metrics))
+        .layer(CatchPanicLayer::custom(|panic: Box<dyn std::any::Any + Send>| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            HttpError::Internal(format!("handler panicked: {message}")).into_response()
+        }))
+        .layer(middleware::from_fn_with_state(limits.max_query_length as usize, limit_query_length))
+        .layer(middleware::from_fn(observe))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -101,12 +119,24 @@ async fn limit_query_length(State(max): State<usize>, request: Request, next: Ne
     }
 }
 
-async fn track_metrics(request: Request, next: Next) -> Response {
+/// Records the request's metrics, and logs an error answer's cause
+/// ([`Failure`]): a warning for shed requests, an error for other server
+/// errors, nothing for the client's mistakes. It runs inside the request's
+/// span, so that the line carries the request id.
+async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let route = route_of(&request).to_owned();
     let response = next.run(request).await;
-    record_request(&method, &route, response.status().as_u16(), started.elapsed());
+    let status = response.status().as_u16();
+    record_request(&method, &route, status, started.elapsed());
+    if let Some(failure) = response.extensions().get::<Failure>() {
+        match failure.severity {
+            Severity::Warning => tracing::warn!(status, error = %failure.detail, "request shed"),
+            Severity::Error => tracing::error!(status, error = %failure.detail, "request failed"),
+            Severity::ClientError => {}
+        }
+    }
     response
 }
 
@@ -116,13 +146,20 @@ async fn track_metrics(request: Request, next: Next) -> Response {
 pub async fn serve(service: &str, address: SocketAddr, router: Router, limits: &Limits) -> std::io::Result<()> {
     let listener = TcpListener::bind(address).await?;
     let bound = listener.local_addr()?;
+    // Answers are written in pieces (streamed pages); Nagle's algorithm would
+    // hold a small last piece back until the peer acknowledges the one before.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     tracing::info!(service, "listening on http://{bound}");
     let (stopping, mut stop_requested) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown_signal().await;
         let _ = stopping.send(true);
     });
-    let grace = limits.shutdown_grace;
+    let grace = limits.shutdown_grace();
     tokio::select! {
         served = server.into_future() => served?,
         () = grace_period_over(&mut stop_requested, grace) => {

@@ -45,21 +45,33 @@ impl From<ConcertRow> for Concert {
     }
 }
 
-/// `POST /concerts/search`: one page of the concerts of these bands and/or at
-/// these venues (both given: both must match), in list order (see
-/// [`Concert::list_key`]).
-///
-/// A body rather than a query string because a geo search can name thousands of venues.
+/// Which concerts a search matches: those of these bands and/or at these
+/// venues (both given: both must match). A search without either matches nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConcertSearch {
+pub struct ConcertFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band_ids: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_ids: Option<Vec<i64>>,
-    /// The most concerts to return.
-    pub limit: usize,
-    /// The last concert of the previous page: this page starts right after it.
+}
+
+/// `POST /concerts/search`: the concerts `filter` matches, in list order (see
+/// [`Concert::list_key`]), starting right after `after`: at most `limit` of
+/// them, or without a limit all of them, streamed.
+///
+/// A body rather than a query string because a geo search can name thousands
+/// of venues; it is sent once per public request, however many pages its
+/// answer has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertSearch {
+    #[serde(flatten)]
+    pub filter: ConcertFilter,
+    /// The most concerts to return; `None`: every match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// The last concert of the previous page: the answer starts right after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Concert>,
 }

@@ -4,10 +4,14 @@
 //! (NestJS style): `{"statusCode":400,"error":"Bad Request","message":["..."]}`.
 //! `message` is always a list so that a client handles one shape, and a bad
 //! request can report all of its problems at once.
+//!
+//! Nothing here writes a log line: an error answer carries a [`Failure`] in
+//! its extensions, which the one logging middleware of every process
+//! (`bootstrap`) reads.
 
 mod store;
 
-pub use store::StoreError;
+pub use store::{Source, StoreError};
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -45,6 +49,10 @@ pub enum HttpError {
     /// A bug or an unexpected failure; the details go to the log, not to the client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The service's store failed: unavailable (503) or broken (500); the
+    /// cause goes to the log, not to the client.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl HttpError {
@@ -63,6 +71,8 @@ impl HttpError {
             Self::ServiceUnavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(StoreError::Unavailable { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(StoreError::Backend { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -77,7 +87,8 @@ impl HttpError {
             | Self::BadGateway(message)
             | Self::ServiceUnavailable(message)
             | Self::GatewayTimeout(message) => vec![message.clone()],
-            Self::Internal(_) => vec!["internal server error".to_owned()],
+            Self::Store(StoreError::Unavailable { .. }) => vec!["the store is unavailable, retry later".to_owned()],
+            Self::Internal(_) | Self::Store(StoreError::Backend { .. }) => vec!["internal server error".to_owned()],
         }
     }
 
@@ -96,18 +107,51 @@ const RETRY_AFTER_SECONDS: &str = "1";
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        match &self {
-            // Shedding load is the system working as designed, not a failure to page anyone about.
-            Self::Overloaded(_) => tracing::warn!(error = %self, "request shed"),
-            _ if self.status().is_server_error() => tracing::error!(error = %self, "request failed"),
-            _ => {}
-        }
         let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Overloaded(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
+        let severity = match &self {
+            // Shedding load is the system working as designed, not a failure to page anyone about.
+            Self::Overloaded(_) => Severity::Warning,
+            _ if self.status().is_server_error() => Severity::Error,
+            _ => Severity::ClientError,
+        };
+        response.extensions_mut().insert(Failure { severity, detail: chain(&self) });
         response
     }
+}
+
+/// How much an error answer matters to operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The client's mistake (4xx): nothing to act on.
+    ClientError,
+    /// Expected under load (shed requests).
+    Warning,
+    /// A failure to look into (other 5xx).
+    Error,
+}
+
+/// What an error answer says about its cause, for the log: put in the
+/// response's extensions, never sent to the client.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub severity: Severity,
+    /// The error and every error it came from, outermost first.
+    pub detail: String,
+}
+
+/// `error: its source: its source's source...`, for a log line.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The JSON body of every error answer.
@@ -169,6 +213,25 @@ mod tests {
         let response = HttpError::Overloaded("at capacity".into()).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn store_failures_keep_their_cause_for_the_log_only() {
+        let cause = std::io::Error::other("disk I/O error at /secret/path");
+        let broken = HttpError::from(StoreError::backend("reading bands", cause));
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.body().message, vec!["internal server error"]);
+        let response = broken.into_response();
+        let failure = response.extensions().get::<Failure>().expect("the cause, for the log");
+        assert_eq!(failure.severity, Severity::Error);
+        assert_eq!(failure.detail, "store failure: reading bands: disk I/O error at /secret/path");
+
+        let away = HttpError::from(StoreError::unavailable("opening the pool", std::io::Error::other("refused")));
+        assert_eq!(away.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(away.body().message, vec!["the store is unavailable, retry later"]);
+        assert_eq!(away.into_response().extensions().get::<Failure>().unwrap().severity, Severity::Error);
+        let shed = HttpError::Overloaded("at capacity".into()).into_response();
+        assert_eq!(shed.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
     }
 
     #[test]

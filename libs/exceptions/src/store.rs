@@ -1,25 +1,49 @@
-//! What a store can fail with, whatever the backend (SQLite today, MongoDB next).
+//! What a store can fail with, whatever the backend (SQLite or MongoDB).
+//! Each failure keeps the error it comes from, for the log.
 
-use crate::HttpError;
+/// The error a store failure comes from.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or opened right now; retrying later may work.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {context}")]
+    Unavailable {
+        context: String,
+        #[source]
+        source: Option<Source>,
+    },
     /// The database answered with an error: a bug or corrupted data, not the client's fault.
-    #[error("store failure: {0}")]
-    Backend(String),
+    #[error("store failure: {context}")]
+    Backend {
+        context: String,
+        #[source]
+        source: Option<Source>,
+    },
 }
 
-impl From<StoreError> for HttpError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                HttpError::ServiceUnavailable("the store is unavailable, retry later".to_owned())
-            }
-            StoreError::Backend(detail) => HttpError::Internal(detail),
-        }
+impl StoreError {
+    /// Unavailable for now because of `source`.
+    pub fn unavailable(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Self::Unavailable { context: context.into(), source: Some(source.into()) }
+    }
+
+    /// Failed because of `source`.
+    pub fn backend(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Self::Backend { context: context.into(), source: Some(source.into()) }
+    }
+
+    /// Failed, as the store itself found (no underlying error).
+    pub fn backend_because(context: impl Into<String>) -> Self {
+        Self::Backend { context: context.into(), source: None }
+    }
+
+    /// Unavailable, as the store itself found (no underlying error).
+    pub fn unavailable_because(context: impl Into<String>) -> Self {
+        Self::Unavailable { context: context.into(), source: None }
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
     }
 }

@@ -1,8 +1,7 @@
-//! Which MongoDB a service uses, from its own environment variables.
+//! Which MongoDB a service uses, from its own settings.
 
 use std::time::Duration;
 
-use bootstrap::ConfigError;
 use mongodb::options::{ClientOptions, ConnectionString};
 
 /// How long an operation waits for a reachable server before it fails (the
@@ -10,7 +9,8 @@ use mongodb::options::{ClientOptions, ConnectionString};
 /// the database is down instead of hanging; a URI's `serverSelectionTimeoutMS` wins.
 pub const DEFAULT_SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A connection string the driver cannot read (the reason names the part at fault).
+/// A connection string the driver cannot read (the reason names the part at
+/// fault; the URI itself is not repeated: it may carry a password).
 #[derive(Debug, thiserror::Error)]
 #[error("not a usable MongoDB connection string: {0}")]
 pub struct InvalidUri(String);
@@ -23,24 +23,12 @@ pub struct MongoConfig {
 }
 
 impl MongoConfig {
-    /// `{SERVICE}_MONGODB_URI` (e.g. `BANDS_MONGODB_URI` for `bands`), or
-    /// `None` when it is unset or empty: the service then keeps its SQLite
-    /// default. The database is `{SERVICE}_MONGODB_DATABASE`, else the URI's
-    /// path (`/catalogue`), else the service's name.
-    pub fn from_env(service: &str) -> Result<Option<Self>, ConfigError> {
-        let variable = |suffix: &str| format!("{}_MONGODB_{suffix}", service.to_ascii_uppercase());
-        let uri: String = bootstrap::env_or(&variable("URI"), String::new())?;
-        if uri.is_empty() {
-            return Ok(None);
-        }
-        let database: String = bootstrap::env_or(&variable("DATABASE"), String::new())?;
-        let database = Some(database.as_str()).filter(|d| !d.is_empty());
-        Self::new(&uri, database, service).map(Some).map_err(|error| ConfigError {
-            name: variable("URI"),
-            // The URI may carry a password: it is not repeated in the message.
-            value: "(not shown)".to_owned(),
-            reason: error.to_string(),
-        })
+    /// The service's MongoDB (`<SERVICE>_MONGODB_URI`, e.g. `BANDS_MONGODB_URI`),
+    /// or `None` when none is given: the service then keeps its SQLite file.
+    /// The database is `<SERVICE>_MONGODB_DATABASE`, else the URI's path
+    /// (`/catalogue`), else the service's name.
+    pub fn from_settings(settings: &impl settings::MongoDb, service: &str) -> Result<Option<Self>, InvalidUri> {
+        settings.uri().map(|uri| Self::new(uri, settings.database(), service)).transpose()
     }
 
     /// Checks `uri` and picks the database: `database`, else the URI's, else `default_database`.

@@ -12,6 +12,11 @@ use mongodb::error::{Error, ErrorKind, RETRYABLE_ERROR, RETRYABLE_WRITE_ERROR, S
 const TRANSIENT_CODES: [i32; 15] = [6, 7, 64, 89, 91, 134, 189, 262, 9001, 10058, 10107, 11600, 11602, 13435, 13436];
 
 pub fn classify(error: Error) -> StoreError {
+    classify_in("MongoDB", error)
+}
+
+/// [`classify`], saying what was being done.
+pub fn classify_in(operation: &str, error: Error) -> StoreError {
     let transient =
         match error.kind.as_ref() {
             ErrorKind::ServerSelection { .. }
@@ -22,7 +27,7 @@ pub fn classify(error: Error) -> StoreError {
             ErrorKind::Command(command) => is_transient_code(command.code),
             _ => false,
         } || [RETRYABLE_ERROR, RETRYABLE_WRITE_ERROR, SYSTEM_OVERLOADED_ERROR].iter().any(|l| error.contains_label(l));
-    if transient { StoreError::Unavailable(error.to_string()) } else { StoreError::Backend(error.to_string()) }
+    if transient { StoreError::unavailable(operation, error) } else { StoreError::backend(operation, error) }
 }
 
 pub(crate) fn is_transient_code(code: i32) -> bool {
@@ -44,15 +49,15 @@ mod tests {
     #[test]
     fn network_and_failover_are_unavailable() {
         let refused = Error::from(ErrorKind::Io(Arc::new(std::io::ErrorKind::ConnectionRefused.into())));
-        assert!(matches!(classify(refused), StoreError::Unavailable(_)));
-        assert!(matches!(classify(command_error(10107, "NotWritablePrimary")), StoreError::Unavailable(_)));
-        assert!(matches!(classify(command_error(11600, "InterruptedAtShutdown")), StoreError::Unavailable(_)));
+        assert!(matches!(classify(refused), StoreError::Unavailable { .. }));
+        assert!(matches!(classify(command_error(10107, "NotWritablePrimary")), StoreError::Unavailable { .. }));
+        assert!(matches!(classify(command_error(11600, "InterruptedAtShutdown")), StoreError::Unavailable { .. }));
     }
 
     #[test]
     fn wrong_requests_are_backend_failures() {
-        assert!(matches!(classify(command_error(2, "BadValue")), StoreError::Backend(_)));
-        assert!(matches!(classify(command_error(85, "IndexOptionsConflict")), StoreError::Backend(_)));
-        assert!(matches!(classify(command_error(13, "Unauthorized")), StoreError::Backend(_)));
+        assert!(matches!(classify(command_error(2, "BadValue")), StoreError::Backend { .. }));
+        assert!(matches!(classify(command_error(85, "IndexOptionsConflict")), StoreError::Backend { .. }));
+        assert!(matches!(classify(command_error(13, "Unauthorized")), StoreError::Backend { .. }));
     }
 }

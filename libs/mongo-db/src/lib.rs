@@ -13,7 +13,7 @@ mod errors;
 mod writes;
 
 pub use config::{DEFAULT_SERVER_SELECTION_TIMEOUT, InvalidUri, MongoConfig};
-pub use errors::classify;
+pub use errors::{classify, classify_in};
 pub use mongodb::bson;
 pub use mongodb::options::IndexOptions;
 pub use mongodb::{IndexModel, bson::doc};
@@ -46,11 +46,11 @@ impl MongoDb {
     /// A client for `config`. Nothing is sent to the server yet: this fails only
     /// on options the driver rejects, never because the server is unreachable.
     pub async fn connect(config: &MongoConfig) -> Result<Self, StoreError> {
-        let options = ClientOptions::parse(config.uri.as_str()).await.map_err(|e| invalid(config, &e))?;
+        let options = ClientOptions::parse(config.uri.as_str()).await.map_err(|e| invalid(config, e))?;
         // The hosts, never the URI: it may carry a password.
         let hosts: Vec<String> = options.hosts.iter().map(ToString::to_string).collect();
         tracing::info!(database = %config.database, ?hosts, "store: MongoDB");
-        let client = Client::with_options(config.with_defaults(options)).map_err(|e| invalid(config, &e))?;
+        let client = Client::with_options(config.with_defaults(options)).map_err(|e| invalid(config, e))?;
         Ok(Self { database: client.database(&config.database) })
     }
 
@@ -74,8 +74,8 @@ impl MongoDb {
     }
 }
 
-fn invalid(config: &MongoConfig, error: &mongodb::error::Error) -> StoreError {
-    StoreError::Backend(format!("invalid MongoDB options for database {}: {error}", config.database))
+fn invalid(config: &MongoConfig, error: mongodb::error::Error) -> StoreError {
+    StoreError::backend(format!("invalid MongoDB options for database {}", config.database), error)
 }
 
 struct Indexes {
@@ -126,7 +126,7 @@ impl MongoCollection {
         let started = std::time::Instant::now();
         let result = query.await;
         let name = format!("{}_{operation}", self.collection.name());
-        records::observe_query("mongodb", &name, started.elapsed(), result.is_ok());
+        telemetry::record_store_query("mongodb", &name, started.elapsed(), result.is_ok());
         result
     }
 
@@ -148,7 +148,7 @@ impl MongoCollection {
         const STATEMENTS_PER_COMMAND: usize = 1000;
         self.ensure_indexes().await?;
         let write_concern = match self.database.write_concern() {
-            Some(concern) => Some(bson::to_bson(concern).map_err(|e| StoreError::Backend(e.to_string()))?),
+            Some(concern) => Some(bson::to_bson(concern).map_err(|e| StoreError::backend("the write concern", e))?),
             None => None,
         };
         let name = self.collection.name();
@@ -202,12 +202,14 @@ impl MongoCollection {
                     tracing::info!(collection = %name, "MongoDB indexes are in place");
                     return;
                 }
-                Err(StoreError::Unavailable(detail)) => {
+                Err(error @ StoreError::Unavailable { .. }) => {
+                    let detail = exceptions::chain(&error);
                     tracing::warn!(collection = %name, %detail, retry_in = ?delay, "cannot create MongoDB indexes yet");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_INDEX_RETRY);
                 }
-                Err(StoreError::Backend(detail)) => {
+                Err(error @ StoreError::Backend { .. }) => {
+                    let detail = exceptions::chain(&error);
                     tracing::error!(collection = %name, %detail, "cannot create MongoDB indexes; writes will fail until this is fixed");
                     return;
                 }
@@ -240,9 +242,9 @@ mod tests {
         let db = MongoDb::connect(&config).await.expect("connecting is lazy");
         let bands = db.collection("bands", Vec::new());
         let error = bands.is_empty().await.unwrap_err();
-        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
         let error = bands.upsert_all(vec![upsert_statement(doc! { "_id": 1 }, doc! { "name": "x" })]).await;
-        assert!(matches!(error, Err(StoreError::Unavailable(_))), "{error:?}");
+        assert!(matches!(error, Err(StoreError::Unavailable { .. })), "{error:?}");
         assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     }
 }

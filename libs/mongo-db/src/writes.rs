@@ -37,13 +37,13 @@ pub fn check_write_reply(reply: &Document) -> Result<(), StoreError> {
             first.get_str("errmsg").unwrap_or("no message"),
         );
         return Err(if is_transient_code(code) {
-            StoreError::Unavailable(detail)
+            StoreError::unavailable_because(detail)
         } else {
-            StoreError::Backend(detail)
+            StoreError::backend_because(detail)
         });
     }
     if let Ok(concern) = reply.get_document("writeConcernError") {
-        return Err(StoreError::Unavailable(format!(
+        return Err(StoreError::unavailable_because(format!(
             "the write was not confirmed by the replicas as asked: {}",
             concern.get_str("errmsg").unwrap_or("no message")
         )));
@@ -80,19 +80,19 @@ mod tests {
             { "index": 4, "code": 11000, "errmsg": "E11000 duplicate key error" },
         ] };
         match check_write_reply(&reply) {
-            Err(StoreError::Backend(detail)) => {
+            Err(StoreError::Backend { context: detail, .. }) => {
                 assert!(detail.contains("2 of the batch's writes failed"), "{detail}");
                 assert!(detail.contains("statement 3") && detail.contains("code 11000"), "{detail}");
             }
             other => panic!("expected a backend failure, got {other:?}"),
         }
         let stepped_down = doc! { "ok": 1, "writeErrors": [{ "index": 0, "code": 10107, "errmsg": "not primary" }] };
-        assert!(matches!(check_write_reply(&stepped_down), Err(StoreError::Unavailable(_))));
+        assert!(matches!(check_write_reply(&stepped_down), Err(StoreError::Unavailable { .. })));
     }
 
     #[test]
     fn an_unmet_write_concern_is_unavailable() {
         let reply = doc! { "ok": 1, "n": 1, "writeConcernError": { "code": 64, "errmsg": "waiting for replication timed out" } };
-        assert!(matches!(check_write_reply(&reply), Err(StoreError::Unavailable(_))));
+        assert!(matches!(check_write_reply(&reply), Err(StoreError::Unavailable { .. })));
     }
 }

@@ -35,11 +35,11 @@ impl SqliteDb {
     pub async fn open(path: &Path, schema: &'static str) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+                .map_err(|e| StoreError::unavailable(format!("cannot create {}", parent.display()), e))?;
         }
         let pool = Config::new(path)
             .builder(Runtime::Tokio1)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .map_err(|e| StoreError::unavailable(format!("cannot open {}", path.display()), e))?
             .post_create(Hook::async_fn(|connection, _| {
                 Box::pin(async move {
                     connection
@@ -50,7 +50,7 @@ impl SqliteDb {
                 })
             }))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::unavailable(format!("cannot open {}", path.display()), e))?;
         let db = Self { pool, writer: Arc::default() };
         db.call("migrate", move |connection| connection.execute_batch(schema)).await?;
         Ok(db)
@@ -68,8 +68,8 @@ impl SqliteDb {
                 .await?
                 .interact(query)
                 .await
-                .map_err(|e| StoreError::Backend(format!("query did not complete: {e}")))?
-                .map_err(classify)
+                .map_err(|e| StoreError::backend_because(format!("{operation} did not complete: {e}")))?
+                .map_err(|e| classify(operation, e))
         })
         .await
     }
@@ -92,9 +92,10 @@ impl SqliteDb {
         measured(operation, async {
             let connection = self.connection().await?;
             tokio::task::block_in_place(|| {
-                let mut guard =
-                    connection.lock().map_err(|_| StoreError::Backend("a connection was poisoned".to_owned()))?;
-                query(&mut guard).map_err(classify)
+                let mut guard = connection
+                    .lock()
+                    .map_err(|_| StoreError::backend_because(format!("{operation}: a connection was poisoned")))?;
+                query(&mut guard).map_err(|e| classify(operation, e))
             })
         })
         .await
@@ -102,8 +103,8 @@ impl SqliteDb {
 
     async fn connection(&self) -> Result<deadpool_sqlite::Object, StoreError> {
         self.pool.get().await.map_err(|error| match error {
-            PoolError::Backend(e) => classify(e),
-            other => StoreError::Unavailable(other.to_string()),
+            PoolError::Backend(e) => classify("opening a connection", e),
+            other => StoreError::unavailable("no connection to the database", other),
         })
     }
 
@@ -116,8 +117,8 @@ impl SqliteDb {
         let _writing = self.writer.lock().await;
         self.call(operation, move |connection| {
             // IMMEDIATE takes the write lock up front, under the busy timeout: a deferred
-            // transaction that reads first (R*Tree statements do) fails at once with
-            // "database is locked" when another connection is writing.
+            // transaction that reads first (an upsert that looks before it writes)
+            // fails at once with "database is locked" when another connection is writing.
             let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let result = write(&transaction)?;
             transaction.commit()?;
@@ -142,7 +143,7 @@ async fn measured<R>(
 ) -> Result<R, StoreError> {
     let started = Instant::now();
     let result = query.await;
-    records::observe_query("sqlite", operation, started.elapsed(), result.is_ok());
+    telemetry::record_store_query("sqlite", operation, started.elapsed(), result.is_ok());
     result
 }
 
@@ -163,13 +164,15 @@ pub fn id_list(ids: &[i64]) -> Rc<Vec<Value>> {
     Rc::new(ids.iter().copied().map(Value::from).collect())
 }
 
-fn classify(error: rusqlite::Error) -> StoreError {
+/// What retrying later may fix (the file cannot be opened or written now, it
+/// is locked, the disk is full) is unavailable; anything else is a failure.
+fn classify(operation: &str, error: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::{CannotOpen, DatabaseBusy, DatabaseLocked, DiskFull, ReadOnly};
     match error.sqlite_error_code() {
         Some(CannotOpen | DatabaseBusy | DatabaseLocked | DiskFull | ReadOnly) => {
-            StoreError::Unavailable(error.to_string())
+            StoreError::unavailable(operation, error)
         }
-        _ => StoreError::Backend(error.to_string()),
+        _ => StoreError::backend(operation, error),
     }
 }
 
@@ -215,7 +218,7 @@ mod tests {
                 tokio::spawn(async move {
                     db.write("test", move |t| {
                         most.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                        // A read before the first write, as R*Tree updates do.
+                        // A read before the first write, as an upsert that looks first does.
                         let _: i64 = t.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?;
                         for id in 0..2000 {
                             t.execute("INSERT INTO t VALUES (?1)", [writer * 10_000 + id])?;
@@ -240,7 +243,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(&dir.path().join("t.sqlite3"), "").await.unwrap();
         let error = db.call("test", |c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
-        assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+        assert!(matches!(error, StoreError::Backend { source: Some(_), .. }), "{error:?}");
+        assert!(exceptions::chain(&error).contains("no such table: missing"), "the cause is kept: {error}");
     }
 
     /// On the services' runtime (several threads), a read runs in place and
@@ -265,6 +269,6 @@ mod tests {
             assert_eq!(reader.await.unwrap().unwrap(), 6);
         }
         let error = db.read("test", |c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
-        assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+        assert!(matches!(error, StoreError::Backend { .. }), "{error:?}");
     }
 }

@@ -1,17 +1,21 @@
 //! Test helpers shared by the apps' tests (a dev-dependency only).
 //!
 //! - [`call`]: one request through a router, in-process, answer as JSON.
+//! - [`serve`]: a router on a free loopback port, in-process.
+//! - [`get`]: one `GET` over HTTP, answer as JSON.
 //! - [`System`]: the four real binaries on free loopback ports with a
 //!   temporary data folder, for end-to-end tests.
 //! - [`SilentService`]: a dependency that never answers.
 //! - [`Backend`]: where the store conformance suites put their stores.
 
 mod process;
+mod serve;
 mod silent;
 mod stores;
 mod system;
 
 pub use process::{Process, binary, repo_root};
+pub use serve::{Served, serve};
 pub use silent::SilentService;
 pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};
 pub use system::{System, SystemOptions};
@@ -35,6 +39,19 @@ pub async fn call(router: &Router, method: &str, uri: &str, body: Option<&Value>
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a readable body");
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// `GET url` over HTTP (30 s at most): the status and the JSON body (`Null` if not JSON).
+pub async fn get(url: &str) -> (StatusCode, Value) {
+    let response = http().get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = StatusCode::from_u16(response.status().as_u16()).expect("a status code");
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// An HTTP client for tests: loopback only, bounded in time.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("an HTTP client")
 }
 
 /// Asserts that an answer is an error in the product's JSON shape with this

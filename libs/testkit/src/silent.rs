@@ -1,12 +1,8 @@
 //! A "service" that accepts connections and never says a word: the worst
 //! kind of failure for a caller, since nothing tells it to stop waiting.
 
-use std::path::Path;
-
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-use crate::process::Process;
 
 pub struct SilentService {
     /// `http://127.0.0.1:PORT`.
@@ -26,18 +22,6 @@ impl SilentService {
             }
         });
         Self { url, holder }
-    }
-
-    /// A real gateway whose three services are this silent one, with `env` added.
-    pub async fn behind_gateway(&self, dir: &Path, env: &[(&str, String)]) -> Process {
-        let mut all = vec![
-            ("GATEWAY_HTTP_PORT", "0".to_owned()),
-            ("BANDS_SERVICE_URL", self.url.clone()),
-            ("VENUES_SERVICE_URL", self.url.clone()),
-            ("CONCERTS_SERVICE_URL", self.url.clone()),
-        ];
-        all.extend(env.iter().map(|(key, value)| (*key, value.clone())));
-        Process::start("concerts-gateway", dir, &all).await
     }
 }
 

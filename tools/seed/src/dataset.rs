@@ -6,11 +6,9 @@
 //! concerts. The import reads the files a second time ([`crate::services`]).
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use bands_model::{BAND_SCHEMA, Band};
 use concerts_model::{CONCERT_SCHEMA, Concert};
 use json_array::{ReadError, for_each_element};
@@ -19,6 +17,7 @@ use serde_json::Value;
 use validator::Schema;
 use venues_model::{VENUE_SCHEMA, Venue};
 
+use crate::files::open;
 use crate::services::{Owner, Services};
 
 /// How many problems to list before giving up on a file.
@@ -84,12 +83,6 @@ pub async fn check(dir: &Path, services: &Services) -> anyhow::Result<Checked> {
     problems.sort();
     report("concerts.json", problems.into_iter().map(|(_, problem)| problem).collect())?;
     Ok(checked)
-}
-
-/// Opens a file of the folder for a streaming read.
-pub fn open(path: &Path) -> anyhow::Result<BufReader<File>> {
-    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(BufReader::with_capacity(1 << 20, file))
 }
 
 /// Validates every record of `dir/file`, handing each valid one to `each`;

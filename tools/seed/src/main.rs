@@ -12,6 +12,7 @@
 //! by record (each file is read twice), so memory holds ids, not records.
 
 mod dataset;
+mod files;
 mod services;
 
 use std::path::PathBuf;
@@ -40,11 +41,13 @@ struct Args {
     /// Import requests sent at the same time to one service.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
     in_flight: u8,
+    #[command(flatten)]
+    settings: settings::Seed,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    bootstrap::load_env();
+    settings::load_env();
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -55,7 +58,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let services = Services::from_env()?;
+    let services = Services::new(&args.settings)?;
     if args.if_empty && !services.any_empty().await? {
         println!("seed: the stores already hold data; nothing to do");
         return Ok(());

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::dataset;
+use crate::files;
 
 /// Print progress every this many records.
 const PROGRESS_EVERY: u64 = 1_000_000;
@@ -57,12 +57,12 @@ struct Batch {
 }
 
 impl Services {
-    pub fn from_env() -> anyhow::Result<Self> {
+    pub fn new(settings: &settings::Seed) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?,
-            bands: bootstrap::service_url("BANDS_SERVICE_URL", "BANDS_HTTP_PORT", 3001)?,
-            venues: bootstrap::service_url("VENUES_SERVICE_URL", "VENUES_HTTP_PORT", 3002)?,
-            concerts: bootstrap::service_url("CONCERTS_SERVICE_URL", "CONCERTS_HTTP_PORT", 3003)?,
+            bands: settings.services.bands(),
+            venues: settings.services.venues(),
+            concerts: settings.services.concerts(),
         })
     }
 
@@ -164,7 +164,7 @@ fn read_batches<T: DeserializeOwned + Serialize>(
         pending.clear();
         Ok(())
     };
-    let read = for_each_element(dataset::open(path)?, |_, record: T| {
+    let read = for_each_element(files::open(path)?, |_, record: T| {
         pending.push(record);
         if pending.len() == size { hand_over(&mut pending) } else { Ok(()) }
     });

@@ -9,15 +9,14 @@ use super::cache::RecordCache;
 use super::{RequestContext, ServiceClient};
 
 #[derive(Clone)]
-pub struct BandsClient(pub(crate) ServiceClient, RecordCache<Band>);
+pub struct BandsClient {
+    pub(crate) service: ServiceClient,
+    pub(crate) cache: RecordCache<Band>,
+}
 
 impl BandsClient {
-    pub(crate) fn new(client: ServiceClient, cache: RecordCache<Band>) -> Self {
-        Self(client, cache)
-    }
-
     /// The bands with these ids (those that exist), in no particular order.
     pub async fn by_ids(&self, context: &RequestContext, ids: &[i64]) -> Result<Vec<Arc<Band>>, HttpError> {
-        self.0.by_ids_through(&self.1, |band| band.id, context, "/bands", ids).await
+        self.service.by_ids_through(&self.cache, |band| band.id, context, "/bands", ids).await
     }
 }

@@ -21,12 +21,6 @@ pub struct CachePolicy {
     pub time_to_live: Duration,
 }
 
-impl Default for CachePolicy {
-    fn default() -> Self {
-        Self { capacity: 200_000, time_to_live: Duration::from_secs(60) }
-    }
-}
-
 /// A kept record and when it was fetched.
 type Kept<T> = (Arc<T>, Instant);
 

@@ -11,8 +11,6 @@ use failsafe::futures::CircuitBreaker;
 use failsafe::{StateMachine, backoff, failure_policy};
 use serde::de::DeserializeOwned;
 
-use crate::config::CallPolicy;
-
 /// What a public request passes to every call it makes.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -29,6 +27,11 @@ impl RequestContext {
         Self { request_id, deadline: Instant::now() + budget, budget }
     }
 
+    /// The same request, with a fresh deadline (each page of a streamed answer has its own).
+    pub fn renewed(&self) -> Self {
+        Self::new(self.request_id.clone(), self.budget)
+    }
+
     fn remaining(&self) -> Option<Duration> {
         self.deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
     }
@@ -41,12 +44,22 @@ impl RequestContext {
     }
 }
 
-/// Whether repeating a call is safe. Every call the gateway makes today reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Idempotency {
-    Idempotent,
-    #[allow(dead_code)] // kept so that a future write cannot be retried by mistake
-    NotIdempotent,
+/// Timeouts, retries and the circuit breaker for calls to one service.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    /// The most one call may take, connection included (for a streamed
+    /// answer: until its first bytes, then between any two of its reads).
+    pub timeout: Duration,
+    /// The most opening a connection may take.
+    pub connect_timeout: Duration,
+    /// Extra attempts for a call that found the service unreachable.
+    pub retries: u32,
+    /// The first pause before a retry; it doubles each time, with jitter.
+    pub retry_backoff: Duration,
+    /// Consecutive failures after which calls to the service are refused at once.
+    pub breaker_failures: u32,
+    /// How long calls stay refused before one is let through to test the service.
+    pub breaker_cooldown: Duration,
 }
 
 /// Why one attempt failed.
@@ -58,7 +71,7 @@ pub(crate) enum Failure {
     Unavailable,
     /// No answer within the attempt's time.
     TimedOut { waited: Duration, by_deadline: bool },
-    /// An answer that is not the expected JSON, or a status the gateway did not expect.
+    /// An answer that is not the expected one, or a status the gateway did not expect.
     BadAnswer(String),
     /// Refused without trying: the circuit is open.
     CircuitOpen,
@@ -79,7 +92,7 @@ impl Failure {
         }
     }
 
-    fn into_http(self, service: &str, context: &RequestContext) -> HttpError {
+    pub(crate) fn into_http(self, service: &str, context: &RequestContext) -> HttpError {
         match self {
             Failure::Unreachable => HttpError::ServiceUnavailable(format!("the {service} service is unreachable")),
             Failure::Unavailable => HttpError::ServiceUnavailable(format!("the {service} service is unavailable")),
@@ -107,7 +120,7 @@ impl failsafe::Instrument for BreakerEvents {
 
     fn on_open(&self) {
         tracing::warn!(service = self.service, "circuit open: calls to the service are paused");
-        metrics::gauge!("downstream_circuit_open", "service" => self.service).set(1.0);
+        telemetry::record_circuit(self.service, true);
     }
 
     fn on_half_open(&self) {
@@ -116,13 +129,13 @@ impl failsafe::Instrument for BreakerEvents {
 
     fn on_closed(&self) {
         tracing::info!(service = self.service, "circuit closed: the service answers again");
-        metrics::gauge!("downstream_circuit_open", "service" => self.service).set(0.0);
+        telemetry::record_circuit(self.service, false);
     }
 }
 
 pub(crate) type Breaker = StateMachine<failure_policy::ConsecutiveFailures<backoff::Constant>, BreakerEvents>;
 
-pub(crate) fn breaker(service: &'static str, policy: &CallPolicy) -> Breaker {
+fn breaker(service: &'static str, policy: &CallPolicy) -> Breaker {
     failsafe::Config::new()
         .failure_policy(failure_policy::consecutive_failures(
             policy.breaker_failures,
@@ -133,119 +146,177 @@ pub(crate) fn breaker(service: &'static str, policy: &CallPolicy) -> Breaker {
 }
 
 /// What a call expects back: the media type it asks for (and checks), and
-/// how a body of that type becomes what the caller wants, or why it cannot.
-pub(crate) struct Answer<T> {
-    pub media_type: &'static str,
-    pub decode: fn(&[u8]) -> Result<T, String>,
+/// how it reads an answer of that type.
+pub(crate) trait Expected {
+    type Output;
+    fn media_type(&self) -> &'static str;
+    /// Whether the call's timeout also bounds reading the body (a whole
+    /// answer), or only its arrival (a stream, read at its reader's pace).
+    fn read_within_timeout(&self) -> bool {
+        true
+    }
+    async fn read(&self, response: reqwest::Response) -> Result<Self::Output, Failure>;
 }
 
-impl<T: DeserializeOwned> Answer<T> {
-    pub fn json() -> Self {
-        Self { media_type: "application/json", decode: |body| serde_json::from_slice(body).map_err(|e| e.to_string()) }
+/// A JSON answer, read whole.
+pub(crate) struct Json<T>(std::marker::PhantomData<T>);
+
+impl<T> Json<T> {
+    pub(crate) fn answer() -> Self {
+        Self(std::marker::PhantomData)
     }
 }
 
-/// Makes one call to `service` (with retries as `policy` and `idempotency`
-/// allow) and decodes its answer.
-pub(crate) async fn call<T, F>(
-    service: &'static str,
-    breaker: &Breaker,
-    policy: &CallPolicy,
-    context: &RequestContext,
-    idempotency: Idempotency,
-    request: F,
-    answer: Answer<T>,
-) -> Result<T, HttpError>
-where
-    F: Fn() -> reqwest::RequestBuilder,
-{
-    let mut retries_left = if idempotency == Idempotency::Idempotent { policy.retries } else { 0 };
-    let mut pause = policy.retry_backoff;
-    loop {
-        let started = Instant::now();
-        let result = attempt(service, breaker, policy, context, &request, &answer).await;
-        let outcome = result.as_ref().map_or_else(Failure::label, |_| "ok");
-        metrics::histogram!("downstream_request_duration_seconds", "service" => service, "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
-        let failure = match result {
-            Ok(answer) => return Ok(answer),
-            Err(failure) => failure,
-        };
-        tracing::warn!(service, outcome, retries_left, "service call failed");
-        // Jitter spreads the retries of many requests over time instead of synchronising them.
-        let jittered = pause.mul_f64(0.5 + fastrand::f64());
-        let time_for_retry = context.remaining().is_some_and(|left| left > jittered);
-        if retries_left == 0 || !failure.is_retryable() || !time_for_retry {
-            return Err(failure.into_http(service, context));
+impl<T: DeserializeOwned> Expected for Json<T> {
+    type Output = T;
+
+    fn media_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    async fn read(&self, response: reqwest::Response) -> Result<T, Failure> {
+        let body = response.bytes().await.map_err(|e| Failure::BadAnswer(format!("answer was cut short: {e}")))?;
+        serde_json::from_slice(&body).map_err(|e| unreadable(&e))
+    }
+}
+
+pub(crate) fn unreadable(why: &dyn std::fmt::Display) -> Failure {
+    Failure::BadAnswer(format!("answered an unreadable body ({why})"))
+}
+
+/// HTTP to one service, with its own breaker.
+#[derive(Clone)]
+pub(crate) struct ServiceClient {
+    pub name: &'static str,
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub policy: CallPolicy,
+    breaker: Breaker,
+}
+
+impl ServiceClient {
+    pub(crate) fn new(name: &'static str, base_url: &str, http: reqwest::Client, policy: CallPolicy) -> Self {
+        Self { name, base_url: base_url.to_owned(), http, policy, breaker: breaker(name, &policy) }
+    }
+
+    /// Makes one call and reads its answer as `expected` says. Every call the
+    /// gateway makes reads, so a call that could not reach the service is
+    /// tried again, as the policy allows; a write must not come through here.
+    pub(crate) async fn call<E, F>(
+        &self,
+        context: &RequestContext,
+        request: F,
+        expected: E,
+    ) -> Result<E::Output, HttpError>
+    where
+        E: Expected,
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let mut retries_left = self.policy.retries;
+        let mut pause = self.policy.retry_backoff;
+        loop {
+            let started = Instant::now();
+            let result = self.attempt(context, &request, &expected).await;
+            let outcome = result.as_ref().map_or_else(Failure::label, |_| "ok");
+            telemetry::record_downstream_call(self.name, outcome, started.elapsed());
+            let failure = match result {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => failure,
+            };
+            tracing::warn!(service = self.name, outcome, retries_left, "service call failed");
+            // Jitter spreads the retries of many requests over time instead of synchronising them.
+            let jittered = pause.mul_f64(0.5 + fastrand::f64());
+            let time_for_retry = context.remaining().is_some_and(|left| left > jittered);
+            if retries_left == 0 || !failure.is_retryable() || !time_for_retry {
+                return Err(failure.into_http(self.name, context));
+            }
+            tokio::time::sleep(jittered).await;
+            retries_left -= 1;
+            pause *= 2;
         }
-        tokio::time::sleep(jittered).await;
-        retries_left -= 1;
-        pause *= 2;
     }
-}
 
-async fn attempt<T, F>(
-    service: &'static str,
-    breaker: &Breaker,
-    policy: &CallPolicy,
-    context: &RequestContext,
-    request: &F,
-    answer: &Answer<T>,
-) -> Result<T, Failure>
-where
-    F: Fn() -> reqwest::RequestBuilder,
-{
-    let Some(left) = context.remaining() else {
-        return Err(Failure::TimedOut { waited: Duration::ZERO, by_deadline: true });
-    };
-    let (timeout, by_deadline) = if left < policy.timeout { (left, true) } else { (policy.timeout, false) };
-    let mut builder = request().header(reqwest::header::ACCEPT, answer.media_type).timeout(timeout);
-    if let Some(id) = &context.request_id {
-        builder = builder.header(bootstrap::REQUEST_ID, id);
+    async fn attempt<E, F>(&self, context: &RequestContext, request: &F, expected: &E) -> Result<E::Output, Failure>
+    where
+        E: Expected,
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let Some(left) = context.remaining() else {
+            return Err(Failure::TimedOut { waited: Duration::ZERO, by_deadline: true });
+        };
+        let (timeout, by_deadline) =
+            if left < self.policy.timeout { (left, true) } else { (self.policy.timeout, false) };
+        let mut builder = request(&self.http).header(reqwest::header::ACCEPT, expected.media_type());
+        if let Some(id) = &context.request_id {
+            builder = builder.header(bootstrap::REQUEST_ID, id);
+        }
+        let timed_out = || Failure::TimedOut { waited: timeout, by_deadline };
+        let bounded = async move {
+            let arrival = async {
+                let response = builder.send().await.map_err(|error| {
+                    if error.is_connect() {
+                        Failure::Unreachable
+                    } else {
+                        Failure::BadAnswer(format!("call failed: {error}"))
+                    }
+                })?;
+                self.checked(response, expected.media_type()).await
+            };
+            if expected.read_within_timeout() {
+                let whole = async { expected.read(arrival.await?).await };
+                tokio::time::timeout(timeout, whole).await.map_err(|_| timed_out())?
+            } else {
+                // A stream is read at its reader's pace: only its arrival is bounded here.
+                let response = tokio::time::timeout(timeout, arrival).await.map_err(|_| timed_out())??;
+                expected.read(response).await
+            }
+        };
+        // A call cut short by the public deadline says nothing about the service.
+        let counts_against_service =
+            |failure: &Failure| !matches!(failure, Failure::TimedOut { by_deadline: true, .. });
+        match self.breaker.call_with(counts_against_service, bounded).await {
+            Ok(answer) => Ok(answer),
+            Err(failsafe::Error::Inner(failure)) => Err(failure),
+            Err(failsafe::Error::Rejected) => Err(Failure::CircuitOpen),
+        }
     }
-    let exchange = async move {
-        let response = builder.send().await.map_err(|e| classify(&e, timeout, by_deadline))?;
+
+    /// The response, if its status is a success and its body of the type asked.
+    async fn checked(&self, response: reqwest::Response, media_type: &str) -> Result<reqwest::Response, Failure> {
         let status = response.status();
         if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
             return Err(Failure::Unavailable);
         }
         if !status.is_success() {
             let detail = response.text().await.unwrap_or_default();
-            tracing::warn!(service, %status, %detail, "service answered an error");
+            tracing::warn!(service = self.name, %status, %detail, "service answered an error");
             return Err(Failure::BadAnswer(format!("answered {status}")));
         }
-        let media_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let got = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         // Bytes of another type could still be read as this one (binary rows as anything).
-        if media_type.and_then(|v| v.split(';').next()).map(str::trim) != Some(answer.media_type) {
-            let got = media_type.unwrap_or("no content type");
-            return Err(Failure::BadAnswer(format!("answered {got} where {} was asked", answer.media_type)));
+        if got.and_then(|v| v.split(';').next()).map(str::trim) != Some(media_type) {
+            let got = got.unwrap_or("no content type");
+            return Err(Failure::BadAnswer(format!("answered {got} where {media_type} was asked")));
         }
-        let body = response.bytes().await.map_err(|e| classify(&e, timeout, by_deadline))?;
-        (answer.decode)(&body).map_err(|why| Failure::BadAnswer(format!("answered an unreadable body ({why})")))
-    };
-    // A call cut short by the public deadline says nothing about the service.
-    let counts_against_service = |failure: &Failure| !matches!(failure, Failure::TimedOut { by_deadline: true, .. });
-    match breaker.call_with(counts_against_service, exchange).await {
-        Ok(answer) => Ok(answer),
-        Err(failsafe::Error::Inner(failure)) => Err(failure),
-        Err(failsafe::Error::Rejected) => Err(Failure::CircuitOpen),
-    }
-}
-
-fn classify(error: &reqwest::Error, waited: Duration, by_deadline: bool) -> Failure {
-    // A connect timeout is both: the service is unreachable, not slow.
-    if error.is_connect() {
-        Failure::Unreachable
-    } else if error.is_timeout() {
-        Failure::TimedOut { waited, by_deadline }
-    } else {
-        Failure::BadAnswer(format!("call failed: {error}"))
+        Ok(response)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::concerts::Rows;
+
+    fn policy() -> CallPolicy {
+        CallPolicy {
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_millis(500),
+            retries: 2,
+            retry_backoff: Duration::from_millis(50),
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(2),
+        }
+    }
 
     #[test]
     fn only_unreached_calls_are_retried() {
@@ -276,20 +347,14 @@ mod tests {
         let address = listener.local_addr().unwrap();
         let app = axum::Router::new().fallback(move || async move { ([("content-type", content_type)], body) });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{address}/")
+        format!("http://{address}")
     }
 
     /// Binary rows are read only from an answer that says it holds them:
     /// 24 bytes of JSON would otherwise be read as a concert.
     #[tokio::test]
     async fn an_answer_of_another_type_or_cut_short_is_a_bad_gateway() {
-        let policy = CallPolicy::default();
         let context = RequestContext::new(None, Duration::from_secs(5));
-        let http = reqwest::Client::new();
-        let rows = || Answer::<Vec<concerts_model::Concert>> {
-            media_type: concerts_model::rows::CONTENT_TYPE,
-            decode: |body| concerts_model::rows::decode(body).map_err(|e| e.to_string()),
-        };
         let twenty_four_bytes_of_json = b"[[1,2,1569531810650],[3]]";
         let cases = [
             (
@@ -305,18 +370,14 @@ mod tests {
         ];
         for (content_type, body, expected) in cases {
             let url = service_answering(content_type, body).await;
-            let breaker = breaker("concerts", &policy);
-            let error =
-                call("concerts", &breaker, &policy, &context, Idempotency::Idempotent, || http.get(&url), rows())
-                    .await
-                    .unwrap_err();
+            let client = ServiceClient::new("concerts", &url, reqwest::Client::new(), policy());
+            let error = client.call(&context, |http| http.get(&client.base_url), Rows).await.unwrap_err();
             assert_eq!(error.status().as_u16(), 502, "{error}");
             assert_eq!(error.to_string(), format!("bad gateway: the concerts service {expected}"));
         }
         let url = service_answering(concerts_model::rows::CONTENT_TYPE, &[0_u8; 48]).await;
-        let breaker = breaker("concerts", &policy);
-        let read =
-            call("concerts", &breaker, &policy, &context, Idempotency::Idempotent, || http.get(&url), rows()).await;
+        let client = ServiceClient::new("concerts", &url, reqwest::Client::new(), policy());
+        let read = client.call(&context, |http| http.get(&client.base_url), Rows).await;
         assert_eq!(read.unwrap().len(), 2);
     }
 }

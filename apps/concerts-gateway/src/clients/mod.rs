@@ -12,8 +12,8 @@ mod venues;
 
 pub use bands::BandsClient;
 pub use cache::CachePolicy;
-pub use call::RequestContext;
-pub use concerts::ConcertsClient;
+pub use call::{CallPolicy, RequestContext};
+pub use concerts::{ConcertsClient, RowStream};
 pub use venues::VenuesClient;
 
 use std::sync::Arc;
@@ -21,16 +21,24 @@ use std::time::Duration;
 
 use exceptions::HttpError;
 use futures::future::{join_all, try_join_all};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::id_batch::MAX_IDS_PER_LOOKUP;
 
-use crate::config::{CallPolicy, Config};
 use cache::RecordCache;
-use call::{Answer, Breaker, Idempotency};
+use call::{Json, ServiceClient};
 
 /// How long a readiness probe waits for each service.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Where the services are, and how to call them.
+#[derive(Debug, Clone)]
+pub struct ServicesConfig {
+    pub bands_url: String,
+    pub venues_url: String,
+    pub concerts_url: String,
+    pub calls: CallPolicy,
+    pub cache: CachePolicy,
+}
 
 /// The services the gateway fans out to.
 #[derive(Clone)]
@@ -41,7 +49,7 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
+    pub fn new(config: &ServicesConfig) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.calls.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -49,62 +57,24 @@ impl Services {
             // The services never redirect; the policy's layer would copy every request's URL.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let client = |name, base_url: &str| ServiceClient {
-            name,
-            base_url: base_url.to_owned(),
-            http: http.clone(),
-            policy: config.calls,
-            breaker: call::breaker(name, &config.calls),
-        };
+        let client = |name, base_url: &str| ServiceClient::new(name, base_url, http.clone(), config.calls);
         Ok(Self {
-            bands: BandsClient::new(client("bands", &config.bands_url), RecordCache::new(config.cache)),
-            venues: VenuesClient::new(client("venues", &config.venues_url), RecordCache::new(config.cache)),
-            concerts: ConcertsClient::new(client("concerts", &config.concerts_url)),
+            bands: BandsClient { service: client("bands", &config.bands_url), cache: RecordCache::new(config.cache) },
+            venues: VenuesClient {
+                service: client("venues", &config.venues_url),
+                cache: RecordCache::new(config.cache),
+            },
+            concerts: ConcertsClient { service: client("concerts", &config.concerts_url) },
         })
     }
 
     /// Each service's readiness, asked concurrently: `(name, Ok)` or `(name, Err(why))`.
     pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
-        join_all([self.bands.0.ready(), self.venues.0.ready(), self.concerts.0.ready()]).await
+        join_all([self.bands.service.ready(), self.venues.service.ready(), self.concerts.service.ready()]).await
     }
-}
-
-/// JSON over HTTP to one service.
-#[derive(Clone)]
-pub(crate) struct ServiceClient {
-    name: &'static str,
-    base_url: String,
-    http: reqwest::Client,
-    policy: CallPolicy,
-    breaker: Breaker,
 }
 
 impl ServiceClient {
-    /// `GET {base}{path_and_query}`.
-    async fn get<T: DeserializeOwned>(&self, context: &RequestContext, path_and_query: &str) -> Result<T, HttpError> {
-        let url = format!("{}{path_and_query}", self.base_url);
-        let call = || self.http.get(&url);
-        let answer = Answer::json();
-        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call, answer).await
-    }
-
-    /// `POST {base}{path}` with a JSON body, for a query too large for a URL
-    /// (a read, so safe to repeat).
-    async fn post_query<B, T>(
-        &self,
-        context: &RequestContext,
-        path: &str,
-        body: &B,
-        answer: Answer<T>,
-    ) -> Result<T, HttpError>
-    where
-        B: Serialize + ?Sized,
-    {
-        let url = format!("{}{path}", self.base_url);
-        let call = || self.http.post(&url).json(body);
-        call::call(self.name, &self.breaker, &self.policy, context, Idempotency::Idempotent, call, answer).await
-    }
-
     /// `GET {base}{path}?ids=..` for any number of ids: batches of at most
     /// [`MAX_IDS_PER_LOOKUP`], sent concurrently, answers concatenated. No ids, no call.
     async fn by_ids<T: DeserializeOwned>(
@@ -115,8 +85,8 @@ impl ServiceClient {
     ) -> Result<Vec<T>, HttpError> {
         let batches = ids.chunks(MAX_IDS_PER_LOOKUP).map(|batch| {
             let list: Vec<String> = batch.iter().map(i64::to_string).collect();
-            let path_and_query = format!("{path}?ids={}", list.join(","));
-            async move { self.get::<Vec<T>>(context, &path_and_query).await }
+            let url = format!("{}{path}?ids={}", self.base_url, list.join(","));
+            async move { self.call(context, |http| http.get(&url), Json::<Vec<T>>::answer()).await }
         });
         Ok(try_join_all(batches).await?.into_iter().flatten().collect())
     }

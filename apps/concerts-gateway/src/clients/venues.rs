@@ -6,27 +6,29 @@ use exceptions::HttpError;
 use venues_model::{Venue, WithinRadius};
 
 use super::cache::RecordCache;
+use super::call::Json;
 use super::{RequestContext, ServiceClient};
 
 #[derive(Clone)]
-pub struct VenuesClient(pub(crate) ServiceClient, RecordCache<Venue>);
+pub struct VenuesClient {
+    pub(crate) service: ServiceClient,
+    pub(crate) cache: RecordCache<Venue>,
+}
 
 impl VenuesClient {
-    pub(crate) fn new(client: ServiceClient, cache: RecordCache<Venue>) -> Self {
-        Self(client, cache)
-    }
-
     /// The venues with these ids (those that exist), in no particular order.
     pub async fn by_ids(&self, context: &RequestContext, ids: &[i64]) -> Result<Vec<Arc<Venue>>, HttpError> {
-        self.0.by_ids_through(&self.1, |venue| venue.id, context, "/venues", ids).await
+        self.service.by_ids_through(&self.cache, |venue| venue.id, context, "/venues", ids).await
     }
 
     /// The ids of the venues within the radius, boundary included, ascending.
     pub async fn ids_within_radius(&self, context: &RequestContext, area: WithinRadius) -> Result<Vec<i64>, HttpError> {
         // f64's Display is exact and never uses exponents, so the service reads the same numbers.
         let WithinRadius { latitude, longitude, radius } = area;
-        self.0
-            .get(context, &format!("/venues/within/ids?latitude={latitude}&longitude={longitude}&radius={radius}"))
-            .await
+        let url = format!(
+            "{}/venues/within/ids?latitude={latitude}&longitude={longitude}&radius={radius}",
+            self.service.base_url
+        );
+        self.service.call(context, |http| http.get(&url), Json::answer()).await
     }
 }

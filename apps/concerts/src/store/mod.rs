@@ -1,25 +1,31 @@
 //! Where concerts are kept: SQLite by default, MongoDB when configured. Routes
-//! see only this trait, so the backend changes nothing above it.
+//! see only these traits, so the backend changes nothing above them.
 
-mod merge;
 mod mongo;
-mod scan;
 mod sqlite;
 
 pub use mongo::MongoConcertStore;
 pub use sqlite::SqliteConcertStore;
 
 use async_trait::async_trait;
-use concerts_model::{Concert, ConcertSearch};
+use concerts_model::{Concert, ConcertFilter};
 use exceptions::StoreError;
 use records::RecordStore;
 
 /// Concert search; imports (a concert already stored is kept once) and
 /// emptiness come from [`RecordStore`].
-#[async_trait]
 pub trait ConcertStore: RecordStore<Concert> {
-    /// One page of the concerts matching `search`: at most `search.limit`,
-    /// those right after `search.after`, in list order (date, then band id,
-    /// then venue id, all descending: a total order, the three being the identity).
-    async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError>;
+    /// The concerts `filter` matches, ready to be read page by page: what a
+    /// search needs from its filter is worked out once, whatever the number
+    /// of pages.
+    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages>;
+}
+
+/// The pages of one search.
+#[async_trait]
+pub trait ConcertPages: Send + Sync {
+    /// At most `limit` concerts, those right after `after` (from the newest
+    /// when `None`), in list order: date, then band id, then venue id, all
+    /// descending (a total order, the three being the identity).
+    async fn page(&self, after: Option<Concert>, limit: usize) -> Result<Vec<Concert>, StoreError>;
 }

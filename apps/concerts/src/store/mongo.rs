@@ -9,13 +9,13 @@
 //! three numbers a third time (about 4 GB at 200 million concerts).
 
 use async_trait::async_trait;
-use concerts_model::{Concert, ConcertSearch};
+use concerts_model::{Concert, ConcertFilter};
 use exceptions::StoreError;
 use mongo_db::bson::Document;
 use mongo_db::{IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
 use records::RecordStore;
 
-use super::ConcertStore;
+use super::{ConcertPages, ConcertStore};
 
 pub struct MongoConcertStore {
     concerts: MongoCollection,
@@ -39,9 +39,8 @@ pub fn indexes() -> Vec<IndexModel> {
 }
 
 /// The search's filter: band in the list AND venue in the list, for the lists
-/// given, AND after the previous page's last concert in list order (keyset);
-/// `None` when no list is given (nothing matches).
-pub fn search_filter(search: &ConcertSearch) -> Option<Document> {
+/// given; `None` when no list is given (nothing matches).
+pub fn search_filter(search: &ConcertFilter) -> Option<Document> {
     let mut filter = Document::new();
     if let Some(band_ids) = &search.band_ids {
         filter.insert("bandId", doc! { "$in": band_ids });
@@ -49,10 +48,14 @@ pub fn search_filter(search: &ConcertSearch) -> Option<Document> {
     if let Some(venue_ids) = &search.venue_ids {
         filter.insert("venueId", doc! { "$in": venue_ids });
     }
-    if filter.is_empty() {
-        return None;
-    }
-    if let Some(after) = &search.after {
+    (!filter.is_empty()).then_some(filter)
+}
+
+/// One page's filter: the search's, AND after the previous page's last
+/// concert in list order (keyset).
+pub fn page_filter(search: &Document, after: Option<&Concert>) -> Document {
+    let mut filter = search.clone();
+    if let Some(after) = after {
         // (date, bandId, venueId) < after's, spelled out for the query planner.
         filter.insert(
             "$or",
@@ -63,7 +66,7 @@ pub fn search_filter(search: &ConcertSearch) -> Option<Document> {
             ],
         );
     }
-    Some(filter)
+    filter
 }
 
 /// Date, then band id, then venue id, all descending: the SQLite store's
@@ -84,13 +87,23 @@ pub fn concert_upsert(concert: &Concert) -> Document {
     upsert_statement(identity.clone(), doc! { "$setOnInsert": identity })
 }
 
-#[async_trait]
 impl ConcertStore for MongoConcertStore {
-    async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError> {
-        match search_filter(&search) {
-            Some(filter) => self.concerts.find(filter, concert_projection(), newest_first(), Some(search.limit)).await,
-            None => Ok(Vec::new()),
-        }
+    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
+        Box::new(MongoPages { concerts: self.concerts.clone(), filter: search_filter(&filter) })
+    }
+}
+
+struct MongoPages {
+    concerts: MongoCollection,
+    filter: Option<Document>,
+}
+
+#[async_trait]
+impl ConcertPages for MongoPages {
+    async fn page(&self, after: Option<Concert>, limit: usize) -> Result<Vec<Concert>, StoreError> {
+        let Some(filter) = &self.filter else { return Ok(Vec::new()) };
+        let filter = page_filter(filter, after.as_ref());
+        self.concerts.find(filter, concert_projection(), newest_first(), Some(limit)).await
     }
 }
 
@@ -112,7 +125,7 @@ mod tests {
     #[test]
     fn filters_are_the_and_of_the_lists_given() {
         let search = |bands: Option<Vec<i64>>, venues: Option<Vec<i64>>| {
-            search_filter(&ConcertSearch { band_ids: bands, venue_ids: venues, limit: 10, after: None })
+            search_filter(&ConcertFilter { band_ids: bands, venue_ids: venues })
         };
         assert_eq!(search(Some(vec![1, 2]), None), Some(doc! { "bandId": { "$in": [1_i64, 2_i64] } }));
         assert_eq!(search(None, Some(vec![10])), Some(doc! { "venueId": { "$in": [10_i64] } }));
@@ -126,22 +139,18 @@ mod tests {
     #[test]
     fn a_page_starts_right_after_the_previous_pages_last_concert() {
         let after = Concert { band_id: 7, venue_id: 30, date: 5000 };
-        let filter = search_filter(&ConcertSearch {
-            band_ids: Some(vec![7, 8]),
-            venue_ids: None,
-            limit: 10,
-            after: Some(after),
-        });
+        let search = search_filter(&ConcertFilter { band_ids: Some(vec![7, 8]), venue_ids: None }).unwrap();
+        assert_eq!(page_filter(&search, None), search, "the first page is the whole search's");
         assert_eq!(
-            filter,
-            Some(doc! {
+            page_filter(&search, Some(&after)),
+            doc! {
                 "bandId": { "$in": [7_i64, 8_i64] },
                 "$or": [
                     { "date": { "$lt": 5000_i64 } },
                     { "date": 5000_i64, "bandId": { "$lt": 7_i64 } },
                     { "date": 5000_i64, "bandId": 7_i64, "venueId": { "$lt": 30_i64 } },
                 ],
-            })
+            }
         );
     }
 

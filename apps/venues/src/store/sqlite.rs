@@ -21,8 +21,6 @@ const SCHEMA: &str = "
         latitude  REAL NOT NULL,
         longitude REAL NOT NULL
     );
-    -- Positions were kept in an R*Tree before they were kept in memory.
-    DROP TABLE IF EXISTS venue_positions;
 ";
 
 const COLUMNS: &str = "v.id, v.name, v.latitude, v.longitude";
@@ -71,7 +69,7 @@ impl VenueStore for SqliteVenueStore {
     async fn ids_within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
         let started = std::time::Instant::now();
         let ids = self.positions.within(query);
-        records::observe_query("memory", "venues_ids_within_radius", started.elapsed(), true);
+        telemetry::record_store_query("memory", "venues_ids_within_radius", started.elapsed(), true);
         Ok(ids)
     }
 }

@@ -4,11 +4,14 @@
 //! identity ordered so that a band's concerts are read newest first without a
 //! sort; a second index serves venue queries the same way, and a third holds
 //! every concert in list order. How a page is read from them is in
-//! [`pages`]; how many concerts each venue holds, which decides it for geo
-//! searches, in [`venue_counts`]; each venue's newest concerts, kept in
+//! [`pages`], as a merge of per-key ranges ([`merge`]) or a scan of the list
+//! order ([`scan`]); how many concerts each venue holds, which decides it for
+//! geo searches, in [`venue_counts`]; each venue's newest concerts, kept in
 //! memory for the first pages of geo searches, in [`venue_heads`].
 
+mod merge;
 mod pages;
+mod scan;
 mod venue_counts;
 mod venue_heads;
 
@@ -18,13 +21,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use concerts_model::{Concert, ConcertSearch};
+use concerts_model::{Concert, ConcertFilter};
 use exceptions::StoreError;
 use records::RecordStore;
 use sqlite_db::SqliteDb;
 
-use super::ConcertStore;
-use super::merge::Driver;
+use super::{ConcertPages, ConcertStore};
+use merge::Driver;
 use pages::Wanted;
 use venue_counts::VenueCounts;
 use venue_heads::VenueHeads;
@@ -62,36 +65,73 @@ impl SqliteConcertStore {
     }
 }
 
-#[async_trait]
 impl ConcertStore for SqliteConcertStore {
-    async fn search(&self, search: ConcertSearch) -> Result<Vec<Concert>, StoreError> {
-        // The shorter list drives the merge; the other one filters its rows.
-        let (driver, keys, filter) = match (search.band_ids, search.venue_ids) {
+    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
+        Box::new(SqlitePages {
+            db: self.db.clone(),
+            venue_counts: self.venue_counts.clone(),
+            venue_heads: self.venue_heads.clone(),
+            search: Arc::new(Prepared::new(filter)),
+        })
+    }
+}
+
+/// A filter as the pages read it: the shorter list drives the merge (its
+/// ids are the keys) and the other one, as a set, filters the rows.
+struct Prepared {
+    driver: Driver,
+    keys: Vec<i64>,
+    filter: Option<HashSet<i64>>,
+}
+
+impl Prepared {
+    fn new(filter: ConcertFilter) -> Self {
+        let (driver, keys, filter) = match (filter.band_ids, filter.venue_ids) {
             (Some(bands), Some(venues)) if bands.len() <= venues.len() => (Driver::Bands, bands, Some(venues)),
             (Some(bands), Some(venues)) => (Driver::Venues, venues, Some(bands)),
             (Some(bands), None) => (Driver::Bands, bands, None),
             (None, Some(venues)) => (Driver::Venues, venues, None),
-            (None, None) => return Ok(Vec::new()),
+            // Nothing to merge: every page is empty.
+            (None, None) => (Driver::Bands, Vec::new(), None),
         };
-        let (limit, after) = (search.limit, search.after);
-        let share = (driver == Driver::Venues).then(|| self.venue_counts.share(&keys));
-        let filter: Option<HashSet<i64>> = filter.map(|ids| ids.into_iter().collect());
+        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()) }
+    }
+
+    /// What one page is read for: `share` of all concerts the keys hold, when known.
+    fn wanted<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> Wanted<'a> {
+        Wanted { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads }
+    }
+}
+
+struct SqlitePages {
+    db: SqliteDb,
+    venue_counts: Arc<VenueCounts>,
+    venue_heads: Arc<VenueHeads>,
+    search: Arc<Prepared>,
+}
+
+#[async_trait]
+impl ConcertPages for SqlitePages {
+    async fn page(&self, after: Option<Concert>, limit: usize) -> Result<Vec<Concert>, StoreError> {
+        let search = &self.search;
+        if search.keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let share = (search.driver == Driver::Venues).then(|| self.venue_counts.share(&search.keys));
         // Most venue searches start where the heads hold every row they need.
         let started = Instant::now();
         let from_memory = {
-            let heads = Some(self.venue_heads.view());
-            let wanted = Wanted { driver, keys: &keys, filter: filter.as_ref(), share, heads };
+            let wanted = search.wanted(share, Some(self.venue_heads.view()));
             pages::read_from_memory(&wanted, after.as_ref(), limit)
         };
         if let Some(page) = from_memory {
-            records::observe_query("memory", "concerts_search", started.elapsed(), true);
+            telemetry::record_store_query("memory", "concerts_search", started.elapsed(), true);
             return Ok(page);
         }
-        let venue_heads = self.venue_heads.clone();
+        let (search, venue_heads) = (self.search.clone(), self.venue_heads.clone());
         self.db
             .read("concerts_search", move |connection| {
-                let heads = Some(venue_heads.view());
-                let wanted = Wanted { driver, keys: &keys, filter: filter.as_ref(), share, heads };
+                let wanted = search.wanted(share, Some(venue_heads.view()));
                 pages::read(connection, &wanted, after.as_ref(), limit)
             })
             .await

@@ -16,9 +16,9 @@ use std::collections::HashSet;
 use concerts_model::Concert;
 use sqlite_db::rusqlite::{Connection, Result, Row};
 
+use super::merge::{self, Driver};
+use super::scan;
 use super::venue_heads::HeadsView;
-use crate::store::merge::{self, Driver};
-use crate::store::scan;
 
 /// Every concert after (?1, ?2, ?3) in list order, from `concerts_in_list_order`.
 const LIST_ORDER_SQL: &str = "

@@ -1,16 +1,18 @@
-//! The load generator against the real system on loopback: it sends the
-//! mix, reads every answer, and reports what the gateway answered; without a
-//! gateway it says so instead of measuring nothing.
+//! The load generator (this crate's binary) against the whole system served
+//! in-process on loopback: it sends the mix, reads every answer, and reports
+//! what the gateway answered; without a gateway it says so instead of
+//! measuring nothing.
 
 use std::process::Command;
 
 use serde_json::Value;
-use testkit::{System, SystemOptions, binary, repo_root};
+use system_tests::InProcess;
+use testkit::repo_root;
 
 /// Runs `bench` (bounded: one second, at most 400 requests) and returns its JSON line.
 fn run_bench(url: &str, extra: &[&str]) -> std::process::Output {
     let data = repo_root().join("data/wemaintain");
-    Command::new(binary("bench"))
+    Command::new(env!("CARGO_BIN_EXE_bench"))
         .args(["--url", url, "--data", &data.display().to_string(), "--connections", "4"])
         .args(["--duration", "1s", "--warmup", "0s", "--timeout", "5s", "--max-requests", "400"])
         .args(extra)
@@ -27,7 +29,7 @@ fn report(output: &std::process::Output) -> Value {
 
 #[tokio::test]
 async fn the_standard_mix_is_answered_in_full_and_reported() {
-    let system = System::start_seeded(SystemOptions::default()).await;
+    let system = InProcess::seeded(|_| {}).await;
     let url = system.gateway.url.clone();
     let output = tokio::task::spawn_blocking(move || run_bench(&url, &[])).await.unwrap();
     let report = report(&output);
@@ -50,7 +52,7 @@ async fn the_standard_mix_is_answered_in_full_and_reported() {
 
 #[tokio::test]
 async fn errors_are_counted_not_hidden() {
-    let system = System::start_seeded(SystemOptions::default()).await;
+    let system = InProcess::seeded(|_| {}).await;
     // `limit=0` breaks the schema: every answer is a 400.
     let url = system.gateway.url.clone();
     let output = tokio::task::spawn_blocking(move || run_bench(&url, &["--limit", "0"])).await.unwrap();

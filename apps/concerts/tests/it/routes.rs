@@ -25,7 +25,7 @@ fn concerts() -> Value {
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &bootstrap::Limits::default()).unwrap();
+    let app = router(Arc::new(store), &settings::Limits::default()).unwrap();
     let (status, body) = call(&app, "PUT", "/concerts", Some(&concerts())).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"imported": 6})));
     (app, dir)
@@ -97,7 +97,7 @@ async fn searches_and_imports_are_validated() {
             vec!["city is not a known parameter (known: after, bandIds, limit, venueIds)"],
         ),
         (json!({"venueIds": ["1"], "limit": 5}), vec!["venueIds[0] must be an integer (got \"1\")"]),
-        (json!({"venueIds": [1]}), vec!["limit is required"]),
+        (json!({"venueIds": [1], "limit": 10_001}), vec!["limit must be <= 10000"]),
         (json!({"venueIds": [1], "limit": 0}), vec!["limit must be >= 1"]),
         (
             json!({"venueIds": [1], "limit": 5, "after": {"date": 1}}),
@@ -137,4 +137,54 @@ async fn searches_answer_binary_rows_to_who_accepts_them() {
         assert_eq!(concerts, search(&app, query.clone()).await, "{accept}");
         assert_eq!(concerts, vec![(5000, 1, 10), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)]);
     }
+}
+
+/// Without a limit, every match comes, in order, also across the store's
+/// internal pages, in both formats; `after` starts it anywhere.
+#[tokio::test]
+async fn a_search_without_a_limit_answers_every_match_in_order() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use concerts_model::{Concert, rows};
+    use tower::ServiceExt;
+
+    let (app, _dir) = app().await;
+    // 12,500 concerts of band 7 at venues 20..=29: more than two pages of the store.
+    let many: Vec<Value> = (0..12_500)
+        .map(|i| json!({"bandId": 7, "venueId": 20 + i % 10, "date": 1_000_000 + (i * 37) % 20_000 }))
+        .collect();
+    for batch in many.chunks(5000) {
+        let (status, body) = call(&app, "PUT", "/concerts", Some(&Value::Array(batch.to_vec()))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let mut expected: Vec<(i64, i64, i64)> =
+        many.iter().map(|c| (c["date"].as_i64().unwrap(), 7, c["venueId"].as_i64().unwrap())).collect();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    expected.dedup();
+    assert!(expected.len() > 10_000, "the fixture spans several pages: {}", expected.len());
+
+    let query = json!({"bandIds": [7]});
+    let (status, body) = call(&app, "POST", "/concerts/search", Some(&query)).await;
+    assert_eq!(status, StatusCode::OK);
+    let json: Vec<(i64, i64, i64)> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[2].as_i64().unwrap(), c[0].as_i64().unwrap(), c[1].as_i64().unwrap()))
+        .collect();
+    assert_eq!(json, expected);
+
+    let request = Request::post("/concerts/search")
+        .header("content-type", "application/json")
+        .header("accept", rows::CONTENT_TYPE)
+        .body(Body::from(json!({"bandIds": [7], "after": {"date": 1_019_000, "bandId": 7, "venueId": 25}}).to_string()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-type"], rows::CONTENT_TYPE);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let streamed: Vec<(i64, i64, i64)> = rows::decode(&bytes).unwrap().iter().map(Concert::list_key).collect();
+    let after = (1_019_000, 7, 25);
+    let wanted: Vec<(i64, i64, i64)> = expected.iter().copied().filter(|c| *c < after).collect();
+    assert!(wanted.len() > 10_000, "{}", wanted.len());
+    assert_eq!(streamed, wanted);
 }

@@ -1,13 +1,14 @@
 //! Whatever a client sends, every process answers: never a 5xx, never a
 //! crash, and every refusal in the product's JSON error shape. Properties over
-//! generated query strings and bodies (proptest), against the real processes.
+//! generated query strings and bodies (proptest), against every app's real
+//! router on its loopback port.
 
 use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
-use testkit::{System, SystemOptions};
+use system_tests::InProcess;
 
 /// Parameter names: the real ones (so that values get checked), typos, and anything.
 fn key() -> impl Strategy<Value = String> {
@@ -114,7 +115,7 @@ fn runner(cases: u32) -> TestRunner {
 #[test]
 fn arbitrary_requests_never_get_a_5xx_and_refusals_are_json() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let system = runtime.block_on(System::start_seeded(SystemOptions::default()));
+    let system = runtime.block_on(InProcess::seeded(|_| {}));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let send = |request: reqwest::RequestBuilder| {
         runtime.block_on(async {

@@ -1,7 +1,8 @@
-//! Logs and metrics, set up once per process.
+//! Logs and metrics, set up once per process, and every metric the product
+//! records, named here and nowhere else.
 //!
 //! Logs: `tracing` to stdout, filtered by `RUST_LOG`, text or JSON lines.
-//! Metrics: a Prometheus recorder behind the `metrics` facade, rendered by
+//! Metrics: a Prometheus recorder behind the `metrics` facade, rendered for
 //! `GET /metrics`, with process figures (CPU, memory, file descriptors)
 //! collected at each scrape.
 
@@ -9,17 +10,17 @@ use std::io::BufWriter;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::http::header;
-use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use settings::{LogFormat, Logging};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
+
+pub use tracing_appender::non_blocking::WorkerGuard as LogGuard;
 
 /// Latency buckets, in seconds: from half a millisecond to the longest deadline.
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// Logs to stdout, filtered by `RUST_LOG` (default `info`); JSON lines when
-/// `LOG_FORMAT=json`, readable text otherwise.
+/// Logs to stdout as `logging` says.
 ///
 /// Lines are written by a thread of their own, in batches: a request never
 /// waits for stdout, and a busy process makes one write per batch instead of
@@ -27,17 +28,22 @@ const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 /// writes out what is still queued. If the queue is full (stdout blocked),
 /// lines are dropped rather than requests stalled.
 #[must_use = "logs queued when the guard is dropped may be lost"]
-pub fn init_tracing() -> WorkerGuard {
+pub fn init_tracing(logging: &Logging) -> WorkerGuard {
     let (writer, guard) = tracing_appender::non_blocking(BufWriter::new(std::io::stdout()));
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&logging.rust_log).unwrap_or_else(|error| {
+        eprintln!("warning: RUST_LOG={:?} is not a log filter ({error}); logging at info", logging.rust_log);
+        EnvFilter::new("info")
+    });
     // Colours only for a person at a terminal, never in files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     // try_init: a second call (tests) keeps the first subscriber instead of panicking.
-    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+    let _ = match logging.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
     guard
 }
 
@@ -67,17 +73,36 @@ pub fn init_metrics() {
     let _ = metrics();
 }
 
-/// `GET /metrics`: the Prometheus text format.
-pub async fn render_metrics() -> impl IntoResponse {
+/// Every metric of this process in the Prometheus text format.
+pub fn render_metrics() -> String {
     let metrics = metrics();
     metrics.process.collect();
-    let body = metrics.handle.as_ref().map(PrometheusHandle::render).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    metrics.handle.as_ref().map(PrometheusHandle::render).unwrap_or_default()
 }
 
-/// Records one HTTP request handled by this process.
+/// One HTTP request handled by this process:
+/// `http_requests_total` and `http_request_duration_seconds{method, route, status}`.
 pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
     let labels = [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+}
+
+/// One store query: `store_query_duration_seconds{backend, operation, outcome}`.
+pub fn record_store_query(backend: &'static str, operation: &str, elapsed: Duration, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    let labels =
+        [("backend", backend.to_owned()), ("operation", operation.to_owned()), ("outcome", outcome.to_owned())];
+    metrics::histogram!("store_query_duration_seconds", &labels).record(elapsed.as_secs_f64());
+}
+
+/// One call from the gateway to a service: `downstream_request_duration_seconds{service, outcome}`.
+pub fn record_downstream_call(service: &'static str, outcome: &'static str, elapsed: Duration) {
+    metrics::histogram!("downstream_request_duration_seconds", "service" => service, "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Whether calls to a service are refused for now: `downstream_circuit_open{service}` (1 or 0).
+pub fn record_circuit(service: &'static str, open: bool) {
+    metrics::gauge!("downstream_circuit_open", "service" => service).set(if open { 1.0 } else { 0.0 });
 }

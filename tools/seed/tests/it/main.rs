@@ -1,11 +1,28 @@
-//! The seed tool against the real services: good data goes in once, bad files
-//! are rejected whole with the file and the record named.
+//! The seed tool (this crate's binary) against the real services, served
+//! in-process on loopback ports: good data goes in once, bad files are
+//! rejected whole with the file and the record named.
 
 use std::path::Path;
+use std::process::Output;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{System, SystemOptions, repo_root};
+use system_tests::InProcess;
+use testkit::repo_root;
+
+/// Runs this crate's seed tool on `dir` against `system`'s services.
+async fn seed(system: &InProcess, dir: &Path, options: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_seed"))
+        .arg("--dir")
+        .arg(dir)
+        .args(options)
+        // Away from the repository, so that no .env of it is read.
+        .current_dir(std::env::temp_dir())
+        .envs(system.service_urls())
+        .output()
+        .await
+        .expect("the seed tool runs")
+}
 
 fn write(dir: &Path, file: &str, content: &str) {
     std::fs::write(dir.join(file), content).unwrap();
@@ -25,19 +42,19 @@ fn good_files(dir: &Path) {
     );
 }
 
-async fn assert_all_empty(system: &System) {
-    for service in [&system.bands, &system.venues, &system.concerts] {
-        let (_, ready) = system.get_from(service, "/ready").await;
-        assert_eq!(ready["empty"], true, "{} must hold nothing: {ready}", service.name);
+async fn assert_all_empty(system: &InProcess) {
+    for (name, service) in [("bands", &system.bands), ("venues", &system.venues), ("concerts", &system.concerts)] {
+        let (_, ready) = testkit::get(&format!("{}/ready", service.url)).await;
+        assert_eq!(ready["empty"], true, "{name} must hold nothing: {ready}");
     }
 }
 
 #[tokio::test]
 async fn seeding_the_exercise_twice_leaves_the_same_data() {
-    let system = System::start(SystemOptions::default()).await;
+    let system = InProcess::start(|_| {}).await;
     let data = repo_root().join("data/wemaintain");
     for _ in 0..2 {
-        let output = system.seed(&data).await;
+        let output = seed(&system, &data, &[]).await;
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let (status, body) = system.get("/concerts?bandIds=1,2").await;
         assert_eq!(status, StatusCode::OK);
@@ -49,7 +66,7 @@ async fn seeding_the_exercise_twice_leaves_the_same_data() {
 
 #[tokio::test]
 async fn a_bad_file_is_rejected_by_name_and_record_and_nothing_is_imported() {
-    let system = System::start(SystemOptions::default()).await;
+    let system = InProcess::start(|_| {}).await;
     let cases: [(&str, &str, &[&str]); 5] = [
         ("venues.json", r#"[{"id": 10, "name": "Olympia""#, &["venues.json is not valid JSON"]),
         ("bands.json", r#"[{"id": 1, "name": "Radiohead"}, {"id": 2}]"#, &["bands.json: record 1: name is required"]),
@@ -73,7 +90,7 @@ async fn a_bad_file_is_rejected_by_name_and_record_and_nothing_is_imported() {
         let dir = tempfile::tempdir().unwrap();
         good_files(dir.path());
         write(dir.path(), file, content);
-        let output = system.seed(dir.path()).await;
+        let output = seed(&system, dir.path(), &[]).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{file} must be rejected");
         for message in expected {
@@ -85,17 +102,38 @@ async fn a_bad_file_is_rejected_by_name_and_record_and_nothing_is_imported() {
 
 #[tokio::test]
 async fn concerts_may_refer_to_bands_and_venues_already_stored() {
-    let system = System::start(SystemOptions::default()).await;
+    let system = InProcess::start(|_| {}).await;
     let first = tempfile::tempdir().unwrap();
     good_files(first.path());
-    assert!(system.seed(first.path()).await.status.success());
+    assert!(seed(&system, first.path(), &[]).await.status.success());
 
     // A later folder with concerts only: their band and venue are in the services.
     let later = tempfile::tempdir().unwrap();
     write(later.path(), "concerts.json", r#"[{"bandId": 2, "venueId": 10, "date": 3000}]"#);
-    let output = system.seed(later.path()).await;
+    let output = seed(&system, later.path(), &[]).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let (_, body) = system.get("/concerts?bandIds=2").await;
     let dates: Vec<Value> = body.as_array().unwrap().iter().map(|c| c["date"].clone()).collect();
     assert_eq!(dates, vec![json!(3000), json!(1000)]);
+}
+
+/// A generated set (see `tools/generate`) is consistent, and goes in whole
+/// with small batches, several in flight: concurrent imports into every service.
+#[tokio::test]
+async fn a_generated_set_imports_with_small_batches_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    generate::generate(dir.path(), generate::Sizes { bands: 300, venues: 40, concerts: 3000 }, 42).unwrap();
+    let system = InProcess::start(|_| {}).await;
+    let output = seed(&system, dir.path(), &["--batch-size", "25", "--in-flight", "4"]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // A radius of 20,100 km covers the whole planet: every concert, each once.
+    let (status, everything) = system.get("/concerts?latitude=0&longitude=0&radius=20100").await;
+    assert!(status.is_success(), "{everything}");
+    assert_eq!(everything.as_array().map(Vec::len), Some(3000));
+    let concerts: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("concerts.json")).unwrap()).unwrap();
+    let expected = concerts.iter().filter(|c| c["bandId"] == 1).count();
+    let (_, band_one) = system.get("/concerts?bandIds=1").await;
+    assert_eq!(band_one.as_array().map(Vec::len), Some(expected));
 }

@@ -1,9 +1,11 @@
 //! Pages of `GET /concerts`: following the `Link` headers gives the unpaged
 //! answer exactly, also while concerts are imported between pages.
 
+use concerts_model::Concert;
+use records::RecordStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{System, SystemOptions};
+use system_tests::InProcess;
 
 const QUERIES: [&str; 4] = [
     "bandIds=1,2,3,4,5,6,7,8,9,10",
@@ -20,7 +22,7 @@ fn next_link(response: &reqwest::Response) -> Option<String> {
 }
 
 /// Follows the links from `first` (bounded), returning every page.
-async fn walk(system: &System, first: &str) -> Vec<Vec<Value>> {
+async fn walk(system: &InProcess, first: &str) -> Vec<Vec<Value>> {
     let mut pages = Vec::new();
     let mut next = Some(first.to_owned());
     while let Some(path) = next.take() {
@@ -33,13 +35,12 @@ async fn walk(system: &System, first: &str) -> Vec<Vec<Value>> {
     pages
 }
 
-/// An unpaged answer is written page by page as the gateway reads them; with
-/// tiny internal pages (7 concerts), most answers span many of them. The
-/// stitched array must be the answer a single page gives.
+/// An unpaged answer is written page by page as the gateway reads them from
+/// one streamed search; with tiny internal pages (7 concerts), most answers
+/// span many of them. The stitched array must be the answer a single page gives.
 #[tokio::test]
 async fn an_answer_streamed_in_many_internal_pages_is_the_whole_answer() {
-    let options = SystemOptions { gateway_env: vec![("STREAM_PAGE_SIZE", "7".to_owned())], ..SystemOptions::default() };
-    let system = System::start_seeded(options).await;
+    let system = InProcess::seeded(|gateway| gateway.stream_page_size = 7).await;
     for query in QUERIES {
         let (status, streamed) = system.get(&format!("/concerts?{query}")).await;
         assert_eq!(status, StatusCode::OK, "{query}");
@@ -52,7 +53,7 @@ async fn an_answer_streamed_in_many_internal_pages_is_the_whole_answer() {
 
 #[tokio::test]
 async fn following_the_links_gives_exactly_the_unpaged_answer() {
-    let system = System::start_seeded(SystemOptions::default()).await;
+    let system = InProcess::seeded(|_| {}).await;
     for query in QUERIES {
         let (_, whole) = system.get(&format!("/concerts?{query}")).await;
         let whole = whole.as_array().unwrap().clone();
@@ -74,7 +75,7 @@ async fn following_the_links_gives_exactly_the_unpaged_answer() {
 
 #[tokio::test]
 async fn pages_stay_consistent_while_concerts_are_imported() {
-    let system = System::start_seeded(SystemOptions::default()).await;
+    let system = InProcess::seeded(|_| {}).await;
     let query = "latitude=48.857931&longitude=2.350144&radius=20";
     let first = system.get_raw(&format!("/concerts?{query}&limit=50")).await;
     let mut next = next_link(&first);
@@ -84,15 +85,11 @@ async fn pages_stay_consistent_while_concerts_are_imported() {
     // already read) and older than any (they belong after every page), at a
     // venue in the circle.
     let (_, paris) = system.get(&format!("/concerts?{query}")).await;
-    let (_, inside) = system.get_from(&system.venues, &format!("/venues/within?{query}")).await;
+    let (_, inside) = testkit::get(&format!("{}/venues/within?{query}", system.venues.url)).await;
     let venue_id = inside[0]["id"].as_i64().expect("a venue in the circle");
-    let newer: Vec<Value> =
-        (0..30).map(|i| json!({"bandId": 1 + i, "venueId": venue_id, "date": 4_000_000_000_000_i64 + i})).collect();
-    let older: Vec<Value> = (0..30).map(|i| json!({"bandId": 1 + i, "venueId": venue_id, "date": 1_000 + i})).collect();
-    let folder = tempfile::tempdir().unwrap();
-    let records = Value::Array(newer.iter().chain(&older).cloned().collect());
-    std::fs::write(folder.path().join("concerts.json"), records.to_string()).unwrap();
-    assert!(system.seed(folder.path()).await.status.success());
+    let newer = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 4_000_000_000_000 + i });
+    let older = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 1_000 + i });
+    system.concert_store.upsert(newer.chain(older).collect()).await.unwrap();
 
     while let Some(path) = next.take() {
         let response = system.get_raw(&path).await;

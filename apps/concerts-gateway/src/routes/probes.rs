@@ -1,0 +1,39 @@
+//! The gateway's probes, as the OpenAPI document shows them: `/health` is
+//! served by `bootstrap` like every process's; `/ready` asks the services.
+
+use axum::Json;
+use axum::extract::State;
+use exceptions::{ErrorBody, HttpError};
+use serde_json::{Value, json};
+
+use crate::clients::Services;
+
+/// Liveness: the gateway process answers.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Alive", example = json!({"status": "ok"}))))]
+#[allow(dead_code)] // documents bootstrap::alive, which serves the route in every process
+pub(crate) async fn health() {}
+
+/// Readiness: every service answers its own readiness probe.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}})),
+        (status = 503, description = "A service is not ready", body = ErrorBody,
+            example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
+    )
+)]
+pub(crate) async fn ready(State(services): State<Services>) -> Result<Json<Value>, HttpError> {
+    let readiness = services.readiness().await;
+    let problems: Vec<String> = readiness
+        .iter()
+        .filter_map(|(name, verdict)| verdict.as_ref().err().map(|why| format!("the {name} service {why}")))
+        .collect();
+    if !problems.is_empty() {
+        return Err(HttpError::ServiceUnavailable(problems.join("; ")));
+    }
+    let services: serde_json::Map<String, Value> =
+        readiness.into_iter().map(|(name, _)| (name.to_owned(), json!("ready"))).collect();
+    Ok(Json(json!({ "status": "ready", "services": services })))
+}

@@ -1,0 +1,165 @@
+//! The query plan, seen from the services: which calls a search makes, with
+//! what, and how many. Stand-in services record every request they get.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use concerts_model::{Concert, ConcertSearch, rows};
+use serde_json::{Value, json};
+use testkit::Served;
+
+use crate::gateway;
+
+/// Venues in every circle the stand-in is asked about.
+const VENUES_IN_CIRCLE: i64 = 300;
+/// Concerts the stand-in has for any search.
+const CONCERTS: i64 = 50;
+
+/// What the stand-ins were asked, in order: `"GET /bands?ids=1,2"`, `"POST /concerts/search {...}"`.
+#[derive(Clone, Default)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn record(&self, call: String) {
+        self.0.lock().unwrap().push(call);
+    }
+
+    fn taken(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+fn ids(query: &Option<String>) -> Vec<i64> {
+    let query = query.as_deref().unwrap_or_default();
+    let list = query.strip_prefix("ids=").unwrap_or_default();
+    list.split(',').filter_map(|id| id.parse().ok()).collect()
+}
+
+/// The i-th concert of the stand-in, newest first.
+fn concert(i: i64) -> Concert {
+    Concert { band_id: i % 10 + 1, venue_id: i % VENUES_IN_CIRCLE + 1, date: 10_000 - i }
+}
+
+struct StandIns {
+    bands: Served,
+    venues: Served,
+    concerts: Served,
+    calls: Calls,
+}
+
+async fn stand_ins() -> StandIns {
+    let calls = Calls::default();
+    let bands = Router::new()
+        .route(
+            "/bands",
+            get(|State(calls): State<Calls>, RawQuery(query): RawQuery| async move {
+                calls.record(format!("GET /bands?{}", query.clone().unwrap_or_default()));
+                let found: Vec<Value> =
+                    ids(&query).iter().map(|id| json!({"id": id, "name": format!("Band {id}")})).collect();
+                axum::Json(found)
+            }),
+        )
+        .with_state(calls.clone());
+    let venues = Router::new()
+        .route(
+            "/venues/within/ids",
+            get(|State(calls): State<Calls>| async move {
+                calls.record("GET /venues/within/ids".to_owned());
+                axum::Json((1..=VENUES_IN_CIRCLE).collect::<Vec<i64>>())
+            }),
+        )
+        .route(
+            "/venues",
+            get(|State(calls): State<Calls>, RawQuery(query): RawQuery| async move {
+                calls.record(format!("GET /venues?{}", query.clone().unwrap_or_default()));
+                let found: Vec<Value> = ids(&query)
+                    .iter()
+                    .map(|id| json!({"id": id, "name": format!("Venue {id}"), "latitude": 48.8, "longitude": 2.3}))
+                    .collect();
+                axum::Json(found)
+            }),
+        )
+        .with_state(calls.clone());
+    let concerts = Router::new()
+        .route(
+            "/concerts/search",
+            post(|State(calls): State<Calls>, body: Bytes| async move {
+                let search: ConcertSearch = serde_json::from_slice(&body).unwrap();
+                calls.record(format!("POST /concerts/search {}", String::from_utf8_lossy(&body)));
+                let start = search.after.map_or(0, |after| 10_000 - after.date + 1);
+                let end = search.limit.map_or(CONCERTS, |limit| (start + limit as i64).min(CONCERTS));
+                let found: Vec<Concert> = (start..end).map(concert).collect();
+                (StatusCode::OK, [("content-type", rows::CONTENT_TYPE)], rows::encode(&found))
+            }),
+        )
+        .with_state(calls.clone());
+    StandIns {
+        bands: testkit::serve(bands).await,
+        venues: testkit::serve(venues).await,
+        concerts: testkit::serve(concerts).await,
+        calls,
+    }
+}
+
+fn searches(calls: &[String]) -> Vec<Value> {
+    calls
+        .iter()
+        .filter_map(|call| call.strip_prefix("POST /concerts/search "))
+        .map(|body| serde_json::from_str(body).unwrap())
+        .collect()
+}
+
+/// An unpaged answer of many internal pages is one streamed search: the
+/// circle is turned into venues once, and its venues travel once.
+#[tokio::test]
+async fn a_geo_answer_of_many_pages_sends_the_circles_venues_once() {
+    let services = stand_ins().await;
+    let urls = [services.bands.url.as_str(), services.venues.url.as_str(), services.concerts.url.as_str()];
+    let gateway = gateway(&urls, |s| s.stream_page_size = 7).await;
+
+    let (status, body) = testkit::get(&format!("{}/concerts?latitude=48.8&longitude=2.3&radius=20", gateway.url)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dates: Vec<i64> = body.as_array().unwrap().iter().map(|c| c["date"].as_i64().unwrap()).collect();
+    assert_eq!(dates, (0..CONCERTS).map(|i| 10_000 - i).collect::<Vec<_>>(), "every concert, in order");
+
+    let calls = services.calls.taken();
+    assert_eq!(calls.iter().filter(|c| *c == "GET /venues/within/ids").count(), 1, "{calls:#?}");
+    let searches = searches(&calls);
+    assert_eq!(searches.len(), 1, "one streamed search: {calls:#?}");
+    assert_eq!(searches[0]["venueIds"].as_array().map(Vec::len), Some(VENUES_IN_CIRCLE as usize));
+    assert!(searches[0].get("limit").is_none(), "every match is asked for: {}", searches[0]);
+    // Names are asked for page by page (7 concerts name at most 7 venues), never all 300.
+    let venue_lookups: Vec<&String> = calls.iter().filter(|c| c.starts_with("GET /venues?")).collect();
+    assert!(venue_lookups.len() >= CONCERTS as usize / 7, "{venue_lookups:#?}");
+}
+
+/// A page asks the concerts service for one more concert than the page
+/// holds (to know whether a next page exists), and names only its own bands
+/// and venues; names already fetched are not asked again.
+#[tokio::test]
+async fn a_page_asks_for_one_more_and_names_only_its_own_bands_and_venues() {
+    let services = stand_ins().await;
+    let urls = [services.bands.url.as_str(), services.venues.url.as_str(), services.concerts.url.as_str()];
+    let gateway = gateway(&urls, |_| {}).await;
+
+    let response = testkit::http().get(format!("{}/concerts?bandIds=1,2,3&limit=5", gateway.url)).send().await.unwrap();
+    assert!(response.headers().contains_key("link"), "a next page follows");
+    let calls = services.calls.taken();
+    assert!(!calls.iter().any(|c| c.starts_with("GET /venues/within")), "no circle, no geo call: {calls:#?}");
+    let asked = searches(&calls);
+    assert_eq!(asked.len(), 1, "{calls:#?}");
+    assert_eq!(asked[0]["limit"], 6);
+    assert_eq!(asked[0]["bandIds"], json!([1, 2, 3]));
+    assert!(calls.contains(&"GET /bands?ids=1,2,3,4,5".to_owned()), "the page's five bands: {calls:#?}");
+    assert!(calls.contains(&"GET /venues?ids=1,2,3,4,5".to_owned()), "the page's five venues: {calls:#?}");
+
+    // The same page again: its bands and venues are known now.
+    testkit::get(&format!("{}/concerts?bandIds=1,2,3&limit=5", gateway.url)).await;
+    let calls = services.calls.taken();
+    assert_eq!(searches(&calls).len(), 1);
+    assert!(!calls.iter().any(|c| c.starts_with("GET /bands") || c.starts_with("GET /venues")), "{calls:#?}");
+}

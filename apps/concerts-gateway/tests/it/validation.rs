@@ -1,0 +1,89 @@
+//! What the gateway answers before it asks any service: every refusal of a
+//! bad request, unknown routes, over-long queries, and the documentation.
+//! The services' addresses lead nowhere: none of this may need them.
+
+use reqwest::StatusCode;
+use testkit::error_messages;
+
+use crate::{NOWHERE, gateway};
+
+#[tokio::test]
+async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
+    let gateway = gateway(&NOWHERE, |_| {}).await;
+    let cases: [(&str, &[&str]); 14] = [
+        ("/concerts", &["give bandIds, or latitude, longitude and radius together (or all four)"]),
+        (
+            "/concerts?latitude=1&longitude=2",
+            &[
+                "radius is required when latitude and longitude are given",
+                "give bandIds, or latitude, longitude and radius together (or all four)",
+            ],
+        ),
+        (
+            "/concerts?bandIds=1&radius=3",
+            &["latitude is required when radius is given", "longitude is required when radius is given"],
+        ),
+        (
+            "/concerts?bandId=1",
+            &[
+                "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)",
+                "give bandIds, or latitude, longitude and radius together (or all four)",
+            ],
+        ),
+        ("/concerts?bandIds=1&latitude=1&latitude=2&longitude=0&radius=1", &["latitude must be given only once"]),
+        ("/concerts?bandIds=one", &["bandIds[0] must be an integer (got \"one\")"]),
+        ("/concerts?bandIds=0", &["bandIds[0] must be >= 1"]),
+        ("/concerts?latitude=90.5&longitude=0&radius=1", &["latitude must be <= 90"]),
+        ("/concerts?latitude=0&longitude=-180.5&radius=1", &["longitude must be >= -180"]),
+        ("/concerts?latitude=0&longitude=0&radius=-2", &["radius must be >= 0"]),
+        ("/concerts?latitude=0&longitude=0&radius=NaN", &["radius must be a number (got \"NaN\")"]),
+        ("/concerts?bandIds=1&limit=0", &["limit must be >= 1"]),
+        ("/concerts?bandIds=1&cursor=djE6MToyOjM", &["limit is required when cursor is given"]),
+        (
+            "/concerts?bandIds=1&limit=5&cursor=Zm9vYmFy",
+            &["cursor is not one this API gave out: take it from the previous page's Link header"],
+        ),
+    ];
+    for (query, expected) in cases {
+        let (status, body) = testkit::get(&format!("{}{query}", gateway.url)).await;
+        assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{query}");
+    }
+    let (status, body) = testkit::get(&format!("{}/nowhere", gateway.url)).await;
+    error_messages(status, &body, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn swagger_ui_and_the_openapi_document_are_served() {
+    let gateway = gateway(&NOWHERE, |_| {}).await;
+    let get_raw = |path: &str| {
+        let url = format!("{}{path}", gateway.url);
+        async move { testkit::http().get(url).send().await.unwrap() }
+    };
+    for path in ["/api", "/api/"] {
+        let page = get_raw(path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "{path} serves Swagger UI");
+    }
+    let config = get_raw("/api/swagger-initializer.js").await.text().await.unwrap();
+    assert!(config.contains("/api-json"), "Swagger UI loads the served document: {config}");
+    let asset = get_raw("/api/swagger-ui-bundle.js").await;
+    assert_eq!(asset.status(), StatusCode::OK, "Swagger UI's assets are served by the gateway");
+
+    let (status, document) = testkit::get(&format!("{}/api-json", gateway.url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let operation = &document["paths"]["/concerts"]["get"];
+    let names: Vec<&str> =
+        operation["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bandIds", "cursor", "latitude", "limit", "longitude", "radius"]);
+}
+
+#[tokio::test]
+async fn over_long_query_strings_are_refused_with_a_json_414() {
+    let gateway = gateway(&NOWHERE, |_| {}).await;
+    let ids: Vec<String> = (1..=5000).map(|i| i.to_string()).collect();
+    let (status, body) = testkit::get(&format!("{}/concerts?bandIds={}", gateway.url, ids.join(","))).await;
+    let messages = error_messages(status, &body, StatusCode::URI_TOO_LONG);
+    assert!(messages[0].contains("the limit is 16384"), "{messages:?}");
+}

@@ -1,0 +1,5 @@
+//! The venues service's tests: its routes in-process, and its store's
+//! conformance on every backend. One test binary for the crate.
+
+mod conformance;
+mod routes;

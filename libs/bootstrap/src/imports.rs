@@ -1,0 +1,66 @@
+//! The routes every entity service has for the records it owns: a bulk
+//! import (`PUT /<entity>`) and readiness (`GET /ready`), over any
+//! [`RecordStore`].
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{MethodRouter, get, put};
+use exceptions::HttpError;
+use records::{MAX_IMPORT_BATCH, RecordStore};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use validator::{Schema, SchemaError};
+
+/// Room for a full batch of the longest records (names of up to 500 characters).
+const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+struct Import<T> {
+    store: Arc<dyn RecordStore<T>>,
+    schema: Schema,
+}
+
+/// `PUT`: a JSON array of at most [`MAX_IMPORT_BATCH`] records, each valid
+/// under `record_schema` (JSON text), answered with `{"imported": n}`.
+pub fn import<T, S>(
+    name: &str,
+    record_schema: &str,
+    store: Arc<dyn RecordStore<T>>,
+) -> Result<MethodRouter<S>, SchemaError>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    let schema = Schema::list_of(name, record_schema, MAX_IMPORT_BATCH)?;
+    let state = Arc::new(Import { store, schema });
+    Ok(put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+}
+
+async fn take_import<T: DeserializeOwned + Send + 'static>(
+    State(import): State<Arc<Import<T>>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, HttpError> {
+    let records: Vec<T> = import.schema.parse_json(&body?)?;
+    let imported = import.store.upsert(records).await?;
+    Ok(Json(json!({ "imported": imported })))
+}
+
+/// `GET /ready`: `{"status":"ready","empty":bool}` when the store answers, a
+/// 503 JSON error when it cannot be reached.
+pub fn ready<T, S>(store: Arc<dyn RecordStore<T>>) -> MethodRouter<S>
+where
+    T: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    get(report_ready::<T>).with_state(store)
+}
+
+async fn report_ready<T: Send + 'static>(
+    State(store): State<Arc<dyn RecordStore<T>>>,
+) -> Result<Json<Value>, HttpError> {
+    let empty = store.is_empty().await?;
+    Ok(Json(json!({ "status": "ready", "empty": empty })))
+}

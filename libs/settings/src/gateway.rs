@@ -1,0 +1,79 @@
+//! The settings of the public gateway.
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+use crate::groups::{Limits, Listen, Logging, ServiceUrls};
+
+/// `concerts-gateway`: the public API.
+#[derive(Debug, Clone, Parser)]
+pub struct Gateway {
+    #[command(flatten)]
+    pub port: GatewayPort,
+    #[command(flatten)]
+    pub listen: Listen,
+    #[command(flatten)]
+    pub limits: Limits,
+    #[command(flatten)]
+    pub logging: Logging,
+    #[command(flatten)]
+    pub services: ServiceUrls,
+    #[command(flatten)]
+    pub calls: DownstreamCalls,
+    #[command(flatten)]
+    pub name_cache: NameCache,
+    /// The longest a public request may take at the gateway, all its calls included, in ms (beyond it: 504)
+    #[arg(long, env = "REQUEST_DEADLINE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_deadline_ms: u64,
+    /// Concerts per internal page of an answer without limit; the gateway holds one page at a time
+    #[arg(long, env = "STREAM_PAGE_SIZE", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub stream_page_size: u32,
+}
+
+impl Gateway {
+    pub fn request_deadline(&self) -> Duration {
+        Duration::from_millis(self.request_deadline_ms)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GatewayPort {
+    /// Port of the public gateway (0 picks a free one)
+    #[arg(id = "GATEWAY_HTTP_PORT", long = "gateway-http-port", env = "GATEWAY_HTTP_PORT", default_value_t = 3000)]
+    pub port: u16,
+}
+
+/// How the gateway calls the services.
+#[derive(Debug, Clone, Args)]
+pub struct DownstreamCalls {
+    /// The longest one call to a service may take, connection included, in ms (beyond it: 504)
+    #[arg(long, env = "DOWNSTREAM_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub downstream_timeout_ms: u64,
+    /// The longest opening a connection to a service may take, in ms (beyond it: 503, unreachable)
+    #[arg(long, env = "DOWNSTREAM_CONNECT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub downstream_connect_timeout_ms: u64,
+    /// Extra attempts of a read whose service could not be reached (never after a timeout)
+    #[arg(long, env = "DOWNSTREAM_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub downstream_retries: u32,
+    /// The first pause before a retry, in ms; it doubles each time, with 0.5 to 1.5 jitter
+    #[arg(long, env = "DOWNSTREAM_RETRY_BACKOFF_MS", default_value_t = 50)]
+    pub downstream_retry_backoff_ms: u64,
+    /// Consecutive failed calls after which a service's circuit opens (calls refused at once with 503)
+    #[arg(long, env = "BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub breaker_failures: u32,
+    /// How long a circuit stays open before one call tests the service again, in ms
+    #[arg(long, env = "BREAKER_COOLDOWN_MS", default_value_t = 2000)]
+    pub breaker_cooldown_ms: u64,
+}
+
+/// The bands and venues the gateway keeps after fetching them.
+#[derive(Debug, Clone, Args)]
+pub struct NameCache {
+    /// Bands and venues (each) the gateway keeps after fetching them, seldom-read ones dropped first; 0 keeps none
+    #[arg(long, env = "NAME_CACHE_CAPACITY", default_value_t = 200000)]
+    pub name_cache_capacity: u64,
+    /// How long the gateway keeps a band or venue, in ms: a renamed one shows its new name after at most this time
+    #[arg(long, env = "NAME_CACHE_TTL_MS", default_value_t = 60000)]
+    pub name_cache_ttl_ms: u64,
+}

@@ -1,0 +1,223 @@
+//! Settings that several binaries read: each group is declared here once and
+//! flattened into the binaries that need it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// The interface a process binds to.
+#[derive(Debug, Clone, Args)]
+pub struct Listen {
+    /// Interface every process listens on (0.0.0.0 in containers)
+    #[arg(long, env = "BIND_ADDRESS", default_value = "127.0.0.1")]
+    pub bind_address: IpAddr,
+}
+
+/// What a process accepts, and how it stops.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Requests a process handles at once; more are shed at once with 503 and Retry-After: 1
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+    /// The longest query string a process accepts, in bytes (beyond it: 414)
+    #[arg(long, env = "MAX_QUERY_LENGTH", default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_query_length: u32,
+    /// After SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in ms
+    #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10000)]
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        crate::defaults()
+    }
+}
+
+impl Limits {
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+/// How a process logs.
+#[derive(Debug, Clone, Args)]
+pub struct Logging {
+    /// Log filter, in tracing's EnvFilter syntax (for example info,concerts=debug)
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub rust_log: String,
+    /// text for readable lines, json for one JSON object per line
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where an entity service keeps its SQLite file.
+#[derive(Debug, Clone, Args)]
+pub struct DataDir {
+    /// Folder of the SQLite files (bands.sqlite3, venues.sqlite3, concerts.sqlite3), created if missing
+    #[arg(long, env = "DATA_DIR", default_value = "var/data")]
+    pub data_dir: PathBuf,
+}
+
+/// The port of one service, as the service itself and its clients read it.
+pub trait ServicePort {
+    /// The service's name (`bands`, `venues`, `concerts`).
+    const SERVICE: &'static str;
+    fn port(&self) -> u16;
+}
+
+macro_rules! service_port {
+    ($name:ident, $service:literal, $flag:literal, $env:literal, $default:literal, $help:literal) => {
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            #[arg(id = $env, long = $flag, env = $env, default_value_t = $default, help = $help)]
+            pub port: u16,
+        }
+
+        impl ServicePort for $name {
+            const SERVICE: &'static str = $service;
+            fn port(&self) -> u16 {
+                self.port
+            }
+        }
+    };
+}
+
+service_port!(
+    BandsPort,
+    "bands",
+    "bands-http-port",
+    "BANDS_HTTP_PORT",
+    3001,
+    "Port of the bands service (0 picks a free one)"
+);
+service_port!(
+    VenuesPort,
+    "venues",
+    "venues-http-port",
+    "VENUES_HTTP_PORT",
+    3002,
+    "Port of the venues service (0 picks a free one)"
+);
+service_port!(
+    ConcertsPort,
+    "concerts",
+    "concerts-http-port",
+    "CONCERTS_HTTP_PORT",
+    3003,
+    "Port of the concerts service (0 picks a free one)"
+);
+
+/// Where the clients of the services (the gateway, the seed tool) reach them.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceUrls {
+    #[command(flatten)]
+    pub bands_port: BandsPort,
+    #[command(flatten)]
+    pub venues_port: VenuesPort,
+    #[command(flatten)]
+    pub concerts_port: ConcertsPort,
+    /// Base URL of the bands service (default: http://127.0.0.1:BANDS_HTTP_PORT)
+    #[arg(long, env = "BANDS_SERVICE_URL")]
+    pub bands_service_url: Option<String>,
+    /// Base URL of the venues service (default: http://127.0.0.1:VENUES_HTTP_PORT)
+    #[arg(long, env = "VENUES_SERVICE_URL")]
+    pub venues_service_url: Option<String>,
+    /// Base URL of the concerts service (default: http://127.0.0.1:CONCERTS_HTTP_PORT)
+    #[arg(long, env = "CONCERTS_SERVICE_URL")]
+    pub concerts_service_url: Option<String>,
+}
+
+impl ServiceUrls {
+    pub fn bands(&self) -> String {
+        url(self.bands_service_url.as_deref(), &self.bands_port)
+    }
+
+    pub fn venues(&self) -> String {
+        url(self.venues_service_url.as_deref(), &self.venues_port)
+    }
+
+    pub fn concerts(&self) -> String {
+        url(self.concerts_service_url.as_deref(), &self.concerts_port)
+    }
+}
+
+/// The URL given (without a trailing `/`), or the service on this machine at its port.
+fn url(given: Option<&str>, port: &impl ServicePort) -> String {
+    match given.map(str::trim).filter(|url| !url.is_empty()) {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://127.0.0.1:{}", port.port()),
+    }
+}
+
+/// A service's MongoDB, when it runs on one instead of its SQLite file.
+pub trait MongoDb {
+    /// The connection string, when one is given (not empty).
+    fn uri(&self) -> Option<&str>;
+    /// The database the service owns, when one is named.
+    fn database(&self) -> Option<&str>;
+}
+
+macro_rules! service_mongodb {
+    ($name:ident, $service:literal, $uri_flag:literal, $uri_env:literal, $db_flag:literal, $db_env:literal) => {
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            #[arg(
+                id = $uri_env,
+                long = $uri_flag,
+                env = $uri_env,
+                help = concat!("A MongoDB connection string puts the ", $service, " service on MongoDB; unset keeps its SQLite file")
+            )]
+            pub uri: Option<String>,
+            #[arg(
+                id = $db_env,
+                long = $db_flag,
+                env = $db_env,
+                help = concat!("The database the ", $service, " service owns (default: the URI's path, else ", $service, ")")
+            )]
+            pub database: Option<String>,
+        }
+
+        impl MongoDb for $name {
+            fn uri(&self) -> Option<&str> {
+                self.uri.as_deref().map(str::trim).filter(|uri| !uri.is_empty())
+            }
+
+            fn database(&self) -> Option<&str> {
+                self.database.as_deref().map(str::trim).filter(|name| !name.is_empty())
+            }
+        }
+    };
+}
+
+service_mongodb!(
+    BandsMongoDb,
+    "bands",
+    "bands-mongodb-uri",
+    "BANDS_MONGODB_URI",
+    "bands-mongodb-database",
+    "BANDS_MONGODB_DATABASE"
+);
+service_mongodb!(
+    VenuesMongoDb,
+    "venues",
+    "venues-mongodb-uri",
+    "VENUES_MONGODB_URI",
+    "venues-mongodb-database",
+    "VENUES_MONGODB_DATABASE"
+);
+service_mongodb!(
+    ConcertsMongoDb,
+    "concerts",
+    "concerts-mongodb-uri",
+    "CONCERTS_MONGODB_URI",
+    "concerts-mongodb-database",
+    "CONCERTS_MONGODB_DATABASE"
+);

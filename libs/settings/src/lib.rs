@@ -1,0 +1,146 @@
+//! Every setting of the product, declared once: its environment variable,
+//! its command-line flag, its default, the values it accepts and one line of
+//! help, with clap's derive. Each binary parses its own struct from here
+//! ([`Gateway`], [`Bands`], [`Venues`], [`Concerts`], [`Seed`]), so
+//! `--help` lists exactly what it reads, and `.env.example` and the README's
+//! configuration table are checked against these declarations by this
+//! crate's tests.
+//!
+//! Values come from the command line, then the environment, then `.env`
+//! (loaded into the environment before parsing), then the default here. The
+//! apps turn these plain values into their own types (timeouts, policies).
+
+mod gateway;
+mod groups;
+
+pub use gateway::{DownstreamCalls, Gateway, GatewayPort, NameCache};
+pub use groups::{
+    BandsMongoDb, BandsPort, ConcertsMongoDb, ConcertsPort, DataDir, Limits, Listen, LogFormat, Logging, MongoDb,
+    ServicePort, ServiceUrls, VenuesMongoDb, VenuesPort,
+};
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
+
+/// The settings of one binary.
+pub trait Settings: Parser {
+    /// The binary's name, as `--help` shows it.
+    const BINARY: &'static str;
+    /// What the binary is, in one line.
+    const ABOUT: &'static str;
+
+    /// The binary's command line: every setting as a flag and a variable.
+    fn binary_command() -> clap::Command {
+        <Self as CommandFactory>::command().name(Self::BINARY).bin_name(Self::BINARY).about(Self::ABOUT)
+    }
+
+    /// The settings from `args` (the first is the binary's name), then the environment, then the defaults.
+    fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Self::binary_command().try_get_matches_from(args)?;
+        Self::from_arg_matches(&matches)
+    }
+
+    /// The settings of this process, `.env` included; on a bad value, prints
+    /// which setting and why (or `--help`) and exits.
+    fn load() -> Self {
+        load_env();
+        Self::from_args(std::env::args_os()).unwrap_or_else(|error| error.exit())
+    }
+
+    /// Every setting at its default, whatever the environment says (tests
+    /// start from these and change what they need).
+    fn defaults() -> Self {
+        let command = without_environment(Self::binary_command());
+        let matches = command.try_get_matches_from([Self::BINARY]).expect("every setting has a usable default");
+        Self::from_arg_matches(&matches).expect("defaults are valid settings")
+    }
+}
+
+/// Loads `.env` into the environment, if there is one; variables already in
+/// the environment win. Done before any setting is read.
+pub fn load_env() {
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("warning: .env could not be read: {error}");
+    }
+}
+
+/// `command` reading nothing from the environment.
+fn without_environment(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| arg.env(None::<&str>))
+}
+
+/// The defaults of one group of settings, whatever the environment says.
+pub fn defaults<T: Args + FromArgMatches>() -> T {
+    let command = without_environment(T::augment_args(clap::Command::new("defaults")));
+    let matches = command.try_get_matches_from(["defaults"]).expect("every setting has a usable default");
+    T::from_arg_matches(&matches).expect("defaults are valid settings")
+}
+
+impl Settings for Gateway {
+    const BINARY: &'static str = "concerts-gateway";
+    const ABOUT: &'static str = "The public concert discovery API: validates, fans out to the services, joins";
+}
+
+/// The settings of one entity service: where it listens, what it accepts,
+/// how it logs, and where its data is (SQLite under `DATA_DIR`, or its own
+/// MongoDB database when `<SERVICE>_MONGODB_URI` is set).
+#[derive(Debug, Clone, Parser)]
+pub struct Service<P: Args + ServicePort, M: Args + MongoDb> {
+    #[command(flatten)]
+    pub port: P,
+    #[command(flatten)]
+    pub listen: Listen,
+    #[command(flatten)]
+    pub limits: Limits,
+    #[command(flatten)]
+    pub logging: Logging,
+    #[command(flatten)]
+    pub data: DataDir,
+    #[command(flatten)]
+    pub mongodb: M,
+}
+
+/// `bands`: the bands service.
+pub type Bands = Service<BandsPort, BandsMongoDb>;
+/// `venues`: the venues service.
+pub type Venues = Service<VenuesPort, VenuesMongoDb>;
+/// `concerts`: the concerts service.
+pub type Concerts = Service<ConcertsPort, ConcertsMongoDb>;
+
+impl Settings for Bands {
+    const BINARY: &'static str = "bands";
+    const ABOUT: &'static str = "The bands service: the only owner of the bands database";
+}
+
+impl Settings for Venues {
+    const BINARY: &'static str = "venues";
+    const ABOUT: &'static str = "The venues service: the only owner of the venues database";
+}
+
+impl Settings for Concerts {
+    const BINARY: &'static str = "concerts";
+    const ABOUT: &'static str = "The concerts service: the only owner of the concerts database";
+}
+
+/// `seed`: where the services it imports into are.
+#[derive(Debug, Clone, Args)]
+pub struct Seed {
+    #[command(flatten)]
+    pub services: ServiceUrls,
+}
+
+/// What `make start` runs the system with, beside the four processes' own settings.
+#[derive(Debug, Clone, Args)]
+pub struct Start {
+    /// The data that make start imports when the stores are empty
+    #[arg(long, env = "DEMO_DATA_DIR", default_value = "data/wemaintain")]
+    pub demo_data_dir: std::path::PathBuf,
+}
+
+#[cfg(test)]
+mod tests;

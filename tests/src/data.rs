@@ -1,0 +1,129 @@
+//! The exercise's data set, read straight from the files, and what the API
+//! must answer, computed here independently of the system (a plain
+//! haversine, a plain filter and sort).
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::repo_root;
+
+pub const PARIS: (f64, f64) = (48.857931, 2.350144);
+pub const VENUE_1: (f64, f64) = (43.63967479999999, -79.3535794);
+
+pub struct Data {
+    pub bands: HashMap<i64, String>,
+    pub venues: HashMap<i64, Value>,
+    pub concerts: Vec<Value>,
+}
+
+impl Data {
+    pub fn load() -> Self {
+        let read = |file: &str| -> Vec<Value> {
+            let path = repo_root().join("data/wemaintain").join(file);
+            serde_json::from_slice(&std::fs::read(&path).expect("the demo data")).expect("JSON")
+        };
+        let bands = read("bands.json")
+            .into_iter()
+            .map(|b| (b["id"].as_i64().unwrap(), b["name"].as_str().unwrap().to_owned()))
+            .collect();
+        let venues = read("venues.json").into_iter().map(|v| (v["id"].as_i64().unwrap(), v)).collect();
+        Self { bands, venues, concerts: read("concerts.json") }
+    }
+
+    pub fn venue_position(&self, id: i64) -> (f64, f64) {
+        let v = &self.venues[&id];
+        (v["latitude"].as_f64().unwrap(), v["longitude"].as_f64().unwrap())
+    }
+
+    /// What the API must answer: filter, newest first, in the public shape.
+    pub fn expected(&self, band_ids: Option<&[i64]>, area: Option<((f64, f64), f64)>) -> Vec<Value> {
+        let mut matching: Vec<&Value> = self
+            .concerts
+            .iter()
+            .filter(|c| band_ids.is_none_or(|ids| ids.contains(&c["bandId"].as_i64().unwrap())))
+            .filter(|c| {
+                area.is_none_or(|(centre, radius)| {
+                    haversine_km(centre, self.venue_position(c["venueId"].as_i64().unwrap())) <= radius
+                })
+            })
+            .collect();
+        matching.sort_by_key(|c| std::cmp::Reverse(c["date"].as_i64().unwrap()));
+        matching
+            .into_iter()
+            .map(|c| {
+                let venue = &self.venues[&c["venueId"].as_i64().unwrap()];
+                json!({
+                    "band": self.bands[&c["bandId"].as_i64().unwrap()],
+                    "location": venue["name"],
+                    "date": c["date"],
+                    "latitude": venue["latitude"],
+                    "longitude": venue["longitude"],
+                })
+            })
+            .collect()
+    }
+}
+
+/// An independent great-circle distance on the contract's sphere (6378.1 km).
+pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6378.1 * h.sqrt().asin()
+}
+
+fn count(body: &Value) -> usize {
+    body.as_array().unwrap_or_else(|| panic!("a JSON array: {body}")).len()
+}
+
+/// The exercise's known counts and whole answers, asked of the gateway at `gateway`.
+pub async fn answers_the_exercise(gateway: &str) {
+    let data = Data::load();
+    let get = |query: &str| {
+        let url = format!("{gateway}{query}");
+        async move { testkit::get(&url).await }
+    };
+
+    // The counts the exercise's data set is known for.
+    let cases = [
+        ("/concerts?bandIds=1", 5),
+        ("/concerts?bandIds=1,2", 26),
+        ("/concerts?bandIds=1&bandIds=2", 26),
+        ("/concerts?latitude=43.63967479999999&longitude=-79.3535794&radius=2", 150),
+        ("/concerts?latitude=48.857931&longitude=2.350144&radius=20", 935),
+        ("/concerts?bandIds=1,2&latitude=43.63967479999999&longitude=-79.3535794&radius=1", 2),
+    ];
+    for (query, expected) in cases {
+        let (status, body) = get(query).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(count(&body), expected, "{query}");
+    }
+
+    // Whole answers, item by item and in order, against the independent computation.
+    let (_, commas) = get("/concerts?bandIds=1,2").await;
+    let (_, repeated) = get("/concerts?bandIds=2&bandIds=1").await;
+    let (_, mixed) = get("/concerts?bandIds=1,2&bandIds=2").await;
+    assert_eq!(commas, Value::Array(data.expected(Some(&[1, 2]), None)));
+    assert_eq!(repeated, commas);
+    assert_eq!(mixed, commas);
+
+    let (_, paris) = get("/concerts?latitude=48.857931&longitude=2.350144&radius=20").await;
+    assert_eq!(paris, Value::Array(data.expected(None, Some((PARIS, 20.0)))));
+
+    let (_, both) =
+        get("/concerts?bandIds=1,2,3,4,5&latitude=43.63967479999999&longitude=-79.3535794&radius=500").await;
+    let expected_both = data.expected(Some(&[1, 2, 3, 4, 5]), Some((VENUE_1, 500.0)));
+    assert!(!expected_both.is_empty());
+    assert_eq!(both, Value::Array(expected_both));
+
+    // A venue exactly at the radius is inside; radius 0 at a venue finds that venue's concerts.
+    let (_, at_venue) = get("/concerts?latitude=43.63967479999999&longitude=-79.3535794&radius=0").await;
+    assert_eq!(at_venue, Value::Array(data.expected(None, Some((VENUE_1, 0.0)))));
+    assert!(count(&at_venue) > 0);
+
+    // Nothing matches: an empty list, not an error.
+    for query in ["/concerts?bandIds=999999", "/concerts?latitude=-48.87&longitude=-123.39&radius=100"] {
+        let (status, body) = get(query).await;
+        assert_eq!((status, body), (StatusCode::OK, json!([])), "{query}");
+    }
+}
