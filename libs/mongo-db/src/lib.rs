@@ -15,7 +15,7 @@ mod writes;
 pub use config::{DEFAULT_SERVER_SELECTION_TIMEOUT, InvalidUri, MongoConfig};
 pub use errors::{classify, classify_in};
 pub use mongodb::bson;
-pub use mongodb::options::IndexOptions;
+pub use mongodb::options::{IndexOptions, Sphere2DIndexVersion};
 pub use mongodb::{IndexModel, bson::doc};
 pub use writes::{check_write_reply, update_command, upsert_statement};
 
@@ -93,23 +93,25 @@ pub struct MongoCollection {
 }
 
 impl MongoCollection {
-    /// The documents matching `filter`, shaped by `projection` into `T`, in
-    /// `sort` order; the first `limit` of them when a limit is given.
-    pub async fn find<T>(
-        &self,
-        filter: Document,
-        projection: Document,
-        sort: Document,
-        limit: Option<usize>,
-    ) -> Result<Vec<T>, StoreError>
+    /// The documents `query` finds, shaped into `T`. A query that names its
+    /// index waits for the collection's indexes first, as writes do: on a
+    /// database the service has just created, the index may not exist yet,
+    /// and the server refuses a hint of a missing one.
+    pub async fn find<T>(&self, query: Find) -> Result<Vec<T>, StoreError>
     where
         T: DeserializeOwned + Unpin + Send + Sync,
     {
+        if query.hint.is_some() {
+            self.ensure_indexes().await?;
+        }
         self.measured("find", async {
             let typed = self.collection.clone_with_type::<T>();
-            let mut find = typed.find(filter).projection(projection).sort(sort);
-            if let Some(limit) = limit {
+            let mut find = typed.find(query.filter).projection(query.projection).sort(query.sort);
+            if let Some(limit) = query.limit {
                 find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+            }
+            if let Some(index) = query.hint {
+                find = find.hint(mongodb::options::Hint::Name(index.to_owned()));
             }
             let cursor = find.await.map_err(classify)?;
             cursor.try_collect().await.map_err(classify)
@@ -135,7 +137,7 @@ impl MongoCollection {
     where
         T: DeserializeOwned + Unpin + Send + Sync,
     {
-        self.find(id_in(ids), projection, doc! { "_id": 1 }, None).await
+        self.find(Find { filter: id_in(ids), projection, sort: doc! { "_id": 1 }, limit: None, hint: None }).await
     }
 
     /// Runs `statements` (see [`upsert_statement`]) unordered, a thousand per
@@ -164,6 +166,24 @@ impl MongoCollection {
             Ok(statements.len())
         })
         .await
+    }
+
+    /// How the server would run `query`: the winning plan of `explain`
+    /// (`queryPlanner`), to check which index serves a query.
+    pub async fn explain(&self, query: Find) -> Result<Document, StoreError> {
+        let Find { filter, projection, sort, limit, hint } = query;
+        let mut find =
+            doc! { "find": self.collection.name(), "filter": filter, "projection": projection, "sort": sort };
+        if let Some(limit) = limit {
+            find.insert("limit", i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        if let Some(index) = hint {
+            find.insert("hint", index);
+        }
+        let command = doc! { "explain": find, "verbosity": "queryPlanner" };
+        let reply = self.database.run_command(command).await.map_err(|e| classify_in("explain", e))?;
+        let plan = reply.get_document("queryPlanner").and_then(|planner| planner.get_document("winningPlan"));
+        plan.cloned().map_err(|e| StoreError::backend("explain answered no winning plan", e))
     }
 
     /// Whether the collection holds no document.
@@ -218,6 +238,36 @@ impl MongoCollection {
     }
 }
 
+/// A `find`: which documents, shaped how, in which order, how many. A store
+/// builds it once and both runs it and, in tests, explains it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Find {
+    pub filter: Document,
+    pub projection: Document,
+    pub sort: Document,
+    pub limit: Option<usize>,
+    /// The index to read, by name, where the store knows which one serves
+    /// the query: the planner then cannot pick another, or none.
+    pub hint: Option<&'static str>,
+}
+
+/// The stages of a query plan (as [`MongoCollection::explain`] gives
+/// it), outermost first, each with the index it scans if any: `("IXSCAN",
+/// Some("venues_by_location"))`, `("COLLSCAN", None)`.
+pub fn plan_stages(plan: &Document) -> Vec<(String, Option<String>)> {
+    let mut stages = Vec::new();
+    let mut pending = vec![plan];
+    while let Some(stage) = pending.pop() {
+        let name = stage.get_str("stage").unwrap_or_default().to_owned();
+        stages.push((name, stage.get_str("indexName").ok().map(str::to_owned)));
+        pending.extend(stage.get_document("inputStage").ok());
+        if let Ok(inputs) = stage.get_array("inputStages") {
+            pending.extend(inputs.iter().filter_map(|input| input.as_document()));
+        }
+    }
+    stages
+}
+
 /// `{_id: {$in: ids}}`: a batch lookup by the records' own ids, kept as `_id`.
 pub fn id_in(ids: &[i64]) -> Document {
     doc! { "_id": { "$in": ids } }
@@ -227,6 +277,21 @@ pub fn id_in(ids: &[i64]) -> Document {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    #[test]
+    fn a_plans_stages_are_listed_with_their_indexes() {
+        let plan = doc! {
+            "stage": "PROJECTION_SIMPLE",
+            "inputStage": { "stage": "SORT_MERGE", "inputStages": [
+                { "stage": "IXSCAN", "indexName": "by_band" },
+                { "stage": "IXSCAN", "indexName": "by_band" },
+            ] },
+        };
+        let stages = plan_stages(&plan);
+        assert_eq!(stages[0], ("PROJECTION_SIMPLE".to_owned(), None));
+        assert_eq!(stages.iter().filter(|(_, index)| index.as_deref() == Some("by_band")).count(), 2);
+        assert_eq!(plan_stages(&doc! { "stage": "COLLSCAN" }), vec![("COLLSCAN".to_owned(), None)]);
+    }
 
     #[test]
     fn id_lookups_match_on_underscore_id() {

@@ -14,7 +14,7 @@ mod silent;
 mod stores;
 mod system;
 
-pub use process::{Process, binary, repo_root};
+pub use process::{Process, binary, binary_dir, free_port, repo_root};
 pub use serve::{Served, serve};
 pub use silent::SilentService;
 pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};

@@ -1,7 +1,7 @@
-//! One of the product's binaries, running as a child process.
+//! One of the product's binaries (or scripts), running as a child process.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,42 +17,70 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A binary of the workspace, built next to the running test (`make test`
-/// builds them all first with `cargo build --bins`).
-pub fn binary(name: &str) -> PathBuf {
+/// The folder of the workspace's binaries, next to the running test
+/// (`make test` builds them all first with `cargo build --bins`).
+pub fn binary_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|profile| profile.join(name))
-        .expect("tests run from the target folder");
+    // target/<profile>/deps/<test> -> target/<profile>
+    exe.parent().and_then(Path::parent).map(Path::to_path_buf).expect("tests run from the target folder")
+}
+
+/// A binary of the workspace, built next to the running test.
+pub fn binary(name: &str) -> PathBuf {
+    let path = binary_dir().join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        "{} is missing: this test starts the real binaries; build them first with \
+         `cargo build --workspace --bins` (make test does)",
         path.display()
     );
     path
 }
 
+/// A port of the loopback that was free a moment ago (for a process that
+/// must be told its port before it starts).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.local_addr().expect("a bound address").port()
+}
+
 /// How many log lines a test keeps from each process (the newest ones).
 const KEPT_LOG_LINES: usize = 10_000;
 
-/// A running binary; killed when dropped.
+/// A running child process; killed when dropped.
 pub struct Process {
     pub name: String,
-    /// `http://127.0.0.1:PORT`, as the process reported it.
+    /// `http://127.0.0.1:PORT`, as the process reported it (empty for one that serves nothing).
     pub url: String,
     child: Child,
     log: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl Process {
-    /// Starts `name` with `env` in `dir` (so that no `.env` of the repository
-    /// is read) and waits for its `listening on http://ADDR` line.
-    pub async fn start<K: AsRef<std::ffi::OsStr>>(name: &str, dir: &std::path::Path, env: &[(K, String)]) -> Process {
-        let mut command = Command::new(binary(name));
+    /// Starts the binary `name` with `env` in `dir` (so that no `.env` of the
+    /// repository is read) and waits for its `listening on http://ADDR` line.
+    pub async fn start<K: AsRef<std::ffi::OsStr>>(name: &str, dir: &Path, env: &[(K, String)]) -> Process {
+        let mut process = Self::spawn(name, &binary(name), &[] as &[&str], dir, env);
+        let line = process.wait_for_line("listening on http://", START_TIMEOUT).await;
+        let at = line.find("listening on http://").unwrap_or_default() + "listening on http://".len();
+        let address: String = line[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']'))
+            .collect();
+        process.url = format!("http://{address}");
+        process
+    }
+
+    /// Starts `program` with `args` and `env` in `dir`, its output kept (see
+    /// [`Self::log_lines`]), and returns at once.
+    pub fn spawn<K, A>(name: &str, program: &Path, args: &[A], dir: &Path, env: &[(K, String)]) -> Process
+    where
+        K: AsRef<std::ffi::OsStr>,
+        A: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(program);
         command
+            .args(args)
             .current_dir(dir)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
@@ -64,29 +92,13 @@ impl Process {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(START_TIMEOUT, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(at) = line.find("listening on http://") {
-                    let address: String = line[at + "listening on http://".len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']'))
-                        .collect();
-                    return Some(format!("http://{address}"));
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("{name} did not report a listening address within {START_TIMEOUT:?}"));
-        // Keep reading the log, so that the child never blocks on a full pipe and tests can read it.
+        // Keep reading the output, so that the child never blocks on a full pipe and tests can read it.
         let log = Arc::new(Mutex::new(VecDeque::new()));
         let kept = log.clone();
         tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 if kept.len() == KEPT_LOG_LINES {
@@ -95,10 +107,30 @@ impl Process {
                 kept.push_back(line);
             }
         });
-        Process { name: name.to_owned(), url, child, log }
+        Process { name: name.to_owned(), url: String::new(), child, log }
     }
 
-    /// The log lines the process wrote after its listening line (the newest 10,000).
+    /// The first kept line that contains `needle`, waiting up to `timeout` for it.
+    pub async fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(line) = self.log_lines().into_iter().find(|line| line.contains(needle)) {
+                return line;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited ({status}) before printing {needle:?}: {:#?}", self.name, self.log_lines());
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "{} did not print {needle:?} within {timeout:?}: {:#?}",
+                self.name,
+                self.log_lines()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The lines the process wrote to its standard output (the newest 10,000).
     pub fn log_lines(&self) -> Vec<String> {
         self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter().cloned().collect()
     }
@@ -115,9 +147,18 @@ impl Process {
 
     /// Asks the process to stop (SIGTERM), as an orchestrator would.
     pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Interrupts the process (SIGINT), as Ctrl-C in its terminal would.
+    pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("the process is running");
-        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        let status = std::process::Command::new("kill").args([signal, &pid.to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pid} failed");
     }
 
     /// Waits up to `timeout` for the process to exit; its status, or None if it still runs.

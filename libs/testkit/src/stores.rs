@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mongo_db::{MongoConfig, MongoDb};
 use tempfile::TempDir;
 
-/// The variable that points the suites at a MongoDB server (`make test-mongo` sets it).
+/// The variable that points the suites at a MongoDB server (`make test` sets it).
 pub const MONGODB_TEST_URI: &str = "MONGODB_TEST_URI";
 
 /// `MONGODB_TEST_URI`, or `None` after printing the one line that says the
@@ -20,8 +20,8 @@ pub fn mongodb_test_uri(suite: &str) -> Option<String> {
         // Straight to stdout: the test harness swallows `println!` of passing tests.
         let _ = writeln!(
             std::io::stdout().lock(),
-            "{suite} (MongoDB): skipped — {MONGODB_TEST_URI} is not set; this machine has no MongoDB server \
-             (`make test-mongo` runs it against a throwaway one)"
+            "{suite} (MongoDB): skipped — {MONGODB_TEST_URI} is not set (make test sets it to the MongoDB \
+             test server it starts, scripts/mongo-test-server.sh; make test-mongo to a mongo:7 in Docker)"
         );
         return None;
     }

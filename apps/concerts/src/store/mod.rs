@@ -1,7 +1,7 @@
 //! Where concerts are kept: SQLite by default, MongoDB when configured. Routes
 //! see only these traits, so the backend changes nothing above them.
 
-mod mongo;
+pub mod mongo;
 mod sqlite;
 
 pub use mongo::MongoConcertStore;

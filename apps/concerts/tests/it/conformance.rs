@@ -5,8 +5,9 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
-use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore};
+use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore, mongo};
 use concerts_model::{Concert, ConcertFilter};
+use mongo_db::{MongoDb, plan_stages};
 use records::RecordStore;
 use testkit::{Backend, Place};
 
@@ -275,7 +276,37 @@ async fn the_sqlite_store_conforms() {
 #[tokio::test]
 async fn the_mongodb_store_conforms() {
     if let Some(backend) = Backend::mongodb("concerts store conformance") {
+        let db = match backend.place("explain").await {
+            Place::MongoDb(db) => db,
+            Place::SqliteFile(_) => panic!("a MongoDB backend gives MongoDB places"),
+        };
+        searches_are_served_by_their_compound_indexes(&db).await;
         conformance(backend, STRETCHES).await;
+    }
+}
+
+/// The pages the store asks for, explained by the server: a band search
+/// scans the identity index (band, date, venue), a venue search the venue
+/// index (venue, date, band), first pages and later ones alike; never a
+/// collection scan.
+async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
+    let store = MongoConcertStore::new(db);
+    store.upsert((0..500).map(|i| concert(1 + i % 40, 100 + i % 30, i * 7)).collect()).await.unwrap();
+    let concerts = db.collection("concerts", Vec::new());
+    let after = concert(3, 110, 2000);
+    let searches = [
+        (ConcertFilter { band_ids: Some(vec![3, 7]), venue_ids: None }, "concerts_identity_by_band_newest_first"),
+        (ConcertFilter { band_ids: None, venue_ids: Some(vec![110, 111, 112]) }, "concerts_by_venue_newest_first"),
+    ];
+    for (filter, index) in searches {
+        for after in [None, Some(&after)] {
+            for query in mongo::page_queries(&filter, after, 10) {
+                let what = format!("{:?}", query.filter);
+                let stages = plan_stages(&concerts.explain(query).await.unwrap());
+                assert!(stages.contains(&("IXSCAN".to_owned(), Some(index.to_owned()))), "{what}: {stages:?}");
+                assert!(!stages.iter().any(|(stage, _)| stage == "COLLSCAN"), "{what}: {stages:?}");
+            }
+        }
     }
 }
 

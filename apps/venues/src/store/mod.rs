@@ -1,7 +1,7 @@
 //! Where venues are kept: SQLite by default, MongoDB when configured. Routes
 //! see only this trait, so the backend changes nothing above it.
 
-mod mongo;
+pub mod mongo;
 mod positions;
 mod sqlite;
 

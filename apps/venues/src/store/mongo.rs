@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use exceptions::StoreError;
 use mongo_db::bson::Document;
-use mongo_db::{IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
+use mongo_db::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, upsert_statement};
 use records::RecordStore;
 use venues_model::{Venue, WithinRadius};
 
@@ -26,8 +26,14 @@ impl MongoVenueStore {
 }
 
 /// The ids are `_id` (unique by nature); positions get a 2dsphere index.
+/// Its version is named (3, the default of every server the product
+/// supports): a server that stores the version it chose would otherwise see
+/// the service's request at every start as a different index (error 86).
 pub fn indexes() -> Vec<IndexModel> {
-    let options = IndexOptions::builder().name("venues_by_location".to_owned()).build();
+    let options = IndexOptions::builder()
+        .name("venues_by_location".to_owned())
+        .sphere_2d_index_version(Sphere2DIndexVersion::V3)
+        .build();
     vec![IndexModel::builder().keys(doc! { "location": "2dsphere" }).options(options).build()]
 }
 
@@ -60,6 +66,12 @@ pub fn within_radius_filter(query: WithinRadius) -> Document {
     }
 }
 
+/// The radius query as the store sends it: the candidates in the cap, by id.
+pub fn within_radius_query(query: WithinRadius) -> Find {
+    let (filter, projection, sort) = (within_radius_filter(query), venue_projection(), doc! { "_id": 1 });
+    Find { filter, projection, sort, limit: None, hint: None }
+}
+
 /// A stored venue as the API shows it.
 pub fn venue_projection() -> Document {
     doc! { "_id": 0, "id": "$_id", "name": 1, "latitude": 1, "longitude": 1 }
@@ -72,8 +84,7 @@ impl VenueStore for MongoVenueStore {
     }
 
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
-        let candidates: Vec<Venue> =
-            self.venues.find(within_radius_filter(query), venue_projection(), doc! { "_id": 1 }, None).await?;
+        let candidates: Vec<Venue> = self.venues.find(within_radius_query(query)).await?;
         // S2's geometry and ours may round differently on the very boundary: the
         // same exact test as the SQLite store makes both backends agree.
         let centre = (query.latitude, query.longitude);
@@ -133,9 +144,11 @@ mod tests {
     }
 
     #[test]
-    fn positions_are_indexed_2dsphere() {
+    fn positions_are_indexed_2dsphere_of_a_named_version() {
         let models = indexes();
         assert_eq!(models.len(), 1);
         assert_eq!(models[0].keys, doc! { "location": "2dsphere" });
+        let version = models[0].options.as_ref().and_then(|o| o.sphere_2d_index_version.clone());
+        assert!(matches!(version, Some(Sphere2DIndexVersion::V3)), "{version:?}");
     }
 }

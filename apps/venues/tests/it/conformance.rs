@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
+use mongo_db::{MongoDb, plan_stages};
 use records::RecordStore;
 use testkit::{Backend, Place};
-use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
+use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore, mongo};
 use venues_model::{Venue, WithinRadius};
 
 /// An independent great-circle distance (haversine, sphere of 6378.1 km).
@@ -140,8 +141,41 @@ async fn the_sqlite_store_conforms() {
 #[tokio::test]
 async fn the_mongodb_store_conforms() {
     if let Some(backend) = Backend::mongodb("venues store conformance") {
+        let db = mongodb_place(&backend, "explain").await;
+        the_radius_query_is_served_by_the_2dsphere_index(&db).await;
+        let db = mongodb_place(&backend, "restart").await;
+        a_restarted_service_finds_its_indexes_in_place(&db).await;
         conformance(backend).await;
     }
+}
+
+async fn mongodb_place(backend: &Backend, check: &str) -> MongoDb {
+    match backend.place(check).await {
+        Place::MongoDb(db) => db,
+        Place::SqliteFile(_) => panic!("a MongoDB backend gives MongoDB places"),
+    }
+}
+
+/// The query the store sends, explained by the server: an index scan of
+/// `location` (the 2dsphere index), never a collection scan.
+async fn the_radius_query_is_served_by_the_2dsphere_index(db: &MongoDb) {
+    let store = MongoVenueStore::new(db);
+    store.upsert(paris_area()).await.unwrap();
+    let query = WithinRadius { latitude: PARIS.0, longitude: PARIS.1, radius: 20.0 };
+    let plan = db.collection("venues", Vec::new()).explain(mongo::within_radius_query(query)).await.unwrap();
+    let stages = plan_stages(&plan);
+    assert!(stages.contains(&("IXSCAN".to_owned(), Some("venues_by_location".to_owned()))), "{stages:?}");
+    assert!(!stages.iter().any(|(stage, _)| stage == "COLLSCAN"), "{stages:?}");
+}
+
+/// A service started again on its database asks for its indexes again: the
+/// server must find them as they are, and writes go on.
+async fn a_restarted_service_finds_its_indexes_in_place(db: &MongoDb) {
+    let first = MongoVenueStore::new(db);
+    first.upsert(paris_area()).await.unwrap();
+    let restarted = MongoVenueStore::new(db);
+    restarted.upsert(vec![venue(6, "La Cigale, Paris, France", 48.8822, 2.3404)]).await.unwrap();
+    assert_eq!(within(&restarted, PARIS, 8.0).await, vec![1, 2, 3, 5, 6]);
 }
 
 /// Positions are answered from memory: a store opened again on its file must
