@@ -1,6 +1,8 @@
 //! The bands service's HTTP API (internal: the gateway and the seed tool call it).
 //!
 //! - `GET /bands?ids=1,2`: the bands with these ids (up to 1000), ascending id.
+//! - `GET /bands/search?q=sigur+ros&limit=10`: the bands whose name matches,
+//!   best first (up to 50; 10 when `limit` is not given).
 //! - `PUT /bands`: upserts a JSON array of bands (up to 10,000), all or nothing.
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
 //!   when the store cannot be reached), `GET /metrics` (Prometheus).
@@ -14,6 +16,7 @@ use bands_model::{BAND_SCHEMA, Band};
 use exceptions::HttpError;
 use settings::Limits;
 use validator::id_batch::{self, IdBatch};
+use validator::name_search::{self, NameSearch};
 use validator::{Schema, SchemaError};
 
 use crate::store::BandStore;
@@ -22,12 +25,18 @@ use crate::store::BandStore;
 struct AppState {
     store: Arc<dyn BandStore>,
     lookup: Arc<Schema>,
+    search: Arc<Schema>,
 }
 
 pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, SchemaError> {
-    let state = AppState { store: store.clone(), lookup: Arc::new(id_batch::schema()?) };
+    let state = AppState {
+        store: store.clone(),
+        lookup: Arc::new(id_batch::schema()?),
+        search: Arc::new(name_search::schema()?),
+    };
     let api = Router::new()
         .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone())?))
+        .route("/bands/search", get(named))
         .with_state(state);
     Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
 }
@@ -35,4 +44,9 @@ pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, Sche
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {
     let IdBatch { ids } = state.lookup.parse_query(query.as_deref())?;
     Ok(Json(state.store.by_ids(&ids).await?))
+}
+
+async fn named(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {
+    let NameSearch { q, limit } = state.search.parse_query(query.as_deref())?;
+    Ok(Json(state.store.named(&q, limit).await?))
 }

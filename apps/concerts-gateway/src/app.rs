@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::openapi;
 use crate::query;
 use crate::routes::concerts::{ConcertsRoute, find_concerts};
+use crate::routes::names::{NamesRoute, find_bands, find_venues};
 use crate::routes::probes;
 
 /// Why the gateway could not be built.
@@ -28,19 +29,31 @@ pub enum BuildError {
 /// The public API (`/concerts`, Swagger UI at `/api`, the OpenAPI document
 /// at `/api-json`) and the probes, with the middleware every process has.
 pub fn router(config: &Config) -> Result<Router, BuildError> {
-    let services = Services::new(&config.services)?;
-    let query_schema = query::schema()?;
-    let document = openapi::document(query_schema.source());
-    let concerts = Arc::new(ConcertsRoute {
-        services: Arc::new(services.clone()),
-        query_schema,
+    let services = Arc::new(Services::new(&config.services)?);
+    let concerts = ConcertsRoute {
+        services: services.clone(),
+        query_schema: query::schema()?,
         request_deadline: config.request_deadline,
         stream_page: config.stream_page,
-    });
+    };
+    let names = NamesRoute {
+        services: services.clone(),
+        bands_schema: query::names_schema("BandsQuery", "bands")?,
+        venues_schema: query::names_schema("VenuesQuery", "venues")?,
+        request_deadline: config.request_deadline,
+    };
+    let document = openapi::document(&[
+        ("/concerts", concerts.query_schema.source()),
+        ("/bands", names.bands_schema.source()),
+        ("/venues", names.venues_schema.source()),
+    ]);
     let api = Router::new()
         .route("/concerts", get(find_concerts))
-        .with_state(concerts)
+        .with_state(Arc::new(concerts))
+        .route("/bands", get(find_bands))
+        .route("/venues", get(find_venues))
+        .with_state(Arc::new(names))
         .merge(SwaggerUi::new("/api").external_url_unchecked("/api-json", document));
-    let ready = get(probes::ready).with_state(services);
+    let ready = get(probes::ready).with_state(Services::clone(&services));
     Ok(bootstrap::service_router(api, ready, &config.limits))
 }

@@ -8,9 +8,12 @@ use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use crate::routes::concerts::__path_find_concerts;
+use crate::routes::names::{__path_find_bands, __path_find_venues};
 use crate::routes::probes::{__path_health, __path_ready};
 use crate::search::ConcertView;
+use bands_model::Band;
 use exceptions::ErrorBody;
+use venues_model::Venue;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,25 +22,29 @@ use exceptions::ErrorBody;
         description = "Which concerts match these bands and/or this place? Concerts come newest first.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    paths(find_concerts, health, ready),
-    components(schemas(ConcertView, ErrorBody)),
+    paths(find_concerts, find_bands, find_venues, health, ready),
+    components(schemas(ConcertView, Band, Venue, ErrorBody)),
     tags(
         (name = "concerts", description = "Concert search"),
+        (name = "names", description = "Bands and venues by name, for a search box"),
         (name = "operations", description = "Probes for operators"),
     )
 )]
 struct ApiDoc;
 
-/// The document, with `GET /concerts`'s parameters and the `ConcertsQuery`
-/// schema taken from `query_schema`.
-pub fn document(query_schema: &Value) -> Value {
+/// The document, with each route's query parameters and query schema taken
+/// from the JSON Schema that validates it: `(path, schema)` for each.
+pub fn document(queries: &[(&str, &Value)]) -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
-    document["paths"]["/concerts"]["get"]["parameters"] = Value::Array(parameters(query_schema));
-    let mut whole = query_schema.clone();
-    if let Some(object) = whole.as_object_mut() {
-        object.remove("$schema");
+    for (path, schema) in queries {
+        document["paths"][*path]["get"]["parameters"] = Value::Array(parameters(schema));
+        let mut whole = (*schema).clone();
+        if let Some(object) = whole.as_object_mut() {
+            object.remove("$schema");
+        }
+        let title = schema["title"].as_str().unwrap_or("Query").to_owned();
+        document["components"]["schemas"][title] = whole;
     }
-    document["components"]["schemas"]["ConcertsQuery"] = whole;
     document
 }
 
@@ -80,7 +87,9 @@ mod tests {
     use crate::query::QUERY_SCHEMA;
 
     fn doc() -> Value {
-        document(&serde_json::from_str(QUERY_SCHEMA).unwrap())
+        let concerts: Value = serde_json::from_str(QUERY_SCHEMA).unwrap();
+        let bands = crate::query::names_schema("BandsQuery", "bands").unwrap();
+        document(&[("/concerts", &concerts), ("/bands", bands.source())])
     }
 
     #[test]
@@ -88,7 +97,7 @@ mod tests {
         let doc = doc();
         let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
         let by_name = |name: &str| parameters.iter().find(|p| p["name"] == name).unwrap().clone();
-        assert_eq!(parameters.len(), 6);
+        assert_eq!(parameters.len(), 8);
         assert_eq!(by_name("limit")["schema"]["maximum"], 1000);
         assert!(by_name("cursor")["description"].as_str().unwrap().contains("Link header"));
         assert_eq!(by_name("latitude")["schema"]["maximum"], 90);
@@ -98,6 +107,12 @@ mod tests {
         assert_eq!(band_ids["schema"]["items"]["minimum"], 1);
         assert_eq!((band_ids["style"].as_str(), band_ids["explode"].as_bool()), (Some("form"), Some(false)));
         assert!(band_ids["description"].as_str().unwrap().contains("comma"));
+        assert!(by_name("from")["description"].as_str().unwrap().contains("2019-06-01T20:00:00Z"));
+        let bands = doc["paths"]["/bands"]["get"]["parameters"].as_array().unwrap().clone();
+        let q = bands.iter().find(|p| p["name"] == "q").unwrap();
+        assert_eq!((q["schema"]["maxLength"].as_u64(), q["schema"]["minLength"].as_u64()), (Some(100), Some(1)));
+        let limit = bands.iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!((limit["schema"]["maximum"].as_u64(), limit["schema"]["default"].as_u64()), (Some(50), Some(10)));
     }
 
     #[test]
@@ -114,5 +129,7 @@ mod tests {
             assert!(item["properties"].get(field).is_some(), "{field}");
         }
         assert!(doc["components"]["schemas"]["ErrorBody"]["properties"].get("statusCode").is_some());
+        assert!(doc["components"]["schemas"]["BandsQuery"]["anyOf"].is_array());
+        assert!(doc["components"]["schemas"]["Band"]["properties"].get("name").is_some());
     }
 }

@@ -3,14 +3,57 @@
 //! The schema file is the single source of the rules: it is compiled once at
 //! start-up for validation and shown as is in the OpenAPI document.
 
+use chrono::{DateTime, NaiveDate};
+use concerts_model::DateRange;
+use exceptions::HttpError;
 use serde::Deserialize;
-use validator::{Schema, SchemaError};
+use serde_json::json;
+use validator::{Schema, SchemaError, id_batch, name_search};
 use venues_model::WithinRadius;
 
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
 
 pub fn schema() -> Result<Schema, SchemaError> {
     Schema::from_json_text("ConcertsQuery", QUERY_SCHEMA)
+}
+
+/// The query of `GET /bands` and `GET /venues`: a name as a person types it
+/// (`q`, with `limit`), or ids. Its rules are the services' own
+/// (`validator::name_search`, `validator::id_batch`).
+pub fn names_schema(title: &str, what: &str) -> Result<Schema, SchemaError> {
+    Schema::new(
+        title,
+        json!({
+            "title": title,
+            "description": format!("The query string of GET /{what}: q, the text a name holds (and limit), or ids."),
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "q": name_search::text_property(),
+                "limit": name_search::limit_property(),
+                "ids": id_batch::ids_property(),
+            },
+            "anyOf": [{"required": ["q"]}, {"required": ["ids"]}],
+            "not": {"required": ["q", "ids"]},
+            "dependentRequired": {"limit": ["q"]},
+            "errorMessage": {"anyOf": "give q (what the name holds) or ids", "not": "give q or ids, not both"}
+        }),
+    )
+}
+
+/// A validated query of `GET /bands` or `GET /venues`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NamesQuery {
+    pub q: Option<String>,
+    pub limit: Option<usize>,
+    pub ids: Option<Vec<i64>>,
+}
+
+impl NamesQuery {
+    /// The search by name, if this is one: the text and how many names at most.
+    pub fn text(&self) -> Option<(&str, usize)> {
+        Some((self.q.as_deref()?, self.limit.unwrap_or(name_search::DEFAULT_NAMES)))
+    }
 }
 
 /// A validated query: `band_ids`, or the whole geo triple, or both.
@@ -21,6 +64,10 @@ pub struct ConcertsQuery {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub radius: Option<f64>,
+    /// The earliest moment, as given (a date, a date-time with a zone, or UNIX ms).
+    pub from: Option<String>,
+    /// The latest moment, as given.
+    pub to: Option<String>,
     /// Page size; without it, the whole answer.
     pub limit: Option<usize>,
     /// Where the page starts (from the previous page's `Link` header).
@@ -42,6 +89,48 @@ impl ConcertsQuery {
     pub fn area(&self) -> Option<WithinRadius> {
         Some(WithinRadius { latitude: self.latitude?, longitude: self.longitude?, radius: self.radius? })
     }
+
+    /// The date range, in UNIX milliseconds, both ends included: a bare date
+    /// is that UTC day (`from` its first millisecond, `to` its last).
+    pub fn dates(&self) -> Result<DateRange, HttpError> {
+        let from = self.from.as_deref().map(|text| moment("from", text, Day::First)).transpose()?;
+        let to = self.to.as_deref().map(|text| moment("to", text, Day::Last)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(HttpError::bad_request("from must not be after to"));
+        }
+        Ok(DateRange { from, to })
+    }
+}
+
+/// Which millisecond of a bare date a bound means.
+#[derive(Clone, Copy)]
+enum Day {
+    First,
+    Last,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `text` (the schema has checked its form) as UNIX milliseconds.
+fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
+    let out_of_range = || HttpError::bad_request(format!("{name} is out of range"));
+    if let Ok(millis) = text.parse::<i64>() {
+        return Ok(millis);
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let first = date.and_hms_opt(0, 0, 0).ok_or_else(out_of_range)?.and_utc().timestamp_millis();
+        return Ok(match day {
+            Day::First => first,
+            Day::Last => first + DAY_MS - 1,
+        });
+    }
+    DateTime::parse_from_rfc3339(text).map(|moment| moment.timestamp_millis()).map_err(|_| {
+        HttpError::bad_request(format!(
+            "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z) or UNIX milliseconds"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -116,13 +205,15 @@ mod tests {
         assert_eq!(
             rejected("bandId=1"),
             vec![
-                "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)",
+                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)",
                 "give bandIds, or latitude, longitude and radius together (or all four)"
             ]
         );
         assert_eq!(
             rejected("bandIds=1&page=5"),
-            vec!["page is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)"]
+            vec![
+                "page is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)"
+            ]
         );
     }
 
@@ -192,6 +283,60 @@ mod tests {
             rejected("bandIds=1&limit=5&cursor=not%20a%20cursor!"),
             vec!["cursor is not one this API gave out: take it from the previous page's Link header"]
         );
+    }
+
+    #[test]
+    fn dates_are_utc_days_date_times_with_zones_or_milliseconds() {
+        let dates = |raw: &str| parse(raw).unwrap().dates().unwrap();
+        let june = dates("bandIds=1&from=2019-06-01&to=2019-06-30");
+        assert_eq!((june.from, june.to), (Some(1_559_347_200_000), Some(1_561_939_199_999)), "whole UTC days");
+        let zoned = dates("bandIds=1&from=2019-06-01T22:00:00%2B02:00&to=2019-06-01T20:00:00Z");
+        assert_eq!((zoned.from, zoned.to), (Some(1_559_419_200_000), Some(1_559_419_200_000)), "the same instant");
+        let millis = dates("bandIds=1&from=-5&to=1559347200000");
+        assert_eq!((millis.from, millis.to), (Some(-5), Some(1_559_347_200_000)));
+        assert_eq!(dates("bandIds=1&to=2019-06-01").from, None, "either end alone");
+        assert_eq!(dates("bandIds=1"), DateRange::default());
+    }
+
+    #[test]
+    fn bad_dates_name_the_parameter_and_the_rule() {
+        let rule = |name: &str| {
+            format!(
+                "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z) or UNIX milliseconds"
+            )
+        };
+        assert_eq!(rejected("bandIds=1&from=2019-13-01"), vec![rule("from")]);
+        assert_eq!(rejected("bandIds=1&to=2019-06-01T20:00:00"), vec![rule("to")], "a date-time needs its zone");
+        assert_eq!(rejected("bandIds=1&from=June"), vec![rule("from")]);
+        assert_eq!(rejected("bandIds=1&from=1&from=2"), vec!["from must be given only once"]);
+        let reversed = parse("bandIds=1&from=2019-07-01&to=2019-06-30").unwrap().dates().unwrap_err();
+        assert_eq!(reversed.body().message, vec!["from must not be after to"]);
+        assert_eq!(
+            rejected("from=2019-06-01"),
+            vec!["give bandIds, or latitude, longitude and radius together (or all four)"]
+        );
+    }
+
+    #[test]
+    fn names_are_searched_by_text_or_looked_up_by_ids() {
+        let schema = names_schema("BandsQuery", "bands").unwrap();
+        let parse = |raw: &str| schema.parse_query::<NamesQuery>(Some(raw));
+        let rejected = |raw: &str| match parse(raw) {
+            Err(HttpError::BadRequest(messages)) => messages,
+            other => panic!("{raw:?} should be rejected, got {other:?}"),
+        };
+        assert_eq!(parse("q=sigur+ros").unwrap().text(), Some(("sigur ros", 10)), "ten names unless said");
+        assert_eq!(parse("q=muse&limit=50").unwrap().text(), Some(("muse", 50)));
+        assert_eq!(parse("ids=3,1").unwrap().ids, Some(vec![3, 1]));
+        assert_eq!(rejected(""), vec!["give q (what the name holds) or ids"]);
+        assert_eq!(rejected("q="), vec!["q must not be empty or only spaces"]);
+        assert_eq!(rejected("q=%20%20%09"), vec!["q must not be empty or only spaces"]);
+        assert_eq!(rejected(&format!("q={}", "a".repeat(101))), vec!["q must be at most 100 characters long"]);
+        assert_eq!(rejected("q=muse&limit=51"), vec!["limit must be <= 50"]);
+        assert_eq!(rejected("q=muse&limit=0"), vec!["limit must be >= 1"]);
+        assert_eq!(rejected("q=muse&ids=1"), vec!["give q or ids, not both"]);
+        assert_eq!(rejected("ids=1&limit=5"), vec!["q is required when limit is given"]);
+        assert_eq!(rejected("q=muse&name=x"), vec!["name is not a known parameter (known: ids, limit, q)"]);
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Search {
         query: &ConcertsQuery,
         context: &RequestContext,
     ) -> Result<Option<Search>, HttpError> {
+        let dates = query.dates()?;
         let (filter, bands) = match (query.bands(), query.area()) {
             (Some(band_ids), None) => (search_for(Some(band_ids), None), Vec::new()),
             (None, Some(area)) => {
@@ -138,6 +139,7 @@ impl Search {
             // The schema requires one filter; this only guards against the two drifting apart.
             (None, None) => return Err(HttpError::bad_request("give bandIds, or latitude, longitude and radius")),
         };
+        let filter = ConcertFilter { dates, ..filter };
         let nothing_matches = [&filter.band_ids, &filter.venue_ids].into_iter().flatten().any(Vec::is_empty);
         if nothing_matches {
             return Ok(None);
@@ -197,7 +199,7 @@ impl Search {
 }
 
 fn search_for(band_ids: Option<Vec<i64>>, venue_ids: Option<Vec<i64>>) -> ConcertFilter {
-    ConcertFilter { band_ids, venue_ids }
+    ConcertFilter { band_ids, venue_ids, ..ConcertFilter::default() }
 }
 
 /// The pages of a streamed answer, as the rows arrive: each page is named

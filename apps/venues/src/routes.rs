@@ -1,6 +1,8 @@
 //! The venues service's HTTP API (internal: the gateway and the seed tool call it).
 //!
 //! - `GET /venues?ids=1,2`: the venues with these ids (up to 1000), ascending id.
+//! - `GET /venues/search?q=paris&limit=10`: the venues whose name (which holds
+//!   the city) matches, best first (up to 50; 10 when `limit` is not given).
 //! - `GET /venues/within?latitude=..&longitude=..&radius=..`: the venues within
 //!   `radius` km of the point, boundary included, ascending id.
 //! - `GET /venues/within/ids?...`: the same, only their ids: what a search
@@ -18,6 +20,7 @@ use axum::{Json, Router};
 use exceptions::HttpError;
 use settings::Limits;
 use validator::id_batch::{self, IdBatch};
+use validator::name_search::{self, NameSearch};
 use validator::{Schema, SchemaError};
 use venues_model::{VENUE_SCHEMA, Venue, WithinRadius};
 
@@ -29,6 +32,7 @@ const WITHIN_RADIUS_SCHEMA: &str = include_str!("../schemas/within-radius.schema
 struct AppState {
     store: Arc<dyn VenueStore>,
     lookup: Arc<Schema>,
+    search: Arc<Schema>,
     within: Arc<Schema>,
 }
 
@@ -36,10 +40,12 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
     let state = AppState {
         store: store.clone(),
         lookup: Arc::new(id_batch::schema()?),
+        search: Arc::new(name_search::schema()?),
         within: Arc::new(Schema::from_json_text("WithinRadius", WITHIN_RADIUS_SCHEMA)?),
     };
     let api = Router::new()
         .route("/venues", get(by_ids).merge(bootstrap::import("venues import", VENUE_SCHEMA, store.clone())?))
+        .route("/venues/search", get(named))
         .route("/venues/within", get(within_radius))
         .route("/venues/within/ids", get(ids_within_radius))
         .with_state(state);
@@ -49,6 +55,11 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
 async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Venue>>, HttpError> {
     let IdBatch { ids } = state.lookup.parse_query(query.as_deref())?;
     Ok(Json(state.store.by_ids(&ids).await?))
+}
+
+async fn named(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Venue>>, HttpError> {
+    let NameSearch { q, limit } = state.search.parse_query(query.as_deref())?;
+    Ok(Json(state.store.named(&q, limit).await?))
 }
 
 async fn within_radius(

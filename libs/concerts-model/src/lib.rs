@@ -46,7 +46,8 @@ impl From<ConcertRow> for Concert {
 }
 
 /// Which concerts a search matches: those of these bands and/or at these
-/// venues (both given: both must match). A search without either matches nothing.
+/// venues (both given: both must match), within `dates`. A search without
+/// bands or venues matches nothing: dates narrow a search, they are not one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConcertFilter {
@@ -54,6 +55,24 @@ pub struct ConcertFilter {
     pub band_ids: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_ids: Option<Vec<i64>>,
+    #[serde(flatten)]
+    pub dates: DateRange,
+}
+
+/// A range of dates, UNIX milliseconds, both ends included; an end not
+/// given is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
+}
+
+impl DateRange {
+    pub fn contains(&self, date: i64) -> bool {
+        self.from.is_none_or(|from| from <= date) && self.to.is_none_or(|to| date <= to)
+    }
 }
 
 /// `POST /concerts/search`: the concerts `filter` matches, in list order (see

@@ -10,6 +10,7 @@
 
 mod config;
 mod errors;
+pub mod names;
 mod writes;
 
 pub use config::{DEFAULT_SERVER_SELECTION_TIMEOUT, InvalidUri, MongoConfig};

@@ -12,6 +12,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod names;
+
+pub use names::NameIndex;
+
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
 use exceptions::StoreError;
 
@@ -32,7 +36,8 @@ pub struct SqliteDb {
 impl SqliteDb {
     /// Opens (or creates) the database at `path` and applies `schema`, which
     /// must be idempotent (`CREATE ... IF NOT EXISTS`).
-    pub async fn open(path: &Path, schema: &'static str) -> Result<Self, StoreError> {
+    pub async fn open(path: &Path, schema: impl Into<String>) -> Result<Self, StoreError> {
+        let schema = schema.into();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::unavailable(format!("cannot create {}", parent.display()), e))?;
@@ -52,7 +57,7 @@ impl SqliteDb {
             .build()
             .map_err(|e| StoreError::unavailable(format!("cannot open {}", path.display()), e))?;
         let db = Self { pool, writer: Arc::default() };
-        db.call("migrate", move |connection| connection.execute_batch(schema)).await?;
+        db.call("migrate", move |connection| connection.execute_batch(&schema)).await?;
         Ok(db)
     }
 

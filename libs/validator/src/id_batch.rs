@@ -15,6 +15,18 @@ pub struct IdBatch {
     pub ids: Vec<i64>,
 }
 
+/// The rule for `ids`: 1 to [`MAX_IDS_PER_LOOKUP`] ids, each ≥ 1.
+pub fn ids_property() -> serde_json::Value {
+    json!({
+        "description": "Ids: a comma separated list (ids=1,2), the key repeated (ids=1&ids=2), or both.",
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64},
+        "minItems": 1,
+        "maxItems": MAX_IDS_PER_LOOKUP,
+        "examples": [[1, 2]]
+    })
+}
+
 pub fn schema() -> Result<Schema, SchemaError> {
     Schema::new(
         "IdBatch",
@@ -22,14 +34,7 @@ pub fn schema() -> Result<Schema, SchemaError> {
             "type": "object",
             "additionalProperties": false,
             "required": ["ids"],
-            "properties": {
-                "ids": {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64},
-                    "minItems": 1,
-                    "maxItems": MAX_IDS_PER_LOOKUP
-                }
-            }
+            "properties": { "ids": ids_property() }
         }),
     )
 }

@@ -31,7 +31,11 @@ pub struct SchemaError {
 
 impl Schema {
     pub fn new(name: &str, source: Value) -> Result<Self, SchemaError> {
-        let compiled = jsonschema::draft202012::new(&source)
+        // Formats (`date`, `date-time`) are rules here, not annotations.
+        let compiled = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&source)
             .map_err(|e| SchemaError { name: name.to_owned(), reason: e.to_string() })?;
         Ok(Self { name: name.to_owned(), source, compiled })
     }
@@ -101,3 +105,4 @@ impl Schema {
 mod tests;
 
 pub mod id_batch;
+pub mod name_search;

@@ -17,4 +17,10 @@ use records::RecordStore;
 pub trait BandStore: RecordStore<Band> {
     /// The bands among `ids` that exist, in ascending id order.
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError>;
+
+    /// At most `limit` bands whose name matches `text` whatever the case,
+    /// accents and punctuation, best first (see `names::Tier`): the whole
+    /// name, its start, a later word's start, inside a word. Read from an
+    /// index: never every band.
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError>;
 }

@@ -1,12 +1,13 @@
 //! Bands in the service's own MongoDB database: one document per band,
-//! `{_id: id, name}`. The id is the `_id`, so the unique index every
-//! collection has on `_id` is the id index; no other index is needed.
+//! `{_id: id, name}` and the fields of its name's index (`mongo_db::names`).
+//! The id is the `_id`, so the unique index every collection has on `_id` is
+//! the id index; the others serve the search by name.
 
 use async_trait::async_trait;
 use bands_model::Band;
 use exceptions::StoreError;
 use mongo_db::bson::Document;
-use mongo_db::{MongoCollection, MongoDb, doc, upsert_statement};
+use mongo_db::{MongoCollection, MongoDb, doc, names, upsert_statement};
 use records::RecordStore;
 
 use super::BandStore;
@@ -17,7 +18,7 @@ pub struct MongoBandStore {
 
 impl MongoBandStore {
     pub fn new(db: &MongoDb) -> Self {
-        Self { bands: db.collection("bands", Vec::new()) }
+        Self { bands: db.collection("bands", names::indexes()) }
     }
 }
 
@@ -26,15 +27,22 @@ pub fn band_projection() -> Document {
     doc! { "_id": 0, "id": "$_id", "name": 1 }
 }
 
-/// Replaces the band with this id, or inserts it.
+/// Replaces the band with this id, or inserts it, findable by its name.
 pub fn band_upsert(band: &Band) -> Document {
-    upsert_statement(doc! { "_id": band.id }, doc! { "name": &band.name })
+    let mut document = doc! { "name": &band.name };
+    document.extend(names::fields(&band.name));
+    upsert_statement(doc! { "_id": band.id }, document)
 }
 
 #[async_trait]
 impl BandStore for MongoBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         self.bands.by_ids(ids, band_projection()).await
+    }
+
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
+        let ids = names::search(&self.bands, text, limit).await?;
+        Ok(::names::in_order(self.by_ids(&ids).await?, &ids, |band| band.id))
     }
 }
 
@@ -56,9 +64,8 @@ mod tests {
     #[test]
     fn a_band_is_upserted_by_its_id_as_underscore_id() {
         let band = Band { id: 42, name: "Sigur Rós".to_owned() };
-        assert_eq!(
-            band_upsert(&band),
-            doc! { "q": { "_id": 42_i64 }, "u": { "name": "Sigur Rós" }, "upsert": true, "multi": false }
-        );
+        let mut document = doc! { "name": "Sigur Rós" };
+        document.extend(names::fields("Sigur Rós"));
+        assert_eq!(band_upsert(&band), doc! { "q": { "_id": 42_i64 }, "u": document, "upsert": true, "multi": false });
     }
 }

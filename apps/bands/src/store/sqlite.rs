@@ -1,4 +1,5 @@
-//! Bands in the service's own SQLite file, keyed by id.
+//! Bands in the service's own SQLite file, keyed by id, with a name index
+//! ([`NameIndex`]) for the search by name.
 
 use std::path::Path;
 
@@ -6,7 +7,8 @@ use async_trait::async_trait;
 use bands_model::Band;
 use exceptions::StoreError;
 use records::RecordStore;
-use sqlite_db::{SqliteDb, id_list};
+use sqlite_db::rusqlite::{self, Connection, OptionalExtension};
+use sqlite_db::{NameIndex, SqliteDb, id_list};
 
 use super::BandStore;
 
@@ -17,27 +19,39 @@ const SCHEMA: &str = "
     );
 ";
 
+const NAMES: NameIndex = NameIndex::new("bands");
+
 pub struct SqliteBandStore {
     db: SqliteDb,
 }
 
 impl SqliteBandStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self { db: SqliteDb::open(path, SCHEMA).await? })
+        let db = SqliteDb::open(path, format!("{SCHEMA}{}", NAMES.schema())).await?;
+        db.write("bands_names_backfill", |transaction| NAMES.backfill(transaction)).await?;
+        Ok(Self { db })
     }
+}
+
+fn by_ids(connection: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Band>> {
+    let mut statement = connection.prepare_cached("SELECT id, name FROM bands WHERE id IN rarray(?1) ORDER BY id")?;
+    let rows = statement.query_map([id_list(ids)], |row| Ok(Band { id: row.get(0)?, name: row.get(1)? }))?;
+    rows.collect()
 }
 
 #[async_trait]
 impl BandStore for SqliteBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         let ids = ids.to_vec();
+        self.db.call("bands_by_ids", move |connection| by_ids(connection, &ids)).await
+    }
+
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
+        let text = text.to_owned();
         self.db
-            .call("bands_by_ids", move |connection| {
-                let mut statement =
-                    connection.prepare_cached("SELECT id, name FROM bands WHERE id IN rarray(?1) ORDER BY id")?;
-                let rows =
-                    statement.query_map([id_list(&ids)], |row| Ok(Band { id: row.get(0)?, name: row.get(1)? }))?;
-                rows.collect()
+            .read("bands_named", move |connection| {
+                let ids = NAMES.search(connection, &text, limit)?;
+                Ok(names::in_order(by_ids(connection, &ids)?, &ids, |band| band.id))
             })
             .await
     }
@@ -48,11 +62,14 @@ impl RecordStore<Band> for SqliteBandStore {
     async fn upsert(&self, bands: Vec<Band>) -> Result<usize, StoreError> {
         self.db
             .write("bands_upsert", move |transaction| {
-                let mut statement = transaction.prepare_cached(
+                let mut previous = transaction.prepare_cached("SELECT name FROM bands WHERE id = ?1")?;
+                let mut save = transaction.prepare_cached(
                     "INSERT INTO bands (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
                 )?;
                 for band in &bands {
-                    statement.execute((band.id, &band.name))?;
+                    let before: Option<String> = previous.query_row([band.id], |row| row.get(0)).optional()?;
+                    NAMES.put(transaction, band.id, before.as_deref(), &band.name)?;
+                    save.execute((band.id, &band.name))?;
                 }
                 Ok(bands.len())
             })

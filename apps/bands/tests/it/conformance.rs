@@ -24,6 +24,7 @@ async fn conformance(backend: Backend) {
     lookups_by_id_batches(open(&backend, "lookups").await).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_updates_by_id(open(&backend, "reimport").await).await;
+    bands_are_found_by_name_as_people_type_it(open(&backend, "named").await).await;
     backend.clean_up().await;
 }
 
@@ -56,6 +57,44 @@ async fn importing_twice_is_idempotent_and_updates_by_id(store: Arc<dyn BandStor
 
     store.upsert(vec![band(2, "Muse (UK)")]).await.unwrap();
     assert_eq!(store.by_ids(&[1, 2]).await.unwrap(), vec![band(1, "Radiohead"), band(2, "Muse (UK)")]);
+}
+
+/// The names found, in the order found.
+async fn named(store: &dyn BandStore, text: &str, limit: usize) -> Vec<String> {
+    store.named(text, limit).await.unwrap().into_iter().map(|band| band.name).collect()
+}
+
+async fn bands_are_found_by_name_as_people_type_it(store: Arc<dyn BandStore>) {
+    let names = [
+        "Sigur Rós",
+        "Hüsker Dü",
+        "Sinéad O'Connor",
+        "Sinéad Lohan",
+        "3 Doors Down",
+        "The Doors",
+        "Doors",
+        "Doorsmen",
+        "Backdoors",
+        "Czesław Śpiewa",
+    ];
+    let bands: Vec<Band> = names.iter().enumerate().map(|(i, name)| band(i as i64 + 1, name)).collect();
+    store.upsert(bands).await.unwrap();
+    let store = store.as_ref();
+    assert_eq!(named(store, "sigur ros", 10).await, ["Sigur Rós"]);
+    assert_eq!(named(store, "husker", 10).await, ["Hüsker Dü"]);
+    assert_eq!(named(store, "sinead", 10).await, ["Sinéad Lohan", "Sinéad O'Connor"], "both Sinéads, by name");
+    assert_eq!(named(store, "CZESLAW", 10).await, ["Czesław Śpiewa"]);
+    assert_eq!(named(store, "3 Doors", 10).await, ["3 Doors Down"]);
+    // The whole name, then names starting with it, then a later word's start, then inside a word.
+    assert_eq!(named(store, "doors", 10).await, ["Doors", "Doorsmen", "The Doors", "3 Doors Down", "Backdoors"]);
+    assert_eq!(named(store, "doors", 2).await, ["Doors", "Doorsmen"], "the best ones within the limit");
+    assert_eq!(named(store, "oor", 10).await.len(), 5, "inside words");
+    assert_eq!(named(store, "radiohead", 10).await, Vec::<String>::new());
+    assert_eq!(named(store, "?!", 10).await, Vec::<String>::new(), "nothing to look for");
+    // A renamed band is found by its new name, not by its old one.
+    store.upsert(vec![band(7, "The Lumineers")]).await.unwrap();
+    assert_eq!(named(store, "lumineers", 10).await, ["The Lumineers"]);
+    assert_eq!(named(store, "doors", 10).await, ["Doorsmen", "The Doors", "3 Doors Down", "Backdoors"]);
 }
 
 #[tokio::test]

@@ -74,6 +74,14 @@ impl Services {
     }
 }
 
+/// `q=..&limit=..` of a search by name, the text encoded.
+fn search_query(text: &str, limit: usize) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", text)
+        .append_pair("limit", &limit.to_string())
+        .finish()
+}
+
 impl ServiceClient {
     /// `GET {base}{path}?ids=..` for any number of ids: batches of at most
     /// [`MAX_IDS_PER_LOOKUP`], sent concurrently, answers concatenated. No ids, no call.

@@ -47,7 +47,7 @@ pub struct ConcertsRoute {
         (status = 200, description = "The matching concerts, newest first; `[]` when none match", body = Vec<ConcertView>,
             headers(("link" = String, description = "With `limit`, when another page follows: `</concerts?...&cursor=...>; rel=\"next\"`"))),
         (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
-            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, latitude, limit, longitude, radius)"]})),
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)"]})),
         (status = 414, description = "The query string is longer than the gateway accepts", body = ErrorBody),
         (status = 502, description = "A service answered something unusable", body = ErrorBody),
         (status = 503, description = "A service is unreachable, or the gateway is at capacity (then with `Retry-After`)", body = ErrorBody,

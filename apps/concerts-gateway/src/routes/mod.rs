@@ -3,4 +3,5 @@
 //! which is built from them ([`crate::openapi`]).
 
 pub mod concerts;
+pub mod names;
 pub mod probes;

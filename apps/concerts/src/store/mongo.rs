@@ -9,7 +9,7 @@
 //! three numbers a third time (about 4 GB at 200 million concerts).
 
 use async_trait::async_trait;
-use concerts_model::{Concert, ConcertFilter};
+use concerts_model::{Concert, ConcertFilter, DateRange};
 use exceptions::StoreError;
 use mongo_db::bson::Document;
 use mongo_db::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
@@ -75,8 +75,14 @@ pub fn search_filter(search: &ConcertFilter) -> Option<Document> {
 /// planners answer with a collection scan (seen on the MongoDB test server).
 /// A branch that the search's lists rule out is left out.
 pub fn page_filters(search: &ConcertFilter, after: Option<&Concert>) -> Vec<Document> {
-    let Some(after) = after else { return search_filter(search).into_iter().collect() };
     let (bands, venues) = (search.band_ids.as_deref(), search.venue_ids.as_deref());
+    if bands.is_none() && venues.is_none() {
+        return Vec::new();
+    }
+    let Some(after) = after else {
+        let mut filter = search_filter(search).unwrap_or_default();
+        return within_dates(&mut filter, Bound::Any, search.dates).map(|()| filter).into_iter().collect();
+    };
     let branches = [
         [Bound::Equal(after.date), Bound::Equal(after.band_id), Bound::Below(after.venue_id)],
         [Bound::Equal(after.date), Bound::Below(after.band_id), Bound::Any],
@@ -86,12 +92,41 @@ pub fn page_filters(search: &ConcertFilter, after: Option<&Concert>) -> Vec<Docu
         .into_iter()
         .filter_map(|[date, band, venue]| {
             let mut filter = Document::new();
-            date.constrain(&mut filter, "date", None)?;
+            within_dates(&mut filter, date, search.dates)?;
             band.constrain(&mut filter, "bandId", bands)?;
             venue.constrain(&mut filter, "venueId", venues)?;
             Some(filter)
         })
         .collect()
+}
+
+/// Puts on `date` a branch's bound AND the search's date range, as one
+/// condition; `None` when they leave nothing.
+fn within_dates(filter: &mut Document, bound: Bound, dates: DateRange) -> Option<()> {
+    let (from, to) = (dates.from.unwrap_or(i64::MIN), dates.to.unwrap_or(i64::MAX));
+    let (low, high) = match bound {
+        Bound::Any => (from, to),
+        Bound::Equal(date) => (from.max(date), to.min(date)),
+        Bound::Below(date) => (from, to.min(date.checked_sub(1)?)),
+    };
+    if low > high {
+        return None;
+    }
+    if low == high {
+        filter.insert("date", low);
+        return Some(());
+    }
+    let mut range = Document::new();
+    if low > i64::MIN {
+        range.insert("$gte", low);
+    }
+    if high < i64::MAX {
+        range.insert("$lte", high);
+    }
+    if !range.is_empty() {
+        filter.insert("date", range);
+    }
+    Some(())
 }
 
 /// What one branch of a keyset asks of a field.
@@ -196,7 +231,7 @@ mod tests {
     #[test]
     fn filters_are_the_and_of_the_lists_given() {
         let search = |bands: Option<Vec<i64>>, venues: Option<Vec<i64>>| {
-            search_filter(&ConcertFilter { band_ids: bands, venue_ids: venues })
+            search_filter(&ConcertFilter { band_ids: bands, venue_ids: venues, ..ConcertFilter::default() })
         };
         assert_eq!(search(Some(vec![1, 2]), None), Some(doc! { "bandId": { "$in": [1_i64, 2_i64] } }));
         assert_eq!(search(None, Some(vec![10])), Some(doc! { "venueId": { "$in": [10_i64] } }));
@@ -210,26 +245,46 @@ mod tests {
     #[test]
     fn a_page_starts_right_after_the_previous_pages_last_concert() {
         let after = Concert { band_id: 7, venue_id: 30, date: 5000 };
-        let bands = ConcertFilter { band_ids: Some(vec![5, 7, 8]), venue_ids: None };
+        let bands = ConcertFilter { band_ids: Some(vec![5, 7, 8]), ..ConcertFilter::default() };
         assert_eq!(page_filters(&bands, None), vec![search_filter(&bands).unwrap()], "the first page: the search's");
         assert_eq!(
             page_filters(&bands, Some(&after)),
             vec![
                 doc! { "date": 5000_i64, "bandId": 7_i64, "venueId": { "$lt": 30_i64 } },
                 doc! { "date": 5000_i64, "bandId": { "$in": [5_i64] } },
-                doc! { "date": { "$lt": 5000_i64 }, "bandId": { "$in": [5_i64, 7_i64, 8_i64] } },
+                doc! { "date": { "$lte": 4999_i64 }, "bandId": { "$in": [5_i64, 7_i64, 8_i64] } },
             ],
             "same date and band, lower venue; same date, lower band; older: in list order"
         );
-        let venues = ConcertFilter { band_ids: Some(vec![9]), venue_ids: Some(vec![40, 41]) };
+        let both = ConcertFilter { band_ids: Some(vec![9]), venue_ids: Some(vec![40, 41]), ..ConcertFilter::default() };
         assert_eq!(
-            page_filters(&venues, Some(&after)),
+            page_filters(&both, Some(&after)),
             vec![
-                doc! { "date": { "$lt": 5000_i64 }, "bandId": { "$in": [9_i64] }, "venueId": { "$in": [40_i64, 41_i64] } }
+                doc! { "date": { "$lte": 4999_i64 }, "bandId": { "$in": [9_i64] }, "venueId": { "$in": [40_i64, 41_i64] } }
             ],
             "branches the lists rule out are left out"
         );
         assert!(page_filters(&ConcertFilter::default(), None).is_empty(), "no list, nothing to ask");
+    }
+
+    #[test]
+    fn a_date_range_narrows_every_branch() {
+        let june = DateRange { from: Some(1000), to: Some(4000) };
+        let in_june = ConcertFilter { band_ids: Some(vec![7]), venue_ids: None, dates: june };
+        assert_eq!(
+            page_filters(&in_june, None),
+            vec![doc! { "bandId": { "$in": [7_i64] }, "date": { "$gte": 1000_i64, "$lte": 4000_i64 } }],
+        );
+        assert_eq!(
+            page_filters(&in_june, Some(&Concert { band_id: 7, venue_id: 30, date: 2000 })),
+            vec![
+                doc! { "date": 2000_i64, "bandId": 7_i64, "venueId": { "$lt": 30_i64 } },
+                doc! { "date": { "$gte": 1000_i64, "$lte": 1999_i64 }, "bandId": { "$in": [7_i64] } },
+            ],
+            "the same date, and the older dates of the range"
+        );
+        let past_it = Concert { band_id: 7, venue_id: 30, date: 900 };
+        assert_eq!(page_filters(&in_june, Some(&past_it)), Vec::<Document>::new(), "past the range: nothing to ask");
     }
 
     #[test]

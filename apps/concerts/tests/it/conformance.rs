@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore, mongo};
-use concerts_model::{Concert, ConcertFilter};
+use concerts_model::{Concert, ConcertFilter, DateRange};
 use mongo_db::{MongoDb, plan_stages};
 use records::RecordStore;
 use testkit::{Backend, Place};
@@ -39,9 +39,22 @@ async fn page(
     limit: usize,
     after: Option<(i64, i64, i64)>,
 ) -> Vec<(i64, i64, i64)> {
+    page_of(store, &filter(bands, venues, DateRange::default()), limit, after).await
+}
+
+fn filter(bands: Option<&[i64]>, venues: Option<&[i64]>, dates: DateRange) -> ConcertFilter {
+    ConcertFilter { band_ids: bands.map(<[i64]>::to_vec), venue_ids: venues.map(<[i64]>::to_vec), dates }
+}
+
+/// One page of `filter`'s search, as (date, bandId, venueId).
+async fn page_of(
+    store: &dyn ConcertStore,
+    filter: &ConcertFilter,
+    limit: usize,
+    after: Option<(i64, i64, i64)>,
+) -> Vec<(i64, i64, i64)> {
     let after = after.map(|(date, band_id, venue_id)| Concert { band_id, venue_id, date });
-    let filter = ConcertFilter { band_ids: bands.map(<[i64]>::to_vec), venue_ids: venues.map(<[i64]>::to_vec) };
-    let page = store.search(filter).page(after, limit).await.unwrap();
+    let page = store.search(filter.clone()).page(after, limit).await.unwrap();
     page.iter().map(|c| (c.date, c.band_id, c.venue_id)).collect()
 }
 
@@ -62,13 +75,15 @@ async fn open(backend: &Backend, check: &str) -> Arc<dyn ConcertStore> {
 struct Walks {
     /// Concerts in the fixture of searches naming many keys.
     many_keys_fixture: i64,
+    /// Concerts in the fixture of date ranges.
+    dates_fixture: i64,
     /// At one concert a page: `None` walks the whole answer, `Some(n)` walks
     /// `n` pages from each of several starting points.
     one_row_stretch: Option<usize>,
 }
 
-const WHOLE: Walks = Walks { many_keys_fixture: 3000, one_row_stretch: None };
-const STRETCHES: Walks = Walks { many_keys_fixture: 600, one_row_stretch: Some(12) };
+const WHOLE: Walks = Walks { many_keys_fixture: 3000, dates_fixture: 400, one_row_stretch: None };
+const STRETCHES: Walks = Walks { many_keys_fixture: 600, dates_fixture: 160, one_row_stretch: Some(12) };
 
 /// Every check, each on a fresh, empty store.
 async fn conformance(backend: Backend, walks: Walks) {
@@ -78,6 +93,7 @@ async fn conformance(backend: Backend, walks: Walks) {
     pages_walk_the_same_order_without_gap_or_repeat(open(&backend, "pages").await, walks).await;
     searches_naming_many_keys_walk_the_same_order(open(&backend, "many").await, walks).await;
     concerts_imported_later_take_their_place(open(&backend, "later").await).await;
+    date_ranges_narrow_every_search_and_its_pages(open(&backend, "dates").await, walks).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
     backend.clean_up().await;
@@ -139,7 +155,8 @@ async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertS
         let whole = search(store.as_ref(), bands, venues).await;
         for limit in [1, 7, 50] {
             let what = format!("bands {bands:?}, venues {venues:?}, pages of {limit}");
-            walk_and_compare(store.as_ref(), bands, venues, limit, &whole, walks, &what).await;
+            let filter = filter(bands, venues, DateRange::default());
+            walk_and_compare(store.as_ref(), &filter, limit, &whole, walks, &what).await;
         }
     }
 }
@@ -149,8 +166,7 @@ async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertS
 /// backend walks stretches, stretches from the start, the middle and the end.
 async fn walk_and_compare(
     store: &dyn ConcertStore,
-    bands: Option<&[i64]>,
-    venues: Option<&[i64]>,
+    filter: &ConcertFilter,
     limit: usize,
     expected: &[(i64, i64, i64)],
     walks: Walks,
@@ -166,7 +182,7 @@ async fn walk_and_compare(
         let mut walked = Vec::new();
         let most_pages = stretch.unwrap_or(expected.len() / limit + 2);
         for _ in 0..most_pages {
-            let next = page(store, bands, venues, limit, after).await;
+            let next = page_of(store, filter, limit, after).await;
             assert!(next.len() <= limit, "{what}");
             let done = next.len() < limit;
             after = next.last().copied();
@@ -216,7 +232,8 @@ async fn searches_naming_many_keys_walk_the_same_order(store: Arc<dyn ConcertSto
         assert!(expected.len() > 50, "the search spans pages: {}", expected.len());
         for limit in [1, 9, 101, 1001] {
             let what = format!("bands {bands:?}, venues {venues:?}, pages of {limit}");
-            walk_and_compare(store.as_ref(), bands, venues, limit, &expected, walks, &what).await;
+            let filter = filter(bands, venues, DateRange::default());
+            walk_and_compare(store.as_ref(), &filter, limit, &expected, walks, &what).await;
         }
     }
 }
@@ -246,6 +263,53 @@ async fn concerts_imported_later_take_their_place(store: Arc<dyn ConcertStore>) 
         let at_7_or_8 = all.iter().filter(|c| [7, 8].contains(&c.venue_id)).count();
         assert_eq!(page(store.as_ref(), None, Some(&[7, 8]), 1000, None).await.len(), at_7_or_8);
     }
+}
+
+/// The bands and the venues a search names.
+type Keys<'a> = (Option<&'a [i64]>, Option<&'a [i64]>);
+
+/// A date range (either end, both, one day, none at all) narrows searches by
+/// bands, by one venue, by many venues and by both; their pages walk the
+/// range without gap or repeat.
+async fn date_ranges_narrow_every_search_and_its_pages(store: Arc<dyn ConcertStore>, walks: Walks) {
+    let concerts: Vec<Concert> =
+        (0..walks.dates_fixture).map(|i| concert(1 + i % 9, 100 + (i * 7) % 40, 1000 * (i % 50))).collect();
+    store.upsert(concerts.clone()).await.unwrap();
+    let many_venues: Vec<i64> = (100..130).collect();
+    let searches: [Keys; 4] = [
+        (Some(&[2, 5]), None),
+        (None, Some(&[107])),
+        (None, Some(&many_venues)),
+        (Some(&[2, 5, 7]), Some(&many_venues)),
+    ];
+    let ranges = [
+        DateRange { from: Some(10_000), to: None },
+        DateRange { from: None, to: Some(20_000) },
+        DateRange { from: Some(12_000), to: Some(31_000) },
+        DateRange { from: Some(7000), to: Some(7000) },
+        DateRange { from: Some(7001), to: Some(7999) },
+    ];
+    for (bands, venues) in searches {
+        for dates in ranges {
+            let mut expected: Vec<(i64, i64, i64)> = concerts
+                .iter()
+                .filter(|c| bands.is_none_or(|ids| ids.contains(&c.band_id)))
+                .filter(|c| venues.is_none_or(|ids| ids.contains(&c.venue_id)))
+                .filter(|c| dates.contains(c.date))
+                .map(|c| (c.date, c.band_id, c.venue_id))
+                .collect();
+            expected.sort_unstable_by_key(|&key| Reverse(key));
+            expected.dedup();
+            let filter = filter(bands, venues, dates);
+            assert_eq!(page_of(store.as_ref(), &filter, 10_000, None).await, expected, "{filter:?}");
+            for limit in [1, 7] {
+                let what = format!("{filter:?}, pages of {limit}");
+                walk_and_compare(store.as_ref(), &filter, limit, &expected, walks, &what).await;
+            }
+        }
+    }
+    let none = filter(None, None, DateRange { from: Some(0), to: Some(50_000) });
+    assert_eq!(page_of(store.as_ref(), &none, 100, None).await, vec![], "a date range is not a search on its own");
 }
 
 async fn an_empty_store_says_so_and_finds_nothing(store: Arc<dyn ConcertStore>) {
@@ -295,8 +359,16 @@ async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
     let concerts = db.collection("concerts", Vec::new());
     let after = concert(3, 110, 2000);
     let searches = [
-        (ConcertFilter { band_ids: Some(vec![3, 7]), venue_ids: None }, "concerts_identity_by_band_newest_first"),
-        (ConcertFilter { band_ids: None, venue_ids: Some(vec![110, 111, 112]) }, "concerts_by_venue_newest_first"),
+        (ConcertFilter { band_ids: Some(vec![3, 7]), ..ConcertFilter::default() }, mongo::BAND_INDEX),
+        (ConcertFilter { venue_ids: Some(vec![110, 111, 112]), ..ConcertFilter::default() }, mongo::VENUE_INDEX),
+        (
+            ConcertFilter {
+                band_ids: Some(vec![3]),
+                dates: DateRange { from: Some(700), to: Some(2100) },
+                ..ConcertFilter::default()
+            },
+            mongo::BAND_INDEX,
+        ),
     ];
     for (filter, index) in searches {
         for after in [None, Some(&after)] {

@@ -94,7 +94,7 @@ async fn searches_and_imports_are_validated() {
         (json!({"bandIds": [], "limit": 5}), vec!["bandIds must have at least 1 item"]),
         (
             json!({"bandIds": [1], "city": "Paris", "limit": 5}),
-            vec!["city is not a known parameter (known: after, bandIds, limit, venueIds)"],
+            vec!["city is not a known parameter (known: after, bandIds, from, limit, to, venueIds)"],
         ),
         (json!({"venueIds": ["1"], "limit": 5}), vec!["venueIds[0] must be an integer (got \"1\")"]),
         (json!({"venueIds": [1], "limit": 10_001}), vec!["limit must be <= 10000"]),

@@ -20,6 +20,11 @@ pub trait VenueStore: RecordStore<Venue> {
     /// The venues among `ids` that exist, in ascending id order.
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError>;
 
+    /// At most `limit` venues whose name (which holds the city: "Le Batofar,
+    /// Paris, France") matches `text` whatever the case, accents and
+    /// punctuation, best first (see `names::Tier`). Read from an index.
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError>;
+
     /// The venues at most `radius` km (great circle) from the centre, boundary
     /// included, in ascending id order.
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError>;

@@ -8,7 +8,9 @@
 use async_trait::async_trait;
 use exceptions::StoreError;
 use mongo_db::bson::Document;
-use mongo_db::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, upsert_statement};
+use mongo_db::{
+    Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, names, upsert_statement,
+};
 use records::RecordStore;
 use venues_model::{Venue, WithinRadius};
 
@@ -29,23 +31,29 @@ impl MongoVenueStore {
 /// Its version is named (3, the default of every server the product
 /// supports): a server that stores the version it chose would otherwise see
 /// the service's request at every start as a different index (error 86).
+/// The name's fields have the indexes of the search by name.
 pub fn indexes() -> Vec<IndexModel> {
     let options = IndexOptions::builder()
         .name("venues_by_location".to_owned())
         .sphere_2d_index_version(Sphere2DIndexVersion::V3)
         .build();
-    vec![IndexModel::builder().keys(doc! { "location": "2dsphere" }).options(options).build()]
+    let mut indexes = vec![IndexModel::builder().keys(doc! { "location": "2dsphere" }).options(options).build()];
+    indexes.extend(names::indexes());
+    indexes
 }
 
-/// The stored document of a venue (its `_id` comes from the upsert's filter).
+/// The stored document of a venue (its `_id` comes from the upsert's filter),
+/// findable by its name.
 pub fn venue_document(venue: &Venue) -> Document {
-    doc! {
+    let mut document = doc! {
         "name": &venue.name,
         "latitude": venue.latitude,
         "longitude": venue.longitude,
         // GeoJSON puts the longitude first.
         "location": { "type": "Point", "coordinates": [venue.longitude, venue.latitude] },
-    }
+    };
+    document.extend(names::fields(&venue.name));
+    document
 }
 
 /// Replaces the venue with this id, position included, or inserts it.
@@ -83,6 +91,11 @@ impl VenueStore for MongoVenueStore {
         self.venues.by_ids(ids, venue_projection()).await
     }
 
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
+        let ids = names::search(&self.venues, text, limit).await?;
+        Ok(::names::in_order(self.by_ids(&ids).await?, &ids, |venue| venue.id))
+    }
+
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
         let candidates: Vec<Venue> = self.venues.find(within_radius_query(query)).await?;
         // S2's geometry and ours may round differently on the very boundary: the
@@ -111,18 +124,12 @@ mod tests {
     #[test]
     fn the_document_carries_a_geojson_point_longitude_first() {
         let venue = Venue { id: 7, name: "Olympia, Paris, France".to_owned(), latitude: 48.87, longitude: 2.3283 };
-        assert_eq!(
-            venue_upsert(&venue),
-            doc! {
-                "q": { "_id": 7_i64 },
-                "u": {
-                    "name": "Olympia, Paris, France", "latitude": 48.87, "longitude": 2.3283,
-                    "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
-                },
-                "upsert": true,
-                "multi": false,
-            }
-        );
+        let mut stored = doc! {
+            "name": "Olympia, Paris, France", "latitude": 48.87, "longitude": 2.3283,
+            "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
+        };
+        stored.extend(names::fields("Olympia, Paris, France"));
+        assert_eq!(venue_upsert(&venue), doc! { "q": { "_id": 7_i64 }, "u": stored, "upsert": true, "multi": false });
     }
 
     #[test]
@@ -146,7 +153,6 @@ mod tests {
     #[test]
     fn positions_are_indexed_2dsphere_of_a_named_version() {
         let models = indexes();
-        assert_eq!(models.len(), 1);
         assert_eq!(models[0].keys, doc! { "location": "2dsphere" });
         let version = models[0].options.as_ref().and_then(|o| o.sphere_2d_index_version.clone());
         assert!(matches!(version, Some(Sphere2DIndexVersion::V3)), "{version:?}");

@@ -1,5 +1,6 @@
-//! Venues in the service's own SQLite file; their positions also in memory
-//! ([`Positions`]), where radius queries are answered.
+//! Venues in the service's own SQLite file, with a name index
+//! ([`NameIndex`]); their positions also in memory ([`Positions`]), where
+//! radius queries are answered.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,8 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use exceptions::StoreError;
 use records::RecordStore;
-use sqlite_db::rusqlite::{Connection, Row};
-use sqlite_db::{SqliteDb, id_list};
+use sqlite_db::rusqlite::{Connection, OptionalExtension, Row};
+use sqlite_db::{NameIndex, SqliteDb, id_list};
 use venues_model::{Venue, WithinRadius};
 
 use super::VenueStore;
@@ -25,6 +26,8 @@ const SCHEMA: &str = "
 
 const COLUMNS: &str = "v.id, v.name, v.latitude, v.longitude";
 
+const NAMES: NameIndex = NameIndex::new("venues");
+
 pub struct SqliteVenueStore {
     db: SqliteDb,
     positions: Arc<Positions>,
@@ -32,7 +35,8 @@ pub struct SqliteVenueStore {
 
 impl SqliteVenueStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = SqliteDb::open(path, SCHEMA).await?;
+        let db = SqliteDb::open(path, format!("{SCHEMA}{}", NAMES.schema())).await?;
+        db.write("venues_names_backfill", |transaction| NAMES.backfill(transaction)).await?;
         let positions = db
             .call("venues_positions", |connection| {
                 let mut statement = connection.prepare("SELECT id, latitude, longitude FROM venues")?;
@@ -61,6 +65,16 @@ impl VenueStore for SqliteVenueStore {
         self.db.call("venues_by_ids", move |connection| by_ids(connection, &ids)).await
     }
 
+    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
+        let text = text.to_owned();
+        self.db
+            .read("venues_named", move |connection| {
+                let ids = NAMES.search(connection, &text, limit)?;
+                Ok(names::in_order(by_ids(connection, &ids)?, &ids, |venue| venue.id))
+            })
+            .await
+    }
+
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
         let ids = self.positions.within(query);
         self.db.call("venues_within_radius", move |connection| by_ids(connection, &ids)).await
@@ -80,12 +94,15 @@ impl RecordStore<Venue> for SqliteVenueStore {
         let venues = self
             .db
             .write("venues_upsert", move |transaction| {
+                let mut previous = transaction.prepare_cached("SELECT name FROM venues WHERE id = ?1")?;
                 let mut save = transaction.prepare_cached(
                     "INSERT INTO venues (id, name, latitude, longitude) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (id) DO UPDATE SET
                          name = excluded.name, latitude = excluded.latitude, longitude = excluded.longitude",
                 )?;
                 for v in &venues {
+                    let before: Option<String> = previous.query_row([v.id], |row| row.get(0)).optional()?;
+                    NAMES.put(transaction, v.id, before.as_deref(), &v.name)?;
                     save.execute((v.id, &v.name, v.latitude, v.longitude))?;
                 }
                 Ok(venues)

@@ -58,6 +58,7 @@ async fn conformance(backend: Backend) {
     circles_across_the_antimeridian_and_around_a_pole(open(&backend, "wrap").await).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_moves_venues(open(&backend, "reimport").await).await;
+    venues_are_found_by_name_and_city(open(&backend, "named").await).await;
     backend.clean_up().await;
 }
 
@@ -131,6 +132,22 @@ async fn importing_twice_is_idempotent_and_moves_venues(store: Arc<dyn VenueStor
     assert_eq!(within(store.as_ref(), PARIS, 1.0).await, vec![4, 5]);
     assert_eq!(within(store.as_ref(), (51.5396971, -0.1426), 1.0).await, Vec::<i64>::new());
     assert_eq!(store.by_ids(&[4]).await.unwrap(), vec![venue(4, "Moved", 48.8580, 2.3501)]);
+}
+
+async fn venues_are_found_by_name_and_city(store: Arc<dyn VenueStore>) {
+    store.upsert(paris_area()).await.unwrap();
+    store.upsert(vec![venue(6, "Parisian Loft, Lyon, France", 45.76, 4.83)]).await.unwrap();
+    let named = |text: &'static str| {
+        let store = store.clone();
+        async move { store.named(text, 10).await.unwrap().into_iter().map(|v| v.id).collect::<Vec<i64>>() }
+    };
+    // A venue's name holds its city: "paris" finds the Paris venues (a later word), by name,
+    // then the one whose name starts with it (Parisian) comes first.
+    assert_eq!(named("paris").await, vec![6, 1, 2, 5]);
+    assert_eq!(named("point ephemere").await, vec![2]);
+    assert_eq!(named("saint denis").await, vec![3]);
+    let found = store.named("zenith", 1).await.unwrap();
+    assert_eq!(found, vec![paris_area()[4].clone()], "every field of the venue, for a page to place it");
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use concerts_model::{Concert, ConcertFilter};
+use concerts_model::{Concert, ConcertFilter, DateRange};
 use exceptions::StoreError;
 use records::RecordStore;
 use sqlite_db::SqliteDb;
@@ -82,10 +82,12 @@ struct Prepared {
     driver: Driver,
     keys: Vec<i64>,
     filter: Option<HashSet<i64>>,
+    dates: DateRange,
 }
 
 impl Prepared {
     fn new(filter: ConcertFilter) -> Self {
+        let dates = filter.dates;
         let (driver, keys, filter) = match (filter.band_ids, filter.venue_ids) {
             (Some(bands), Some(venues)) if bands.len() <= venues.len() => (Driver::Bands, bands, Some(venues)),
             (Some(bands), Some(venues)) => (Driver::Venues, venues, Some(bands)),
@@ -94,12 +96,25 @@ impl Prepared {
             // Nothing to merge: every page is empty.
             (None, None) => (Driver::Bands, Vec::new(), None),
         };
-        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()) }
+        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()), dates }
+    }
+
+    /// Where a page starts: right after `after`, and never before the end of
+    /// the date range (a page starts after a concert past `to`, with ids
+    /// below every real one).
+    fn start(&self, after: Option<Concert>) -> Option<Concert> {
+        let end = self.dates.to.and_then(|to| to.checked_add(1));
+        let past_the_range = end.map(|date| Concert { band_id: i64::MIN, venue_id: i64::MIN, date });
+        match (after, past_the_range) {
+            (Some(after), Some(past)) => Some(if after.list_key() < past.list_key() { after } else { past }),
+            (after, past) => after.or(past),
+        }
     }
 
     /// What one page is read for: `share` of all concerts the keys hold, when known.
     fn wanted<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> Wanted<'a> {
-        Wanted { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads }
+        let from = self.dates.from.unwrap_or(i64::MIN);
+        Wanted { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from }
     }
 }
 
@@ -117,6 +132,7 @@ impl ConcertPages for SqlitePages {
         if search.keys.is_empty() {
             return Ok(Vec::new());
         }
+        let after = search.start(after);
         let share = (search.driver == Driver::Venues).then(|| self.venue_counts.share(&search.keys));
         // Most venue searches start where the heads hold every row they need.
         let started = Instant::now();

@@ -20,9 +20,10 @@ use super::merge::{self, Driver};
 use super::scan;
 use super::venue_heads::HeadsView;
 
-/// Every concert after (?1, ?2, ?3) in list order, from `concerts_in_list_order`.
+/// Every concert after (?1, ?2, ?3) in list order and not before ?4, from
+/// `concerts_in_list_order`.
 const LIST_ORDER_SQL: &str = "
-    SELECT band_id, venue_id, date FROM concerts WHERE (date, band_id, venue_id) < (?1, ?2, ?3)
+    SELECT band_id, venue_id, date FROM concerts WHERE (date, band_id, venue_id) < (?1, ?2, ?3) AND date >= ?4
     ORDER BY date DESC, band_id DESC, venue_id DESC";
 
 /// What a page is read for.
@@ -37,6 +38,9 @@ pub struct Wanted<'a> {
     /// The venues' newest concerts, read before the file when the keys are
     /// venues (ignored when they are bands).
     pub heads: Option<HeadsView<'a>>,
+    /// The earliest date a concert may have (`i64::MIN`: any). The latest is
+    /// where the page starts: the caller folds it into `after`.
+    pub from: i64,
 }
 
 impl Wanted<'_> {
@@ -59,7 +63,7 @@ pub fn read(
     let matches = |concert: &Concert| keys.contains(&wanted.driver.key(concert)) && wanted.passes_filter(concert);
     let mut statement = connection.prepare_cached(LIST_ORDER_SQL)?;
     let (date, band_id, venue_id) = after.map_or((i64::MAX, i64::MAX, i64::MAX), Concert::list_key);
-    let rows = statement.query_map((date, band_id, venue_id), |row| {
+    let rows = statement.query_map((date, band_id, venue_id, wanted.from), |row| {
         Ok(Concert { band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)? })
     })?;
     let mut scanned = scan::scan(rows, matches, limit, budget)?;
@@ -83,7 +87,7 @@ pub fn read_from_memory(wanted: &Wanted<'_>, after: Option<&Concert>, limit: usi
     }
     let heads = wanted.heads.as_ref().filter(|_| wanted.driver == Driver::Venues)?;
     let page = merge::page(Driver::Venues, wanted.keys, after, limit, |key, bound, n| {
-        heads.read(key, bound, n, |c| wanted.passes_filter(c)).ok_or(PastTheHead)
+        heads.read(key, bound, wanted.from, n, |c| wanted.passes_filter(c)).ok_or(PastTheHead)
     });
     page.ok()
 }
@@ -103,28 +107,28 @@ fn merge_page(
     merge::page(driver, wanted.keys, after, limit, |key, (date, second), n| {
         let from_memory = wanted.heads.as_ref().filter(|_| driver == Driver::Venues);
         if let Some(found) =
-            from_memory.and_then(|heads| heads.read(key, (date, second), n, |c| wanted.passes_filter(c)))
+            from_memory.and_then(|heads| heads.read(key, (date, second), wanted.from, n, |c| wanted.passes_filter(c)))
         {
             return Ok(found);
         }
         // The index gives rows in order, so stepping stops after `n`: no LIMIT is
         // needed, and a bound LIMIT would make SQLite re-plan whenever it changes.
-        let rows = statement.query_map((key, date, second), |row| key_row(driver, key, row))?;
+        let rows = statement.query_map((key, date, second, wanted.from), |row| key_row(driver, key, row))?;
         rows.filter(|row| row.as_ref().map_or(true, |concert| wanted.passes_filter(concert))).take(n).collect()
     })
 }
 
 /// The rows of one key (?1) below the bound (?2, ?3) on (date, the other
-/// id), in list order: read straight from the index that serves the key, with
-/// no sort and no scan.
+/// id) and not before ?4, in list order: read straight from the index that
+/// serves the key, a range bounded at both ends, with no sort and no scan.
 fn key_range_sql(driver: Driver) -> &'static str {
     match driver {
         Driver::Bands => {
-            "SELECT date, venue_id FROM concerts WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3)
+            "SELECT date, venue_id FROM concerts WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3) AND date >= ?4
              ORDER BY date DESC, venue_id DESC"
         }
         Driver::Venues => {
-            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3)
+            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3) AND date >= ?4
              ORDER BY date DESC, band_id DESC"
         }
     }
@@ -189,7 +193,7 @@ mod tests {
         let connection = database(&fixture());
         let many: Vec<i64> = (0..40).collect();
         let many_set: HashSet<i64> = many.iter().copied().collect();
-        let wanted = |driver, keys, filter, share| Wanted { driver, keys, filter, share, heads: None };
+        let wanted = |driver, keys, filter, share| Wanted { driver, keys, filter, share, heads: None, from: i64::MIN };
         for limit in [1, 2, 10, 101, 1001] {
             read(&connection, &wanted(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
             read(&connection, &wanted(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
@@ -212,10 +216,16 @@ mod tests {
         let connection = database(&concerts);
         let heads = VenueHeads::load(&connection, vec![1, 2, 3, 4]).unwrap();
         let bands: HashSet<i64> = [1, 2, 3].into_iter().collect();
-        let wanted =
-            |keys, filter| Wanted { driver: Driver::Venues, keys, filter, share: None, heads: Some(heads.view()) };
+        let wanted = |keys, filter| Wanted {
+            driver: Driver::Venues,
+            keys,
+            filter,
+            share: None,
+            heads: Some(heads.view()),
+            from: i64::MIN,
+        };
         let from_file = |keys, filter, after: Option<&Concert>, limit| {
-            let wanted = Wanted { driver: Driver::Venues, keys, filter, share: None, heads: None };
+            let wanted = Wanted { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN };
             read(&connection, &wanted, after, limit).unwrap()
         };
 
@@ -232,13 +242,25 @@ mod tests {
         let all = usize::try_from(deep).unwrap() + 60;
         assert_eq!(read_from_memory(&wanted(&[2, 3, 4], None), None, all).map(|page| page.len()), Some(60));
         assert_eq!(read_from_memory(&wanted(&[1, 2], None), None, all), None);
-        let by_bands =
-            Wanted { driver: Driver::Bands, keys: &[1], filter: None, share: None, heads: Some(heads.view()) };
+        let by_bands = Wanted {
+            driver: Driver::Bands,
+            keys: &[1],
+            filter: None,
+            share: None,
+            heads: Some(heads.view()),
+            from: i64::MIN,
+        };
         assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
         // Many venues holding most concerts: a scan of the list order serves the page.
         let many: Vec<i64> = (2..=20).collect();
-        let region =
-            Wanted { driver: Driver::Venues, keys: &many, filter: None, share: Some(0.9), heads: Some(heads.view()) };
+        let region = Wanted {
+            driver: Driver::Venues,
+            keys: &many,
+            filter: None,
+            share: Some(0.9),
+            heads: Some(heads.view()),
+            from: i64::MIN,
+        };
         assert_eq!(read_from_memory(&region, None, 10), None, "scanned, not merged");
     }
 }

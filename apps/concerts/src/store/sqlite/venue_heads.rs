@@ -90,20 +90,25 @@ impl Head {
 }
 
 impl HeadsView<'_> {
-    /// The first `n` concerts of `venue` below `bound` on (date, band id) that
-    /// `keep` accepts, in list order, if the head holds them: `None` when the
-    /// file must be read.
+    /// The first `n` concerts of `venue` below `bound` on (date, band id) and
+    /// not before `from` that `keep` accepts, in list order, if the head holds
+    /// them: `None` when the file must be read.
     pub fn read(
         &self,
         venue: i64,
         bound: (i64, i64),
+        from: i64,
         n: usize,
         keep: impl Fn(&Concert) -> bool,
     ) -> Option<Vec<Concert>> {
         let Some(head) = self.0.get(&venue) else { return Some(Vec::new()) };
         let start = head.concerts.partition_point(|c| (c.date, c.band_id) >= bound);
-        let found: Vec<Concert> = head.concerts[start..].iter().copied().filter(|c| keep(c)).take(n).collect();
-        (found.len() == n || head.complete).then_some(found)
+        let rest = &head.concerts[start..];
+        // Newest first: the range ends at the first concert before `from`.
+        let in_range = rest.partition_point(|c| c.date >= from);
+        let found: Vec<Concert> = rest[..in_range].iter().copied().filter(|c| keep(c)).take(n).collect();
+        let reaches_the_end_of_the_range = in_range < rest.len();
+        (found.len() == n || head.complete || reaches_the_end_of_the_range).then_some(found)
     }
 }
 
@@ -126,10 +131,12 @@ mod tests {
         let heads = heads_of(&[concert(1, 10), concert(2, 30), concert(3, 20)]);
         let view = heads.view();
         let dates = |found: Option<Vec<Concert>>| found.map(|f| f.iter().map(|c| c.date).collect::<Vec<_>>());
-        assert_eq!(dates(view.read(1, (i64::MAX, i64::MAX), 2, |_| true)), Some(vec![30, 20]));
-        assert_eq!(dates(view.read(1, (30, 2), 5, |_| true)), Some(vec![20, 10]), "below the bound only");
-        assert_eq!(dates(view.read(1, (i64::MAX, i64::MAX), 5, |c| c.band_id != 2)), Some(vec![20, 10]));
-        assert_eq!(view.read(99, (i64::MAX, i64::MAX), 5, |_| true), Some(Vec::new()), "no concerts there");
+        let top = (i64::MAX, i64::MAX);
+        assert_eq!(dates(view.read(1, top, i64::MIN, 2, |_| true)), Some(vec![30, 20]));
+        assert_eq!(dates(view.read(1, (30, 2), i64::MIN, 5, |_| true)), Some(vec![20, 10]), "below the bound only");
+        assert_eq!(dates(view.read(1, top, i64::MIN, 5, |c| c.band_id != 2)), Some(vec![20, 10]));
+        assert_eq!(dates(view.read(1, top, 20, 5, |_| true)), Some(vec![30, 20]), "not before from");
+        assert_eq!(view.read(99, top, i64::MIN, 5, |_| true), Some(Vec::new()), "no concerts there");
     }
 
     #[test]
@@ -138,11 +145,14 @@ mod tests {
         let all: Vec<Concert> = (0..count).map(|date| concert(date % 3, date)).collect();
         let heads = heads_of(&all);
         let view = heads.view();
-        let found = view.read(1, (i64::MAX, i64::MAX), 4, |_| true).unwrap();
+        let top = (i64::MAX, i64::MAX);
+        let found = view.read(1, top, i64::MIN, 4, |_| true).unwrap();
         assert_eq!(found.iter().map(|c| c.date).collect::<Vec<_>>(), vec![count - 1, count - 2, count - 3, count - 4]);
         let oldest_kept = count - HEAD_LENGTH as i64;
-        assert!(view.read(1, (oldest_kept + 1, 0), 2, |_| true).is_none(), "past the head: read the file");
-        assert!(view.read(1, (i64::MAX, i64::MAX), HEAD_LENGTH + 1, |_| true).is_none());
+        assert!(view.read(1, (oldest_kept + 1, 0), i64::MIN, 2, |_| true).is_none(), "past the head: read the file");
+        assert!(view.read(1, top, i64::MIN, HEAD_LENGTH + 1, |_| true).is_none());
+        let recent = view.read(1, top, count - 10, HEAD_LENGTH, |_| true).expect("a range the head holds whole");
+        assert_eq!(recent.len(), 10, "the head answers a date range inside it, however much is asked");
     }
 
     #[test]
@@ -152,7 +162,7 @@ mod tests {
         heads.add(&[concert(1, 5)]);
         heads.add(&[concert(1, 1000)]);
         let view = heads.view();
-        let found = view.read(1, (i64::MAX, i64::MAX), HEAD_LENGTH, |_| true).unwrap();
+        let found = view.read(1, (i64::MAX, i64::MAX), i64::MIN, HEAD_LENGTH, |_| true).unwrap();
         assert_eq!(found[0].date, 1000);
         assert!(found.iter().all(|c| c.date != 5));
         assert_eq!(found.len(), HEAD_LENGTH);
