@@ -37,7 +37,8 @@ for name in "${names[@]}"; do pids+=("$(pid_of "$name")"); done
 before=()
 for pid in "${pids[@]}"; do before+=("$(cpu_ticks "$pid")"); done
 report=$("$bin_dir/bench" --url "http://127.0.0.1:$port" --warmup 0s "$@" | tail -n 1)
-requests=$(printf '%s' "$report" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p')
+# The run's total is the report's first field; each kind in by_kind has its own.
+requests=$(printf '%s' "$report" | sed -n 's/^{"requests":\([0-9]*\).*/\1/p')
 ticks_per_second=$(getconf CLK_TCK)
 for i in 0 1 2 3; do
   after=$(cpu_ticks "${pids[$i]}")

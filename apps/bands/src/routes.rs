@@ -4,6 +4,8 @@
 //! - `GET /bands/search?q=sigur+ros&limit=10`: the bands whose name matches,
 //!   best first (up to 50; 10 when `limit` is not given).
 //! - `PUT /bands`: upserts a JSON array of bands (up to 10,000), all or nothing.
+//! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
+//!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
 //!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
@@ -37,6 +39,7 @@ pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, Sche
     let api = Router::new()
         .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone())?))
         .route("/bands/search", get(named))
+        .route("/version", bootstrap::version(store.clone()))
         .with_state(state);
     Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
 }

@@ -3,18 +3,25 @@
 //! services (or stand-ins) they choose.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_swagger_ui::SwaggerUi;
 use validator::SchemaError;
 
 use crate::clients::Services;
 use crate::config::Config;
+use crate::freshness::Freshness;
 use crate::openapi;
 use crate::query;
 use crate::routes::concerts::{ConcertsRoute, find_concerts};
 use crate::routes::names::{NamesRoute, find_bands, find_venues};
+use crate::routes::page::{self, PageRoute};
 use crate::routes::probes;
 
 /// Why the gateway could not be built.
@@ -24,23 +31,30 @@ pub enum BuildError {
     Schema(#[from] SchemaError),
     #[error("cannot make the HTTP client of the services")]
     Client(#[from] reqwest::Error),
+    #[error("CORS_ALLOWED_ORIGINS={0:?} holds something that is not an origin")]
+    Origins(String),
 }
 
-/// The public API (`/concerts`, Swagger UI at `/api`, the OpenAPI document
-/// at `/api-json`) and the probes, with the middleware every process has.
+/// The public API (`/concerts`, `/bands`, `/venues`, Swagger UI at `/api`,
+/// the OpenAPI document at `/api-json`), the search page at `/`, and the
+/// probes, with the middleware every process has; answers are compressed
+/// and readable from any allowed origin.
 pub fn router(config: &Config) -> Result<Router, BuildError> {
     let services = Arc::new(Services::new(&config.services)?);
+    let freshness = Freshness::new(config.cache_max_age_seconds);
     let concerts = ConcertsRoute {
         services: services.clone(),
         query_schema: query::schema()?,
         request_deadline: config.request_deadline,
         stream_page: config.stream_page,
+        freshness,
     };
     let names = NamesRoute {
         services: services.clone(),
         bands_schema: query::names_schema("BandsQuery", "bands")?,
         venues_schema: query::names_schema("VenuesQuery", "venues")?,
         request_deadline: config.request_deadline,
+        freshness,
     };
     let document = openapi::document(&[
         ("/concerts", concerts.query_schema.source()),
@@ -53,7 +67,45 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         .route("/bands", get(find_bands))
         .route("/venues", get(find_venues))
         .with_state(Arc::new(names))
+        .route("/", get(page::index))
+        .route("/app/config.json", get(page::config))
+        .with_state(Arc::new(PageRoute { tiles: config.map_tiles.clone() }))
+        .route("/app/{*path}", get(page::app_file))
         .merge(SwaggerUi::new("/api").external_url_unchecked("/api-json", document));
     let ready = get(probes::ready).with_state(Services::clone(&services));
-    Ok(bootstrap::service_router(api, ready, &config.limits))
+    let served = bootstrap::service_router(api, ready, &config.limits);
+    Ok(served.layer(compression()).layer(cors(config.cors_origins.as_deref())?))
+}
+
+/// Answers of a kilobyte or more, compressed as the client accepts (brotli
+/// first, then gzip), streamed answers chunk by chunk. The levels are those
+/// measured to cost at most a third of the uncompressed throughput (BENCHMARKS.md).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .quality(COMPRESSION_LEVEL)
+        .compress_when(SizeAbove::new(1024).and(NotForContentType::IMAGES))
+}
+
+/// Each coding's fastest level: brotli's 0, gzip's 1.
+const COMPRESSION_LEVEL: CompressionLevel = CompressionLevel::Fastest;
+
+/// Pages of `origins` (any when `None`) may read every public answer, and
+/// the headers scripts need: the next page's `Link`, the `ETag`, the request id.
+fn cors(origins: Option<&[String]>) -> Result<CorsLayer, BuildError> {
+    let allowed = match origins {
+        None => AllowOrigin::any(),
+        Some(origins) => {
+            let parsed: Result<Vec<HeaderValue>, _> =
+                origins.iter().map(|origin| HeaderValue::from_str(origin)).collect();
+            AllowOrigin::list(parsed.map_err(|_| BuildError::Origins(origins.join(",")))?)
+        }
+    };
+    Ok(CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_headers([header::IF_NONE_MATCH, header::ACCEPT, bootstrap::REQUEST_ID])
+        .expose_headers([header::LINK, header::ETAG, bootstrap::REQUEST_ID])
+        .max_age(Duration::from_secs(600)))
 }

@@ -16,6 +16,12 @@ pub struct Config {
     /// Concerts per internal page when a client asks for every match (the
     /// answer is streamed page by page: the gateway holds one page at a time).
     pub stream_page: usize,
+    /// The origins whose pages may call the API; `None`: any.
+    pub cors_origins: Option<Vec<String>>,
+    /// How long clients may keep an answer.
+    pub cache_max_age_seconds: u32,
+    /// The search page's map tiles (empty: none) and their attribution.
+    pub map_tiles: (String, String),
     pub limits: Limits,
 }
 
@@ -41,10 +47,20 @@ impl From<&settings::Gateway> for Config {
                     capacity: settings.name_cache.name_cache_capacity,
                     time_to_live: millis(settings.name_cache.name_cache_ttl_ms),
                 },
+                versions_time_to_live: millis(settings.browsers.data_version_ttl_ms),
             },
             request_deadline: settings.request_deadline(),
             stream_page: settings.stream_page_size as usize,
+            cors_origins: origins(&settings.browsers.cors_allowed_origins),
+            cache_max_age_seconds: settings.browsers.cache_max_age_s,
+            map_tiles: (settings.browsers.map_tile_url.clone(), settings.browsers.map_tile_attribution.clone()),
             limits: settings.limits.clone(),
         }
     }
+}
+
+/// `*` (any origin), or the origins of a comma list.
+fn origins(setting: &str) -> Option<Vec<String>> {
+    let listed: Vec<String> = setting.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+    (!listed.iter().any(|origin| origin == "*")).then_some(listed)
 }

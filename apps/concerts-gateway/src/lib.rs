@@ -8,7 +8,8 @@
 //! - [`query`] is the public query and its schema; [`search`] the query plan
 //!   (which service, in which order); [`paging`] the cursors and `Link`s;
 //!   [`answer`] writes the JSON.
-//! - [`clients`] calls the services, resiliently.
+//! - [`freshness`] tags answers (`ETag`, `304`); [`clients`] calls the
+//!   services, resiliently, and knows their data versions.
 //!
 //! Dependencies point down this list: `app` → `routes`, `openapi` →
 //! `search`, `paging`, `answer`, `query` → `clients`.
@@ -17,6 +18,7 @@ pub mod answer;
 pub mod app;
 pub mod clients;
 pub mod config;
+pub mod freshness;
 pub mod openapi;
 pub mod paging;
 pub mod query;

@@ -50,6 +50,16 @@ pub struct NamesQuery {
 }
 
 impl NamesQuery {
+    /// The query as a text that is the same for every query meaning the same.
+    pub fn normalized(&self) -> String {
+        let ids = self.ids.clone().map(|mut ids| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        });
+        format!("q={:?};ids={ids:?}", self.text())
+    }
+
     /// The search by name, if this is one: the text and how many names at most.
     pub fn text(&self) -> Option<(&str, usize)> {
         Some((self.q.as_deref()?, self.limit.unwrap_or(name_search::DEFAULT_NAMES)))
@@ -88,6 +98,21 @@ impl ConcertsQuery {
     /// The geo filter, when all three of its parameters are given.
     pub fn area(&self) -> Option<WithinRadius> {
         Some(WithinRadius { latitude: self.latitude?, longitude: self.longitude?, radius: self.radius? })
+    }
+
+    /// The query as a text that is the same for every query meaning the same
+    /// (ids in order and once, dates in milliseconds): what an answer's tag
+    /// is made of.
+    pub fn normalized(&self, dates: &DateRange) -> String {
+        format!(
+            "bands={:?};area={:?};from={:?};to={:?};limit={:?};cursor={:?}",
+            self.bands(),
+            self.area().map(|a| (a.latitude, a.longitude, a.radius)),
+            dates.from,
+            dates.to,
+            self.limit,
+            self.cursor,
+        )
     }
 
     /// The date range, in UNIX milliseconds, both ends included: a bare date
@@ -315,6 +340,23 @@ mod tests {
             rejected("from=2019-06-01"),
             vec!["give bandIds, or latitude, longitude and radius together (or all four)"]
         );
+    }
+
+    #[test]
+    fn queries_that_mean_the_same_normalize_the_same() {
+        let normalized = |raw: &str| {
+            let query = parse(raw).unwrap();
+            query.normalized(&query.dates().unwrap())
+        };
+        assert_eq!(normalized("bandIds=2,1,2&limit=5"), normalized("limit=5&bandIds=1&bandIds=2"));
+        assert_eq!(normalized("bandIds=1&from=2019-06-01"), normalized("bandIds=1&from=1559347200000"));
+        assert_ne!(normalized("bandIds=1&limit=5"), normalized("bandIds=1&limit=6"));
+        assert_ne!(normalized("bandIds=1"), normalized("bandIds=1&to=2019-06-01"));
+        let names = names_schema("BandsQuery", "bands").unwrap();
+        let named = |raw: &str| names.parse_query::<NamesQuery>(Some(raw)).unwrap().normalized();
+        assert_eq!(named("ids=2,1"), named("ids=1,2,2"));
+        assert_eq!(named("q=muse"), named("q=muse&limit=10"), "10 unless said");
+        assert_ne!(named("q=muse"), named("q=muses"));
     }
 
     #[test]

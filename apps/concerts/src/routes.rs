@@ -9,6 +9,8 @@
 //!   once however long the answer.
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
 //!   concerts already stored are kept once.
+//! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
+//!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
 //!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
@@ -45,6 +47,7 @@ pub fn router(store: Arc<dyn ConcertStore>, limits: &Limits) -> Result<Router, S
         AppState { store: store.clone(), search: Arc::new(Schema::from_json_text("ConcertSearch", SEARCH_SCHEMA)?) };
     let api = Router::new()
         .route("/concerts/search", post(search))
+        .route("/version", bootstrap::version(store.clone()))
         .route("/concerts", bootstrap::import("concerts import", CONCERT_SCHEMA, store.clone())?)
         .with_state(state);
     Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
@@ -87,7 +90,10 @@ async fn streamed(format: Format, pages: Box<dyn ConcertPages>, after: Option<Co
             }
         }
     });
-    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(opening) }).chain(rest);
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(opening) })
+        .chain(rest)
+        // A body may be polled again after its end (compression does): it stays ended.
+        .fuse();
     Ok(format.answer(Body::from_stream(body)))
 }
 

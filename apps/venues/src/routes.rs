@@ -9,6 +9,8 @@
 //!   needs to find the concerts there (a circle can hold thousands of venues,
 //!   of which a page of concerts names a few).
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
+//! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
+//!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
 //!   when the store cannot be reached), `GET /metrics` (Prometheus).
 
@@ -46,6 +48,7 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
     let api = Router::new()
         .route("/venues", get(by_ids).merge(bootstrap::import("venues import", VENUE_SCHEMA, store.clone())?))
         .route("/venues/search", get(named))
+        .route("/version", bootstrap::version(store.clone()))
         .route("/venues/within", get(within_radius))
         .route("/venues/within/ids", get(ids_within_radius))
         .with_state(state);

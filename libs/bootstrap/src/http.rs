@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderName;
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -22,6 +22,7 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -39,7 +40,12 @@ pub fn service_router(api: Router, ready: MethodRouter, limits: &Limits) -> Rout
             .load_shed()
             .layer(GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests as usize)),
     );
-    let operations = Router::new().route("/health", get(alive)).route("/ready", ready).route("/metrics", get(metrics));
+    // What the probes say is true now: no cache may keep it.
+    let operations = Router::new()
+        .route("/health", get(alive))
+        .route("/ready", ready)
+        .route("/metrics", get(metrics))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     with_common_layers(api.merge(operations), limits)
 }
 

@@ -1,6 +1,6 @@
 //! The routes every entity service has for the records it owns: a bulk
-//! import (`PUT /<entity>`) and readiness (`GET /ready`), over any
-//! [`RecordStore`].
+//! import (`PUT /<entity>`), readiness (`GET /ready`) and the data's
+//! version (`GET /version`), over any [`RecordStore`].
 
 use std::sync::Arc;
 
@@ -46,6 +46,22 @@ async fn take_import<T: DeserializeOwned + Send + 'static>(
     let records: Vec<T> = import.schema.parse_json(&body?)?;
     let imported = import.store.upsert(records).await?;
     Ok(Json(json!({ "imported": imported })))
+}
+
+/// `GET /version`: `{"version": "..."}`, the name of the store's data state,
+/// which changes with every import (clients tag the answers they keep with it).
+pub fn version<T, S>(store: Arc<dyn RecordStore<T>>) -> MethodRouter<S>
+where
+    T: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    get(report_version::<T>).with_state(store)
+}
+
+async fn report_version<T: Send + 'static>(
+    State(store): State<Arc<dyn RecordStore<T>>>,
+) -> Result<Json<Value>, HttpError> {
+    Ok(Json(json!({ "version": store.data_version().await? })))
 }
 
 /// `GET /ready`: `{"status":"ready","empty":bool}` when the store answers, a

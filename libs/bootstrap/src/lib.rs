@@ -8,4 +8,4 @@ mod http;
 mod imports;
 
 pub use http::{REQUEST_ID, alive, listen_address, serve, service_router};
-pub use imports::{import, ready};
+pub use imports::{import, ready, version};

@@ -31,6 +31,9 @@ use mongodb::{Client, Collection, Database};
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+/// The collection that counts each collection's writes (its data version).
+const DATA_VERSIONS: &str = "data_versions";
+
 /// Index creation at start-up retries this soon after a failure, doubling up to [`MAX_INDEX_RETRY`].
 const FIRST_INDEX_RETRY: Duration = Duration::from_millis(500);
 const MAX_INDEX_RETRY: Duration = Duration::from_secs(30);
@@ -155,18 +158,45 @@ impl MongoCollection {
             None => None,
         };
         let name = self.collection.name();
-        self.measured("upsert", async {
-            for chunk in statements.chunks(STATEMENTS_PER_COMMAND) {
-                let mut command = update_command(name, chunk.to_vec());
-                if let Some(concern) = &write_concern {
-                    command.insert("writeConcern", concern.clone());
+        let written = self
+            .measured("upsert", async {
+                for chunk in statements.chunks(STATEMENTS_PER_COMMAND) {
+                    let mut command = update_command(name, chunk.to_vec());
+                    if let Some(concern) = &write_concern {
+                        command.insert("writeConcern", concern.clone());
+                    }
+                    let reply = self.database.run_command(command).await.map_err(classify)?;
+                    check_write_reply(&reply)?;
                 }
-                let reply = self.database.run_command(command).await.map_err(classify)?;
-                check_write_reply(&reply)?;
-            }
-            Ok(statements.len())
-        })
-        .await
+                Ok(statements.len())
+            })
+            .await;
+        // Counted whatever the outcome: a batch that failed half-way may have written some.
+        let counted = self.count_write().await;
+        let written = written?;
+        counted.map(|()| written)
+    }
+
+    /// The writes of this collection ever counted (in the database's
+    /// `data_versions` collection, so that every replica of the service
+    /// reads the same): what [`Self::data_version`] names.
+    async fn count_write(&self) -> Result<(), StoreError> {
+        let versions = self.database.collection::<Document>(DATA_VERSIONS);
+        let filter = doc! { "_id": self.collection.name() };
+        let increment = doc! { "$inc": { "writes": 1_i64 } };
+        versions.update_one(filter, increment).upsert(true).await.map_err(|e| classify_in("counting a write", e))?;
+        Ok(())
+    }
+
+    /// A name of the collection's data state: the count of its writes.
+    pub async fn data_version(&self) -> Result<String, StoreError> {
+        let versions = self.database.collection::<Document>(DATA_VERSIONS);
+        let found = versions
+            .find_one(doc! { "_id": self.collection.name() })
+            .await
+            .map_err(|e| classify_in("reading the data version", e))?;
+        let writes = found.and_then(|counted| counted.get_i64("writes").ok()).unwrap_or(0);
+        Ok(format!("w{writes}"))
     }
 
     /// How the server would run `query`: the winning plan of `explain`

@@ -20,4 +20,9 @@ pub trait RecordStore<T>: Send + Sync {
 
     /// Whether the store holds no record at all (a fresh install).
     async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// A name of the data's current state: it changes whenever an import
+    /// may have changed a record, so that clients can tell whether an answer
+    /// they hold is still the answer.
+    async fn data_version(&self) -> Result<String, StoreError>;
 }

@@ -23,6 +23,8 @@ pub struct Gateway {
     pub calls: DownstreamCalls,
     #[command(flatten)]
     pub name_cache: NameCache,
+    #[command(flatten)]
+    pub browsers: Browsers,
     /// The longest a public request may take at the gateway, all its calls included, in ms (beyond it: 504)
     #[arg(long, env = "REQUEST_DEADLINE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_deadline_ms: u64,
@@ -76,4 +78,24 @@ pub struct NameCache {
     /// How long the gateway keeps a band or venue, in ms: a renamed one shows its new name after at most this time
     #[arg(long, env = "NAME_CACHE_TTL_MS", default_value_t = 60000)]
     pub name_cache_ttl_ms: u64,
+}
+
+/// What browsers and web pages get from the gateway.
+#[derive(Debug, Clone, Args)]
+pub struct Browsers {
+    /// Origins whose pages may call the API (CORS): * for any, or a comma list such as https://a.example,https://b.example
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "*")]
+    pub cors_allowed_origins: String,
+    /// How long clients and caches may keep an answer, in seconds (Cache-Control: max-age)
+    #[arg(long, env = "CACHE_MAX_AGE_S", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=86400))]
+    pub cache_max_age_s: u32,
+    /// How long the gateway takes the services' data versions as known, in ms: an import shows in answers' tags within this time
+    #[arg(long, env = "DATA_VERSION_TTL_MS", default_value_t = 1000)]
+    pub data_version_ttl_ms: u64,
+    /// Map tiles of the search page, as {z}/{x}/{y} URL; empty shows the map without tiles
+    #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
+    pub map_tile_url: String,
+    /// The attribution the tiles' provider asks for, shown on the map
+    #[arg(long, env = "MAP_TILE_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
+    pub map_tile_attribution: String,
 }

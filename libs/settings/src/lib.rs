@@ -13,7 +13,7 @@
 mod gateway;
 mod groups;
 
-pub use gateway::{DownstreamCalls, Gateway, GatewayPort, NameCache};
+pub use gateway::{Browsers, DownstreamCalls, Gateway, GatewayPort, NameCache};
 pub use groups::{
     BandsMongoDb, BandsPort, ConcertsMongoDb, ConcertsPort, DataDir, Limits, Listen, LogFormat, Logging, MongoDb,
     ServicePort, ServiceUrls, VenuesMongoDb, VenuesPort,

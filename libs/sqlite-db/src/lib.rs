@@ -31,6 +31,17 @@ pub struct SqliteDb {
     /// SQLite's busy loop, where a waiting writer's read snapshot keeps the WAL
     /// checkpoint from completing (the WAL then grows without bound during an import).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Which state of the data this is: see [`Self::data_version`].
+    version: Arc<DataVersion>,
+}
+
+/// The writes committed since the database was opened, and a number drawn
+/// at opening: together they name the data's state. Only this process
+/// writes its file, so it knows every change.
+#[derive(Debug)]
+struct DataVersion {
+    opened: u64,
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl SqliteDb {
@@ -56,7 +67,8 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| StoreError::unavailable(format!("cannot open {}", path.display()), e))?;
-        let db = Self { pool, writer: Arc::default() };
+        let version = DataVersion { opened: fastrand::u64(..), writes: Default::default() };
+        let db = Self { pool, writer: Arc::default(), version: Arc::new(version) };
         db.call("migrate", move |connection| connection.execute_batch(&schema)).await?;
         Ok(db)
     }
@@ -130,6 +142,16 @@ impl SqliteDb {
             Ok(result)
         })
         .await
+        .inspect(|_| {
+            self.version.writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+        })
+    }
+
+    /// A name of the data's current state, which changes with every committed
+    /// write (and when the file is opened again): what answers depend on.
+    pub fn data_version(&self) -> String {
+        let writes = self.version.writes.load(std::sync::atomic::Ordering::Acquire);
+        format!("{:x}-{writes}", self.version.opened)
     }
 
     /// Whether `table` has no row (`table` is a name from the service's own schema).
@@ -241,6 +263,25 @@ mod tests {
         assert_eq!(most.load(Ordering::SeqCst), 1, "writers never overlap");
         let rows: i64 = db.call("test", |c| c.query_row("SELECT count(*) FROM t", [], |row| row.get(0))).await.unwrap();
         assert_eq!(rows, 8000);
+    }
+
+    #[tokio::test]
+    async fn the_data_version_changes_with_each_committed_write_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite3");
+        let db = SqliteDb::open(&path, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);").await.unwrap();
+        let first = db.data_version();
+        db.read("test", |c| c.query_row("SELECT count(*) FROM t", [], |row| row.get::<_, i64>(0))).await.unwrap();
+        assert_eq!(db.data_version(), first, "reading changes nothing");
+        db.write("test", |t| t.execute_batch("INSERT INTO t VALUES (1)")).await.unwrap();
+        let second = db.data_version();
+        assert_ne!(second, first);
+        let failed = db.write("test", |t| t.execute_batch("INSERT INTO t VALUES (1)")).await;
+        assert!(failed.is_err(), "the same id twice");
+        assert_eq!(db.data_version(), second, "a write rolled back changes nothing");
+        drop(db);
+        let reopened = SqliteDb::open(&path, "").await.unwrap();
+        assert_ne!(reopened.data_version(), second, "opened again: another version");
     }
 
     #[tokio::test]

@@ -14,16 +14,18 @@ use anyhow::{Context, bail};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HOST, HeaderValue};
+use hyper::header::{ACCEPT_ENCODING, HOST, HeaderValue};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Where the requests go: `http://host:port`.
+/// Where the requests go: `http://host:port`, and the content codings they
+/// accept (`Accept-Encoding`, as browsers send `gzip, br`), if any.
 #[derive(Debug, Clone)]
 pub struct Target {
     address: String,
     host: HeaderValue,
+    accept_encoding: Option<HeaderValue>,
 }
 
 impl Target {
@@ -37,7 +39,12 @@ impl Target {
             bail!("{url}: give the gateway's root, without a path");
         }
         let address = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
-        Ok(Self { address, host: HeaderValue::from_str(authority.as_str())? })
+        Ok(Self { address, host: HeaderValue::from_str(authority.as_str())?, accept_encoding: None })
+    }
+
+    /// The same target, asking for answers in these codings (`gzip, br`).
+    pub fn accepting(self, codings: &str) -> anyhow::Result<Self> {
+        Ok(Self { accept_encoding: Some(HeaderValue::from_str(codings)?), ..self })
     }
 }
 
@@ -53,7 +60,7 @@ impl Connection {
     }
 
     /// `GET path_and_query`, its body read to the end within `timeout`: the
-    /// status and the body's length.
+    /// status and the body's length (as sent: compressed, when it was).
     pub async fn get(&mut self, path_and_query: &str, timeout: Duration) -> anyhow::Result<(u16, u64)> {
         let result = match tokio::time::timeout(timeout, self.exchange(path_and_query)).await {
             Ok(result) => result,
@@ -73,7 +80,11 @@ impl Connection {
             _ => self.open.insert(connect(&self.target).await?),
         };
         sender.ready().await?;
-        let request = Request::get(path_and_query).header(HOST, self.target.host.clone()).body(Empty::<Bytes>::new())?;
+        let mut request = Request::get(path_and_query).header(HOST, self.target.host.clone());
+        if let Some(codings) = &self.target.accept_encoding {
+            request = request.header(ACCEPT_ENCODING, codings.clone());
+        }
+        let request = request.body(Empty::<Bytes>::new())?;
         let response = sender.send_request(request).await?;
         let status = response.status().as_u16();
         let mut body = response.into_body();

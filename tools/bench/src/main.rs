@@ -57,6 +57,9 @@ struct Args {
     /// Stops after this many requests, warm-up included, whatever the time.
     #[arg(long, default_value_t = 10_000_000)]
     max_requests: u64,
+    /// Sends `Accept-Encoding` with this value, as browsers do (`gzip, br`); bytes are counted as received.
+    #[arg(long)]
+    accept_encoding: Option<String>,
 }
 
 /// `30s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
@@ -79,9 +82,12 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let catalogue = Arc::new(Catalogue::load(&args.data)?);
+    let catalogue = Arc::new(Catalogue::load(&args.data, args.mix == Mix::Names)?);
     let url = args.url.trim_end_matches('/').to_owned();
-    let target = Target::parse(&url)?;
+    let mut target = Target::parse(&url)?;
+    if let Some(codings) = &args.accept_encoding {
+        target = target.accepting(codings)?;
+    }
     let health = Connection::new(target.clone()).get("/health", args.timeout).await;
     if !matches!(health, Ok((200..=299, _))) {
         bail!("{url}/health does not answer: start the system first (make start)");
@@ -97,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         catalogue.venues.len(),
         args.seed,
         args.limit.map(|l| format!(", limit {l}")).unwrap_or_default()
+            + &args.accept_encoding.as_ref().map(|c| format!(", accepting {c}")).unwrap_or_default()
     );
 
     let started = Instant::now();
@@ -170,6 +177,7 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration) {
         object.insert("warmup_s".into(), json!(args.warmup.as_secs_f64()));
         object.insert("seed".into(), json!(args.seed));
         object.insert("limit".into(), json!(args.limit));
+        object.insert("accept_encoding".into(), json!(args.accept_encoding));
         object.insert("url".into(), json!(args.url));
         object.insert("data".into(), json!(args.data.display().to_string()));
     }

@@ -28,6 +28,8 @@ pub enum Mix {
     Geo,
     /// Both filters.
     Both,
+    /// `GET /bands?q=`: the start of a word of a band's name, as a person types it.
+    Names,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,16 +37,18 @@ pub enum Kind {
     Bands,
     Geo,
     Both,
+    Names,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Bands, Kind::Geo, Kind::Both];
+    pub const ALL: [Kind; 4] = [Kind::Bands, Kind::Geo, Kind::Both, Kind::Names];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Bands => "bands",
             Kind::Geo => "geo",
             Kind::Both => "both",
+            Kind::Names => "names",
         }
     }
 }
@@ -55,11 +59,18 @@ pub struct Query {
     pub band_ids: Vec<i64>,
     /// (latitude, longitude, radius in km)
     pub circle: Option<(f64, f64, f64)>,
+    /// What a person typed, for a search by name.
+    pub text: Option<String>,
 }
 
 impl Query {
-    /// `/concerts?...`, with `&limit=N` when a limit is given.
+    /// `/concerts?...`, with `&limit=N` when a limit is given; for a search
+    /// by name, `/bands?q=..` (with its own default limit).
     pub fn path_and_query(&self, limit: Option<u32>) -> String {
+        if let Some(text) = &self.text {
+            let encoded: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            return format!("/bands?q={encoded}");
+        }
         let mut parameters = Vec::new();
         if !self.band_ids.is_empty() {
             let ids: Vec<String> = self.band_ids.iter().map(i64::to_string).collect();
@@ -79,11 +90,15 @@ impl Query {
 pub struct Catalogue {
     pub band_ids: Vec<i64>,
     pub venues: Vec<(f64, f64)>,
+    /// The bands' names, when the mix searches by name.
+    pub band_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct BandId {
     id: i64,
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -93,25 +108,35 @@ struct Position {
 }
 
 impl Catalogue {
-    /// Reads `dir/venues.json` whole (10k venues is about 1 MB) and only the
-    /// ids of `dir/bands.json`, streamed (2M bands would be 60 MB of JSON).
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+    /// Reads `dir/venues.json` whole (10k venues is about 1 MB) and the ids of
+    /// `dir/bands.json`, streamed (2M bands would be 60 MB of JSON), and their
+    /// names only `with_names`.
+    pub fn load(dir: &Path, with_names: bool) -> anyhow::Result<Self> {
         let open = |name: &str| {
             let path = dir.join(name);
             File::open(&path).map(BufReader::new).with_context(|| format!("cannot read {}", path.display()))
         };
-        let mut band_ids = Vec::new();
+        let (mut band_ids, mut band_names) = (Vec::new(), Vec::new());
         json_array::for_each_element(open("bands.json")?, |_, band: BandId| {
             band_ids.push(band.id);
+            if with_names {
+                band_names.push(band.name);
+            }
             Ok::<_, std::convert::Infallible>(())
         })
         .map_err(|e| anyhow!("{}: {e}", dir.join("bands.json").display()))?;
         let venues: Vec<Position> = serde_json::from_reader(open("venues.json")?)
             .with_context(|| format!("{} is not a list of venues", dir.join("venues.json").display()))?;
-        let catalogue = Self { band_ids, venues: venues.into_iter().map(|v| (v.latitude, v.longitude)).collect() };
+        let venues = venues.into_iter().map(|v| (v.latitude, v.longitude)).collect();
+        let catalogue = Self { band_ids, venues, band_names };
         ensure!(
             !catalogue.band_ids.is_empty() && !catalogue.venues.is_empty(),
             "{} needs bands and venues",
+            dir.display()
+        );
+        ensure!(
+            !with_names || catalogue.band_names.iter().any(|name| !name.trim().is_empty()),
+            "{} has no band names to search for",
             dir.display()
         );
         Ok(catalogue)
@@ -144,10 +169,12 @@ impl<'a> Queries<'a> {
             Mix::Bands => Kind::Bands,
             Mix::Geo => Kind::Geo,
             Mix::Both => Kind::Both,
+            Mix::Names => return self.typed(),
         };
         let band_ids = if kind == Kind::Geo { Vec::new() } else { self.band_ids() };
         let radius = match kind {
-            Kind::Bands => None,
+            // A search by name returned above.
+            Kind::Bands | Kind::Names => None,
             Kind::Geo => Some(GEO_RADII_KM[self.rng.random_range(0..GEO_RADII_KM.len())]),
             Kind::Both => Some(f64::from(self.rng.random_range(BOTH_RADIUS_KM))),
         };
@@ -155,7 +182,18 @@ impl<'a> Queries<'a> {
             let (latitude, longitude) = self.catalogue.venues[self.rng.random_range(0..self.catalogue.venues.len())];
             (latitude, longitude, radius)
         });
-        Query { kind, band_ids, circle }
+        Query { kind, band_ids, circle, text: None }
+    }
+
+    /// The first 3 to 6 characters of a word of a band's name (the whole word if shorter).
+    fn typed(&mut self) -> Query {
+        let names = &self.catalogue.band_names;
+        let name = &names[self.rng.random_range(0..names.len())];
+        let words: Vec<&str> = name.split_whitespace().collect();
+        let word = words.get(self.rng.random_range(0..words.len().max(1))).copied().unwrap_or("a");
+        let length = self.rng.random_range(3..=6);
+        let text: String = word.chars().take(length).collect();
+        Query { kind: Kind::Names, band_ids: Vec::new(), circle: None, text: Some(text) }
     }
 
     /// 1 to 5 distinct existing band ids (fewer if the catalogue has fewer).
@@ -183,6 +221,7 @@ mod tests {
         Catalogue {
             band_ids: (1..=1401).collect(),
             venues: vec![(48.857931, 2.350144), (43.6396748, -79.3535794), (-33.8688, 151.2093)],
+            band_names: vec!["Sigur Rós".to_owned(), "3 Doors Down".to_owned()],
         }
     }
 
@@ -247,9 +286,18 @@ mod tests {
         let catalogue = catalogue();
         let mut bands = Queries::new(&catalogue, Mix::Bands, 3, 0);
         assert!((0..100).all(|_| bands.next_query().kind == Kind::Bands));
-        let query = Query { kind: Kind::Both, band_ids: vec![1, 22], circle: Some((48.5, -2.25, 100.0)) };
+        let query = Query { kind: Kind::Both, band_ids: vec![1, 22], circle: Some((48.5, -2.25, 100.0)), text: None };
         assert_eq!(query.path_and_query(None), "/concerts?bandIds=1,22&latitude=48.5&longitude=-2.25&radius=100");
-        let geo = Query { kind: Kind::Geo, band_ids: vec![], circle: Some((1.0, 2.0, 5.0)) };
+        let geo = Query { kind: Kind::Geo, band_ids: vec![], circle: Some((1.0, 2.0, 5.0)), text: None };
         assert_eq!(geo.path_and_query(Some(50)), "/concerts?latitude=1&longitude=2&radius=5&limit=50");
+        let mut names = Queries::new(&catalogue, Mix::Names, 4, 0);
+        for _ in 0..50 {
+            let query = names.next_query();
+            let text = query.text.clone().expect("a text");
+            assert!(
+                catalogue.band_names.iter().any(|name| name.split_whitespace().any(|word| word.starts_with(&text)))
+            );
+            assert!(query.path_and_query(Some(100)).starts_with("/bands?q="), "{query:?}");
+        }
     }
 }

@@ -55,6 +55,10 @@ impl RecordStore<Band> for MongoBandStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.bands.is_empty().await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        self.bands.data_version().await
+    }
 }
 
 #[cfg(test)]

@@ -79,4 +79,8 @@ impl RecordStore<Band> for SqliteBandStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.db.is_empty("bands").await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
+    }
 }

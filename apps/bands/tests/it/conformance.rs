@@ -51,7 +51,11 @@ async fn an_empty_store_says_so_and_finds_nothing(store: Arc<dyn BandStore>) {
 
 async fn importing_twice_is_idempotent_and_updates_by_id(store: Arc<dyn BandStore>) {
     let bands = vec![band(1, "Radiohead"), band(2, "Muse")];
+    let before = store.data_version().await.unwrap();
     store.upsert(bands.clone()).await.unwrap();
+    let after = store.data_version().await.unwrap();
+    assert_ne!(after, before, "an import changes the data's version");
+    assert_eq!(store.data_version().await.unwrap(), after, "reading does not");
     store.upsert(bands.clone()).await.unwrap();
     assert_eq!(store.by_ids(&[1, 2]).await.unwrap(), bands);
 

@@ -89,3 +89,16 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     let (status, body) = call(&app, "DELETE", "/bands", None).await;
     error_messages(status, &body, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn the_data_version_changes_with_each_import() {
+    let (app, _dir) = app().await;
+    let (status, first) = call(&app, "GET", "/version", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let version = |body: &Value| body["version"].as_str().expect("a version").to_owned();
+    let (_, again) = call(&app, "GET", "/version", None).await;
+    assert_eq!(version(&again), version(&first), "nothing imported, the same version");
+    import(&app, json!([{"id": 1, "name": "Radiohead"}])).await;
+    let (_, after) = call(&app, "GET", "/version", None).await;
+    assert_ne!(version(&after), version(&first));
+}

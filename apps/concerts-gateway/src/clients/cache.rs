@@ -59,6 +59,13 @@ impl<T: Send + Sync + 'static> RecordCache<T> {
         (found, missing)
     }
 
+    /// Forgets every record kept (their service's data changed).
+    pub(crate) fn clear(&self) {
+        if let Some(records) = &self.records {
+            records.clear();
+        }
+    }
+
     /// Keeps freshly fetched `records` and hands them back shared.
     pub(crate) fn keep(&self, records: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<Arc<T>> {
         let fetched = Instant::now();
@@ -107,6 +114,14 @@ mod tests {
         let cache = RecordCache::new(policy(10, 50));
         cache.keep(vec![(1, "a")], |r| r.0);
         std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(cache.split(&[1]).1, vec![1]);
+    }
+
+    #[test]
+    fn a_cleared_cache_keeps_nothing() {
+        let cache = RecordCache::new(policy(10, 60_000));
+        cache.keep(vec![(1, "a")], |r| r.0);
+        cache.clear();
         assert_eq!(cache.split(&[1]).1, vec![1]);
     }
 

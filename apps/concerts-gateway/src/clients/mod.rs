@@ -9,12 +9,14 @@ mod cache;
 mod call;
 mod concerts;
 mod venues;
+mod versions;
 
 pub use bands::BandsClient;
 pub use cache::CachePolicy;
 pub use call::{CallPolicy, RequestContext};
 pub use concerts::{ConcertsClient, RowStream};
 pub use venues::VenuesClient;
+pub use versions::Versions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,7 @@ use validator::id_batch::MAX_IDS_PER_LOOKUP;
 
 use cache::RecordCache;
 use call::{Json, ServiceClient};
+use versions::KnownVersions;
 
 /// How long a readiness probe waits for each service.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -38,6 +41,8 @@ pub struct ServicesConfig {
     pub concerts_url: String,
     pub calls: CallPolicy,
     pub cache: CachePolicy,
+    /// How long the services' data versions are taken as known before they are asked again.
+    pub versions_time_to_live: Duration,
 }
 
 /// The services the gateway fans out to.
@@ -46,6 +51,7 @@ pub struct Services {
     pub bands: BandsClient,
     pub venues: VenuesClient,
     pub concerts: ConcertsClient,
+    versions: Arc<KnownVersions>,
 }
 
 impl Services {
@@ -65,7 +71,29 @@ impl Services {
                 cache: RecordCache::new(config.cache),
             },
             concerts: ConcertsClient { service: client("concerts", &config.concerts_url) },
+            versions: Arc::new(KnownVersions::new(config.versions_time_to_live)),
         })
+    }
+
+    /// The services' data versions, when known recently enough (see
+    /// [`versions`]). When the bands' or the venues' version changes, the
+    /// names kept of them are dropped: a renamed band shows within the
+    /// versions' time to live, not after the cache's.
+    pub async fn versions(&self) -> Option<Arc<Versions>> {
+        let services = self.clone();
+        let ask = move || async move {
+            let clients = [&services.bands.service, &services.venues.service, &services.concerts.service];
+            let changed = |before: &Versions, now: &Versions| {
+                if before.bands != now.bands {
+                    services.bands.cache.clear();
+                }
+                if before.venues != now.venues {
+                    services.venues.cache.clear();
+                }
+            };
+            services.versions.learn(clients, changed).await;
+        };
+        self.versions.current(ask).await
     }
 
     /// Each service's readiness, asked concurrently: `(name, Ok)` or `(name, Err(why))`.

@@ -15,6 +15,7 @@ use validator::Schema;
 
 use crate::answer;
 use crate::clients::{RequestContext, Services};
+use crate::freshness::{Freshness, Tag};
 use crate::paging;
 use crate::query::ConcertsQuery;
 use crate::search::{ConcertView, Page, Pages, Search};
@@ -26,6 +27,7 @@ pub struct ConcertsRoute {
     pub query_schema: Schema,
     pub request_deadline: Duration,
     pub stream_page: usize,
+    pub freshness: Freshness,
 }
 
 /// Find concerts by bands and/or place.
@@ -62,19 +64,40 @@ pub(crate) async fn find_concerts(
 ) -> Result<Response, HttpError> {
     let query: ConcertsQuery = state.query_schema.parse_query(raw.as_deref())?;
     let after = query.cursor.as_deref().map(paging::decode_cursor).transpose()?;
+    let dates = query.dates()?;
     let request_id = headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(str::to_owned);
     let context = RequestContext::new(request_id, state.request_deadline);
+    let tag = state.services.versions().await.map(|versions| {
+        let reads = [&versions.bands, &versions.venues, &versions.concerts];
+        Tag::of("/concerts", &query.normalized(&dates), &reads.map(String::as_str))
+    });
+    if let Some(unchanged) = state.freshness.unchanged(&headers, tag.as_ref()) {
+        return Ok(unchanged);
+    }
+    let mut response = answer_of(&state, &query, raw.as_deref(), after, context).await?;
+    state.freshness.stamp(&mut response, tag.as_ref());
+    Ok(response)
+}
+
+/// The answer: one page with a `Link` to the next, or every match streamed.
+async fn answer_of(
+    state: &ConcertsRoute,
+    query: &ConcertsQuery,
+    raw: Option<&str>,
+    after: Option<concerts_model::Concert>,
+    context: RequestContext,
+) -> Result<Response, HttpError> {
     let deadline = state.request_deadline;
     match query.limit {
         Some(limit) => {
             let page = within(deadline, &context, async {
-                let Some(search) = Search::start(&state.services, &query, &context).await? else {
+                let Some(search) = Search::start(&state.services, query, &context).await? else {
                     return Ok(Page::default());
                 };
                 search.page(&context, after, limit).await
             })
             .await?;
-            let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw.as_deref(), last));
+            let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw, last));
             let mut response = json_answer(answer::array(&page));
             if let Some(link) = link {
                 response.headers_mut().insert(header::LINK, link);
@@ -83,7 +106,7 @@ pub(crate) async fn find_concerts(
         }
         None => {
             let (first, pages) = within(deadline, &context, async {
-                let Some(search) = Search::start(&state.services, &query, &context).await? else {
+                let Some(search) = Search::start(&state.services, query, &context).await? else {
                     return Ok((Page::default(), None));
                 };
                 let mut pages = Arc::new(search).pages(&context, after, state.stream_page).await?;
@@ -141,6 +164,9 @@ fn stream_all(first: Page, rest: Option<Pages>, context: RequestContext) -> Resp
             }
         }
     });
-    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(opening)) }).chain(rest);
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(opening)) })
+        .chain(rest)
+        // A body may be polled again after its end (compression does): it stays ended.
+        .fuse();
     json_answer(Body::from_stream(body))
 }

@@ -4,4 +4,5 @@
 
 pub mod concerts;
 pub mod names;
+pub mod page;
 pub mod probes;

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use bands_model::Band;
 use bootstrap::REQUEST_ID;
 use exceptions::{ErrorBody, HttpError};
 use validator::Schema;
 use venues_model::Venue;
 
-use crate::clients::{RequestContext, Services};
+use crate::clients::{RequestContext, Services, Versions};
+use crate::freshness::{Freshness, Tag};
 use crate::query::NamesQuery;
 
 /// What the two routes need, shared by every request.
@@ -21,12 +23,33 @@ pub struct NamesRoute {
     pub bands_schema: Schema,
     pub venues_schema: Schema,
     pub request_deadline: std::time::Duration,
+    pub freshness: Freshness,
 }
 
 impl NamesRoute {
     fn context(&self, headers: &HeaderMap) -> RequestContext {
         let request_id = headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(str::to_owned);
         RequestContext::new(request_id, self.request_deadline)
+    }
+
+    /// `found`'s answer with its tag, or a `304` when the client holds that
+    /// tag: the tag of `route`'s `query` over the data version that `reads` picks.
+    async fn fresh<T: serde::Serialize>(
+        &self,
+        route: &str,
+        headers: &HeaderMap,
+        query: &NamesQuery,
+        reads: impl Fn(&Versions) -> &String,
+        found: impl AsyncFnOnce() -> Result<Vec<T>, HttpError>,
+    ) -> Result<Response, HttpError> {
+        let versions = self.services.versions().await;
+        let tag = versions.map(|versions| Tag::of(route, &query.normalized(), &[reads(&versions).as_str()]));
+        if let Some(unchanged) = self.freshness.unchanged(headers, tag.as_ref()) {
+            return Ok(unchanged);
+        }
+        let mut response = Json(found().await?).into_response();
+        self.freshness.stamp(&mut response, tag.as_ref());
+        Ok(response)
     }
 }
 
@@ -56,12 +79,13 @@ pub(crate) async fn find_bands(
     State(route): State<Arc<NamesRoute>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Vec<Band>>, HttpError> {
+) -> Result<Response, HttpError> {
     let query: NamesQuery = route.bands_schema.parse_query(raw.as_deref())?;
     let (context, bands) = (route.context(&headers), &route.services.bands);
     let named = async |text: &str, limit| bands.named(&context, text, limit).await;
     let by_ids = async |ids: &[i64]| bands.by_ids(&context, ids).await;
-    Ok(Json(answer(&query, named, by_ids, |band| band.id).await?))
+    let found = async || answer(&query, named, by_ids, |band| band.id).await;
+    route.fresh("/bands", &headers, &query, |versions| &versions.bands, found).await
 }
 
 /// Find venues by name (with their city), or by id.
@@ -86,12 +110,13 @@ pub(crate) async fn find_venues(
     State(route): State<Arc<NamesRoute>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Vec<Venue>>, HttpError> {
+) -> Result<Response, HttpError> {
     let query: NamesQuery = route.venues_schema.parse_query(raw.as_deref())?;
     let (context, venues) = (route.context(&headers), &route.services.venues);
     let named = async |text: &str, limit| venues.named(&context, text, limit).await;
     let by_ids = async |ids: &[i64]| venues.by_ids(&context, ids).await;
-    Ok(Json(answer(&query, named, by_ids, |venue| venue.id).await?))
+    let found = async || answer(&query, named, by_ids, |venue| venue.id).await;
+    route.fresh("/venues", &headers, &query, |versions| &versions.venues, found).await
 }
 
 /// What either route answers: the records named as `query.q` says, best

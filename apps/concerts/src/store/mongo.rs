@@ -222,6 +222,10 @@ impl RecordStore<Concert> for MongoConcertStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.concerts.is_empty().await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        self.concerts.data_version().await
+    }
 }
 
 #[cfg(test)]

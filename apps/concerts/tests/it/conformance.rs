@@ -321,7 +321,9 @@ async fn an_empty_store_says_so_and_finds_nothing(store: Arc<dyn ConcertStore>) 
 }
 
 async fn importing_twice_adds_nothing_twice(store: Arc<dyn ConcertStore>) {
+    let before = store.data_version().await.unwrap();
     store.upsert(fixture()).await.unwrap();
+    assert_ne!(store.data_version().await.unwrap(), before, "an import changes the data's version");
     let before = search(store.as_ref(), Some(&[1, 2, 3]), None).await;
     store.upsert(fixture()).await.unwrap();
     // The same concert twice in one batch is kept once too.

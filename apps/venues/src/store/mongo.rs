@@ -114,6 +114,10 @@ impl RecordStore<Venue> for MongoVenueStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.venues.is_empty().await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        self.venues.data_version().await
+    }
 }
 
 #[cfg(test)]

@@ -116,4 +116,8 @@ impl RecordStore<Venue> for SqliteVenueStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.db.is_empty("venues").await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
+    }
 }

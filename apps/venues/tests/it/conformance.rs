@@ -122,7 +122,9 @@ async fn an_empty_store_says_so_and_finds_nothing(store: Arc<dyn VenueStore>) {
 }
 
 async fn importing_twice_is_idempotent_and_moves_venues(store: Arc<dyn VenueStore>) {
+    let before = store.data_version().await.unwrap();
     store.upsert(paris_area()).await.unwrap();
+    assert_ne!(store.data_version().await.unwrap(), before, "an import changes the data's version");
     store.upsert(paris_area()).await.unwrap();
     assert_eq!(store.by_ids(&[1, 2, 3, 4, 5]).await.unwrap(), paris_area());
     assert_eq!(within(store.as_ref(), PARIS, 8.0).await, vec![1, 2, 3, 5]);

@@ -61,6 +61,31 @@ async fn errors_are_counted_not_hidden() {
     assert_eq!(report["non_2xx"], report["requests"], "{report}");
 }
 
+/// With `--accept-encoding`, the answers come compressed: fewer bytes for the same answers.
+#[tokio::test]
+async fn answers_can_be_asked_compressed_as_browsers_ask_them() {
+    let system = InProcess::seeded(|_| {}).await;
+    let url = system.gateway.url.clone();
+    let compressed = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || run_bench(&url, &["--mix", "geo", "--accept-encoding", "gzip, br"])
+    })
+    .await
+    .unwrap();
+    let plain = tokio::task::spawn_blocking(move || run_bench(&url, &["--mix", "geo"])).await.unwrap();
+    let (compressed, plain) = (report(&compressed), report(&plain));
+    assert_eq!(compressed["accept_encoding"], "gzip, br");
+    assert_eq!(compressed["non_2xx"], 0, "{compressed}");
+    let per_answer =
+        |report: &Value| report["bytes_per_s"].as_f64().unwrap() / report["requests_per_s"].as_f64().unwrap();
+    assert!(
+        per_answer(&compressed) < per_answer(&plain) / 3.0,
+        "compressed answers are much smaller: {} against {} bytes",
+        per_answer(&compressed),
+        per_answer(&plain)
+    );
+}
+
 #[test]
 fn without_a_gateway_it_stops_and_says_why() {
     // Port 9 (discard) on loopback: nothing listens there.

@@ -183,4 +183,8 @@ impl RecordStore<Concert> for SqliteConcertStore {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.db.is_empty("concerts").await
     }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
+    }
 }

@@ -1,0 +1,119 @@
+//! The services' data versions, as the gateway last learned them: what its
+//! answers depend on, so that an answer's tag (`ETag`) can be known before
+//! the answer is made, and a client that holds it gets a `304` for a few
+//! microseconds instead of a search.
+//!
+//! Each service names its data's state (`GET /version`); it changes with
+//! every import. What the gateway knows is used for a time to live
+//! (`DATA_VERSION_TTL_MS`); after it, one request starts asking again in the
+//! background and the others go on with what is known, for a few times to
+//! live at most: an import shows in the tags (and in the names the gateway
+//! keeps) within about one time to live, and no request waits for the
+//! versions, not even while a service is down. Only the very first request
+//! waits, briefly, for them. Without versions an answer goes untagged.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+use serde::Deserialize;
+
+use super::call::ServiceClient;
+
+/// Times to live after which versions not confirmed are no longer used.
+const STALE_AFTER: u32 = 5;
+/// The longest the first request waits for the versions.
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+
+/// The data versions of the bands, venues and concerts services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    pub bands: String,
+    pub venues: String,
+    pub concerts: String,
+}
+
+#[derive(Deserialize)]
+struct Version {
+    version: String,
+}
+
+/// What the gateway knows of the versions, and since when.
+pub(crate) struct KnownVersions {
+    known: RwLock<Option<(Arc<Versions>, Instant)>>,
+    asking: AtomicBool,
+    time_to_live: Duration,
+}
+
+impl KnownVersions {
+    pub(crate) fn new(time_to_live: Duration) -> Self {
+        Self { known: RwLock::new(None), asking: AtomicBool::new(false), time_to_live }
+    }
+
+    fn known(&self) -> Option<(Arc<Versions>, Duration)> {
+        let known = self.known.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.as_ref().map(|(versions, learned)| (versions.clone(), learned.elapsed()))
+    }
+
+    /// The versions to tag answers with, if known recently enough. When they
+    /// are older than the time to live, `ask` (which asks the services and
+    /// calls [`Self::learn`]) is started in the background, once at a time.
+    pub(crate) async fn current<F>(&self, ask: impl FnOnce() -> F) -> Option<Arc<Versions>>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self.known() {
+            Some((versions, age)) if age < self.time_to_live => Some(versions),
+            Some((versions, age)) => {
+                if !self.asking.swap(true, Ordering::AcqRel) {
+                    tokio::spawn(ask());
+                }
+                (age < self.time_to_live * STALE_AFTER).then_some(versions)
+            }
+            None => {
+                let _ = tokio::time::timeout(FIRST_WAIT, ask()).await;
+                self.known().map(|(versions, _)| versions)
+            }
+        }
+    }
+
+    /// Asks `services` (bands, venues, concerts) for their versions and keeps
+    /// them; `changed` is told of the versions before and after.
+    pub(crate) async fn learn(&self, services: [&ServiceClient; 3], changed: impl FnOnce(&Versions, &Versions)) {
+        let asked = self.ask(services).await;
+        self.asking.store(false, Ordering::Release);
+        let learned = match asked {
+            Ok(versions) => Arc::new(versions),
+            Err(error) => {
+                tracing::warn!(%error, "the services' data versions are not known: answers go untagged meanwhile");
+                return;
+            }
+        };
+        let mut known = self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((before, _)) = known.as_ref() {
+            changed(before, &learned);
+        }
+        *known = Some((learned, Instant::now()));
+    }
+
+    /// Each service's version, asked directly, as readiness is: no retry and
+    /// no circuit breaker, so that asking a service that is down changes
+    /// nothing for the requests that call it.
+    async fn ask(&self, services: [&ServiceClient; 3]) -> Result<Versions, String> {
+        let within = self.time_to_live.max(FIRST_WAIT);
+        let asked = services.map(|service| async move {
+            let answer = service.http.get(format!("{}/version", service.base_url)).timeout(within).send().await;
+            let version: Version = match answer {
+                Ok(response) if response.status().is_success() => response.json().await,
+                Ok(response) => return Err(format!("the {} service answered {}", service.name, response.status())),
+                Err(error) => Err(error),
+            }
+            .map_err(|error| format!("the {} service: {error}", service.name))?;
+            Ok(version.version)
+        });
+        let mut versions = try_join_all(asked).await?.into_iter();
+        let mut next = || versions.next().ok_or_else(|| "a version is missing".to_owned());
+        Ok(Versions { bands: next()?, venues: next()?, concerts: next()? })
+    }
+}

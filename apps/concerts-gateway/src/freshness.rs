@@ -1,0 +1,112 @@
+//! Whether a client's copy of an answer is still the answer: every public
+//! answer carries an `ETag` and a `Cache-Control`, and a request whose
+//! `If-None-Match` holds the current tag gets `304 Not Modified` with no body.
+//!
+//! The tag is made from what the answer depends on (the route, the
+//! normalized query and the data versions of the services it reads,
+//! [`crate::clients::Versions`]), not from the answer's bytes: it is known
+//! before any search is made, so a `304` costs a validation and a hash, and
+//! a streamed answer can carry a tag too. It is weak (`W/`): the bytes differ
+//! by content coding, the answer does not.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
+
+/// An answer's tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag(String);
+
+impl Tag {
+    /// The tag of the answer of `route` to `query` (normalized: two queries
+    /// that mean the same give the same text) over data at `versions`.
+    /// `DefaultHasher` hashes the same way in every replica of one build; a
+    /// new build may hash otherwise, which only makes clients fetch once.
+    pub fn of(route: &str, query: &str, versions: &[&str]) -> Self {
+        let mut hasher = DefaultHasher::new();
+        (route, query, versions).hash(&mut hasher);
+        Self(format!("W/\"{:016x}\"", hasher.finish()))
+    }
+
+    fn etag(&self) -> Option<ETag> {
+        self.0.parse().ok()
+    }
+}
+
+/// How long clients and caches may keep an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    max_age_seconds: u32,
+}
+
+impl Freshness {
+    pub const fn new(max_age_seconds: u32) -> Self {
+        Self { max_age_seconds }
+    }
+
+    /// A `304 Not Modified` when the request's `If-None-Match` holds `tag`
+    /// (an answer without a tag, its data versions unknown, is never unchanged).
+    pub fn unchanged(&self, request: &HeaderMap, tag: Option<&Tag>) -> Option<Response> {
+        let asked: IfNoneMatch = request.typed_get()?;
+        let etag = tag?.etag()?;
+        if asked.precondition_passes(&etag) {
+            return None;
+        }
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        self.stamp(&mut response, tag);
+        Some(response)
+    }
+
+    /// Puts the answer's `ETag` (when it has one) and `Cache-Control` on `response`.
+    pub fn stamp(&self, response: &mut Response, tag: Option<&Tag>) {
+        let headers = response.headers_mut();
+        if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag.0).ok()) {
+            headers.insert(header::ETAG, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={}", self.max_age_seconds)) {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asking(tags: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(tags).unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_tag_follows_the_query_and_the_data() {
+        let tag = Tag::of("/concerts", "bands=[1]", &["b1", "v1", "c1"]);
+        assert_eq!(tag, Tag::of("/concerts", "bands=[1]", &["b1", "v1", "c1"]));
+        assert_ne!(tag, Tag::of("/concerts", "bands=[2]", &["b1", "v1", "c1"]), "another query");
+        assert_ne!(tag, Tag::of("/concerts", "bands=[1]", &["b1", "v1", "c2"]), "an import");
+        assert_ne!(tag, Tag::of("/bands", "bands=[1]", &["b1", "v1", "c1"]), "another route");
+        assert!(tag.0.starts_with("W/\"") && tag.0.ends_with('"'), "{tag:?}");
+    }
+
+    #[test]
+    fn the_current_tag_gets_a_304_with_the_tag_and_any_other_the_answer() {
+        let freshness = Freshness::new(60);
+        let made = Tag::of("/concerts", "q", &[]);
+        let current = &made.0;
+        let tag = Some(&made);
+        let unchanged = freshness.unchanged(&asking(current), tag).expect("a 304");
+        assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(unchanged.headers()[header::ETAG], current.as_str());
+        assert_eq!(unchanged.headers()[header::CACHE_CONTROL], "public, max-age=60");
+        let strong = current.trim_start_matches("W/");
+        assert!(freshness.unchanged(&asking(strong), tag).is_some(), "compared weakly");
+        assert!(freshness.unchanged(&asking(&format!("\"other\", {current}")), tag).is_some(), "one of a list");
+        assert!(freshness.unchanged(&asking("*"), tag).is_some());
+        assert!(freshness.unchanged(&asking("W/\"other\""), tag).is_none());
+        assert!(freshness.unchanged(&HeaderMap::new(), tag).is_none());
+        assert!(freshness.unchanged(&asking("*"), None).is_none(), "no tag, no 304");
+    }
+}

@@ -1,0 +1,264 @@
+//! The search page in a real browser: Debian's Chromium, headless, driven
+//! over the DevTools protocol (chromiumoxide), against the whole system
+//! in-process on loopback. Every test also checks that the page threw no
+//! error and that no request left the loopback (the map has no tiles here).
+//!
+//! Where no Chromium is installed, each test says it was skipped and why;
+//! `.ci/run` installs it, and with `CI` set a missing Chromium fails.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
+use chromiumoxide::cdp::js_protocol::runtime::EventExceptionThrown;
+use chromiumoxide::handler::viewport::Viewport;
+use chromiumoxide::page::Page;
+use futures::StreamExt;
+use serde_json::Value;
+use system_tests::InProcess;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A headless Chromium with a profile of its own; closed by [`Chromium::close`].
+struct Chromium {
+    browser: Browser,
+    handler: tokio::task::JoinHandle<()>,
+    _profile: tempfile::TempDir,
+}
+
+/// A page, and what it did: every request's URL, every uncaught error.
+struct Watched {
+    page: Page,
+    requests: Arc<Mutex<Vec<String>>>,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl Chromium {
+    /// The browser, or `None` after saying why the test is skipped.
+    async fn launch(test: &str, width: u32) -> Option<Self> {
+        if !Path::new(CHROMIUM).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: no Chromium at {CHROMIUM}, and CI needs every test to run"
+            );
+            println!("{test} (browser): skipped — no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)");
+            return None;
+        }
+        let profile = tempfile::tempdir().expect("a profile folder");
+        let config = BrowserConfig::builder()
+            .chrome_executable(CHROMIUM)
+            .no_sandbox()
+            .user_data_dir(profile.path())
+            .viewport(Viewport { width, height: 900, ..Viewport::default() })
+            .window_size(width, 900)
+            // Without these, Chromium calls Google's hosts, which this machine's network refuses.
+            .args([
+                "disable-gpu",
+                "disable-quic",
+                "no-first-run",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-default-apps",
+                "disable-extensions",
+                // Pages that Chromium takes for hidden get their rendering steps throttled, and with
+                // them the IntersectionObserver that loads the next page on scroll.
+                "disable-background-timer-throttling",
+                "disable-renderer-backgrounding",
+                "disable-backgrounding-occluded-windows",
+            ])
+            .build()
+            .expect("a browser configuration");
+        let (browser, mut events) = Browser::launch(config).await.expect("Chromium starts");
+        let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+        Some(Self { browser, handler, _profile: profile })
+    }
+
+    async fn open(&self, url: &str) -> Watched {
+        let page = self.browser.new_page("about:blank").await.expect("a page");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let mut sent = page.event_listener::<EventRequestWillBeSent>().await.expect("network events");
+        let kept = requests.clone();
+        tokio::spawn(async move {
+            while let Some(event) = sent.next().await {
+                kept.lock().unwrap().push(event.request.url.clone());
+            }
+        });
+        let mut thrown = page.event_listener::<EventExceptionThrown>().await.expect("error events");
+        let kept = errors.clone();
+        tokio::spawn(async move {
+            while let Some(event) = thrown.next().await {
+                kept.lock().unwrap().push(format!("{:?}", event.exception_details));
+            }
+        });
+        page.goto(url).await.expect("the page loads");
+        Watched { page, requests, errors }
+    }
+
+    async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+        self.handler.abort();
+    }
+}
+
+impl Watched {
+    async fn eval(&self, expression: &str) -> Value {
+        let result = self.page.evaluate(expression).await.unwrap_or_else(|e| panic!("{expression}: {e}"));
+        result.value().cloned().unwrap_or(Value::Null)
+    }
+
+    /// Waits (up to 15 s) until `expression` is true.
+    async fn until(&self, expression: &str) {
+        let started = Instant::now();
+        while self.eval(expression).await != Value::Bool(true) {
+            if started.elapsed() > Duration::from_secs(15) {
+                let status = self.status().await;
+                let requests = self.requests.lock().unwrap().clone();
+                let last = &requests[requests.len().saturating_sub(6)..];
+                panic!("never true: {expression}; status: {status}; the last requests: {last:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn status(&self) -> Value {
+        self.eval("document.getElementById('status').textContent").await
+    }
+
+    async fn shown(&self) -> u64 {
+        self.eval("document.querySelectorAll('#results li').length").await.as_u64().unwrap_or(0)
+    }
+
+    /// Types `text` into the field `#id`, as a person does, key by key.
+    async fn type_into(&self, id: &str, text: &str) {
+        let field = self.page.find_element(format!("#{id}")).await.expect("the field");
+        field.click().await.expect("the field takes focus");
+        field.type_str(text).await.expect("typing");
+    }
+
+    /// No uncaught error, and no request to anywhere but the loopback.
+    fn stayed_clean(&self) {
+        let errors = self.errors.lock().unwrap();
+        assert!(errors.is_empty(), "the page threw: {errors:#?}");
+        let requests = self.requests.lock().unwrap();
+        assert!(!requests.is_empty(), "requests were watched");
+        let elsewhere: Vec<&String> = requests
+            .iter()
+            .filter(|url| {
+                !(url.starts_with("http://127.0.0.1:") || url.starts_with("data:") || url.starts_with("about:"))
+            })
+            .collect();
+        assert!(elsewhere.is_empty(), "requests left the loopback: {elsewhere:#?}");
+    }
+}
+
+/// The system for a browser: the demo data, and a map without tiles.
+async fn system() -> InProcess {
+    InProcess::seeded(|gateway| gateway.browsers.map_tile_url = String::new()).await
+}
+
+#[tokio::test]
+async fn a_person_types_a_band_picks_it_with_the_keyboard_and_sees_its_concerts() {
+    let Some(chromium) = Chromium::launch("typing a band", 1200).await else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.until("document.getElementById('status').textContent === 'Pick a band or a place.'").await;
+    page.type_into("band-input", "3 Doors").await;
+    page.until("document.querySelector('#band-options li')?.textContent === '3 Doors Down'").await;
+    let field = page.page.find_element("#band-input").await.unwrap();
+    field.press_key("Enter").await.unwrap();
+    page.until("document.getElementById('results').dataset.complete === 'true' && document.querySelectorAll('#results li').length > 0").await;
+    assert_eq!(page.shown().await, 5, "3 Doors Down plays five concerts");
+    assert_eq!(page.status().await, "5 concerts.");
+    assert_eq!(page.eval("document.querySelector('#bands-picked li')?.firstChild.textContent").await, "3 Doors Down");
+    assert_eq!(page.eval("new URLSearchParams(location.search).get('bandIds')").await, "1", "the search is in the URL");
+    assert_eq!(page.eval("document.activeElement.id").await, "band-input", "the keyboard stays where it was");
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+#[tokio::test]
+async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_gives() {
+    let Some(chromium) = Chromium::launch("a place and dates", 1200).await else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.type_into("place-input", "batofar").await;
+    page.until("document.querySelector('#place-options li')?.textContent === 'Le Batofar, Paris, France'").await;
+    let option = page.page.find_element("#place-options li").await.unwrap();
+    option.click().await.unwrap();
+    page.until("document.getElementById('results').dataset.count > 0").await;
+    page.eval(
+        "for (const [id, value] of [['from', '2018-01-01'], ['to', '2018-12-31']]) {
+           const field = document.getElementById(id); field.value = value; field.dispatchEvent(new Event('change'));
+         } true",
+    )
+    .await;
+    // Scroll to the end of the list until every page has come (bounded).
+    for _ in 0..40 {
+        if page.eval("document.getElementById('results').dataset.complete === 'true'").await == Value::Bool(true) {
+            break;
+        }
+        page.eval("document.getElementById('more').scrollIntoView(); true").await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    page.until("document.getElementById('results').dataset.complete === 'true'").await;
+    let (latitude, longitude) = (48.83335, 2.3793886);
+    let api = format!("/concerts?latitude={latitude}&longitude={longitude}&radius=20&from=2018-01-01&to=2018-12-31");
+    let (_, answer) = system.get(&api).await;
+    let expected = answer.as_array().unwrap().len() as u64;
+    assert!(expected > 50, "the range spans pages: {expected}");
+    assert_eq!(page.shown().await, expected, "the page shows what the API answers");
+    assert_eq!(page.status().await, format!("{expected} concerts."));
+    assert_eq!(page.eval("new URLSearchParams(location.search).get('from')").await, "2018-01-01");
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+#[tokio::test]
+async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
+    let Some(chromium) = Chromium::launch("scrolling", 375).await else { return };
+    let system = system().await;
+    // A shared search: the URL holds it.
+    let page =
+        chromium.open(&format!("{}/?latitude=48.857931&longitude=2.350144&radius=20&place=Paris", system.gateway.url)).await;
+    page.until("document.querySelectorAll('#results li').length === 50").await;
+    assert_eq!(page.status().await, "50 concerts so far; more load as you scroll.");
+    assert_eq!(page.eval("document.documentElement.scrollWidth <= 375").await, true, "nothing wider than the screen");
+    page.eval("document.getElementById('more').scrollIntoView(); true").await;
+    page.until("document.querySelectorAll('#results li').length >= 100").await;
+    assert!(
+        page.eval("document.getElementById('place-picked').textContent").await.as_str().unwrap().starts_with("Paris")
+    );
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+#[tokio::test]
+async fn a_page_from_another_origin_reads_concerts_with_fetch() {
+    let Some(chromium) = Chromium::launch("another origin", 1200).await else { return };
+    let system = system().await;
+    let script = format!(
+        "<!doctype html><title>waiting</title><script>
+           fetch('{}/concerts?bandIds=1&limit=3')
+             .then((answer) => answer.json().then((concerts) => {{
+               document.title = `read ${{concerts.length}}, next ${{answer.headers.get('link') ? 'linked' : 'none'}}`;
+             }}))
+             .catch((error) => {{ document.title = `refused: ${{error}}`; }});
+         </script>",
+        system.gateway.url
+    );
+    let elsewhere = testkit::serve(Router::new().route("/", get(move || async move { Html(script) }))).await;
+    assert_ne!(elsewhere.url, system.gateway.url, "another origin: another port");
+    let page = chromium.open(&format!("{}/", elsewhere.url)).await;
+    page.until("document.title !== 'waiting'").await;
+    assert_eq!(page.eval("document.title").await, "read 3, next linked", "the answer and its Link header are readable");
+    page.stayed_clean();
+    chromium.close().await;
+}
