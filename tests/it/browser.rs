@@ -226,8 +226,9 @@ async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
     let Some(chromium) = Chromium::launch("scrolling", 375).await else { return };
     let system = system().await;
     // A shared search: the URL holds it.
-    let page =
-        chromium.open(&format!("{}/?latitude=48.857931&longitude=2.350144&radius=20&place=Paris", system.gateway.url)).await;
+    let page = chromium
+        .open(&format!("{}/?latitude=48.857931&longitude=2.350144&radius=20&place=Paris", system.gateway.url))
+        .await;
     page.until("document.querySelectorAll('#results li').length === 50").await;
     assert_eq!(page.status().await, "50 concerts so far; more load as you scroll.");
     assert_eq!(page.eval("document.documentElement.scrollWidth <= 375").await, true, "nothing wider than the screen");

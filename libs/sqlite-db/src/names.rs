@@ -132,8 +132,10 @@ impl NameIndex {
                 }
             }
         }
-        // Inside a word: the trigram index, when the text is long enough to have trigrams.
-        if key.len() >= 3 {
+        // Inside a word: the trigram index, when the text is long enough to have
+        // trigrams and the better tiers leave room (their matches are certain
+        // unless the text is longer than what is indexed).
+        if key.len() >= 3 && (candidates.len() < limit || typed.len() > INDEXED_LENGTH) {
             let mut inside = connection
                 .prepare_cached(&format!("SELECT rowid FROM {t}_name_trigrams WHERE {t}_name_trigrams MATCH ?1"))?;
             // Every trigram of the text, each a one-token phrase: the index keeps no
