@@ -6,7 +6,7 @@ DIR ?=
 # Compose v2 (`docker compose`) when it is there, else the v1 `docker-compose`.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all setup build start test test-mongo start-docker stop-docker seed generate bench lint fmt clean diagram
+.PHONY: all setup token build start test test-mongo start-docker stop-docker seed generate bench lint fmt clean diagram
 # make generate: where and how big (the default is a tenth of the exercise's step 2).
 OUT ?= var/generated
 BANDS ?= 2000000
@@ -19,19 +19,24 @@ BENCH_ARGS ?=
 
 all: setup
 
-# Set-up: a .env to edit, and the release binaries.
-setup: .env build
+# Set-up: a .env to edit (with a random IMPORT_TOKEN), and the release binaries.
+setup: token build
 
 .env:
 	cp .env.example .env
 
+# The services' write routes require IMPORT_TOKEN: one is made when .env has none.
+token: .env
+	scripts/import-token.sh .env
+
 build:
 	$(CARGO) build --release --workspace --bins
 
-# Builds (release), starts the four processes, imports the demo data when the
-# stores are empty, and prints the URLs. Ctrl-C stops everything.
+# Builds (release) and runs the supervisor: it starts the four processes,
+# restarts any that dies, imports the demo data when the stores are empty, and
+# prints the URLs. Ctrl-C stops everything (exit status 0).
 start: setup
-	scripts/start.sh target/release
+	target/release/supervisor
 
 # Every test; end-to-end tests start the real binaries, so they are built first.
 test:
@@ -44,7 +49,7 @@ test-mongo:
 
 # The whole system in Docker: the gateway, the three services, one MongoDB per
 # service, and a one-shot import of the demo data. Only the gateway is published.
-start-docker:
+start-docker: token
 	$(COMPOSE) up --build --detach
 	@echo "starting: the API will be at http://localhost:$${GATEWAY_PUBLISHED_PORT:-3000}/concerts?bandIds=1,2 once healthy"
 	@echo "follow it with: $(COMPOSE) ps; $(COMPOSE) logs -f seed"

@@ -58,7 +58,9 @@ async fn services_whose_mongodb_is_unreachable_start_and_answer_503_quickly() {
     let requests = [
         http.get(format!("{}/ready", system.bands.url)),
         http.get(format!("{}/bands?ids=1", system.bands.url)),
-        http.put(format!("{}/bands", system.bands.url)).json(&json!([{"id": 1, "name": "Radiohead"}])),
+        http.put(format!("{}/bands", system.bands.url))
+            .bearer_auth(testkit::IMPORT_TOKEN)
+            .json(&json!([{"id": 1, "name": "Radiohead"}])),
         http.get(format!("{}/ready", system.venues.url)),
         http.get(format!("{}/venues/within?latitude=0&longitude=0&radius=1", system.venues.url)),
         http.get(format!("{}/ready", system.concerts.url)),
@@ -79,8 +81,8 @@ async fn services_whose_mongodb_is_unreachable_start_and_answer_503_quickly() {
     }
 }
 
-/// `make start` on MongoDB: with the three `*_MONGODB_URI` set, the start
-/// script brings the system up on its databases, seeds the demo data into
+/// `make start` on MongoDB: with the three `*_MONGODB_URI` set, the
+/// supervisor brings the system up on its databases, seeds the demo data into
 /// them, and the exercise's queries are answered; Ctrl-C's signal stops it.
 #[tokio::test]
 async fn make_start_runs_the_system_on_mongodb() {
@@ -88,27 +90,21 @@ async fn make_start_runs_the_system_on_mongodb() {
     let _alone = ON_MONGODB.lock().await;
     let data = tempfile::tempdir().unwrap();
     let run = format!("start{}", std::process::id());
-    let ports: Vec<u16> = (0..4).map(|_| testkit::free_port()).collect();
-    let mut env: Vec<(String, String)> = vec![
-        ("GATEWAY_HTTP_PORT".into(), ports[0].to_string()),
-        ("BANDS_HTTP_PORT".into(), ports[1].to_string()),
-        ("VENUES_HTTP_PORT".into(), ports[2].to_string()),
-        ("CONCERTS_HTTP_PORT".into(), ports[3].to_string()),
-        ("DATA_DIR".into(), data.path().join("data").display().to_string()),
-        ("BIND_ADDRESS".into(), "127.0.0.1".into()),
-    ];
+    let ports = [0; 4].map(|_| testkit::free_port());
+    let mut env = testkit::supervisor_env(ports, &data.path().join("data"));
     env.extend(slow_store_waits().into_iter().map(|(name, value)| (name.to_owned(), value)));
     for service in ["BANDS", "VENUES", "CONCERTS"] {
         env.push((format!("{service}_MONGODB_URI"), uri.clone()));
         env.push((format!("{service}_MONGODB_DATABASE"), format!("{run}_{}", service.to_lowercase())));
     }
-    let script = repo_root().join("scripts/start.sh");
-    let mut start = testkit::Process::spawn("make start", &script, &[testkit::binary_dir()], data.path(), &env);
+    let supervisor = testkit::binary("supervisor");
+    let mut start = testkit::Process::spawn("make start", &supervisor, &[] as &[&str], data.path(), &env);
     start.wait_for_line("The concert discovery API is running", Duration::from_secs(60)).await;
     let gateway = format!("http://127.0.0.1:{}", ports[0]);
     answers_the_exercise(&gateway).await;
     start.interrupt();
-    start.wait_exit(Duration::from_secs(20)).await.expect("the system stops on Ctrl-C's signal");
+    let status = start.wait_exit(Duration::from_secs(30)).await.expect("the system stops on Ctrl-C's signal");
+    assert!(status.success(), "make start ends with status 0 after Ctrl-C: {status}");
     for service in ["bands", "venues", "concerts"] {
         let config = mongo_db::MongoConfig::new(&uri, Some(&format!("{run}_{service}")), service).unwrap();
         mongo_db::MongoDb::connect(&config).await.unwrap().drop().await.unwrap();

@@ -105,7 +105,8 @@ async fn start_slow_import(url: &str, first_date: i64) -> (TcpStream, Vec<u8>) {
     let address = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).await.unwrap();
     let head = format!(
-        "PUT /concerts HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "PUT /concerts HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        testkit::IMPORT_TOKEN,
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -118,8 +119,12 @@ async fn start_slow_import(url: &str, first_date: i64) -> (TcpStream, Vec<u8>) {
 async fn sigterm_lets_every_request_in_flight_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data").display().to_string();
-    let mut concerts =
-        Process::start("concerts", dir.path(), &[("CONCERTS_HTTP_PORT", "0".into()), ("DATA_DIR", data)]).await;
+    let mut concerts = Process::start(
+        "concerts",
+        dir.path(),
+        &[("CONCERTS_HTTP_PORT", "0".into()), ("DATA_DIR", data), ("IMPORT_TOKEN", testkit::IMPORT_TOKEN.into())],
+    )
+    .await;
 
     let mut in_flight = Vec::new();
     for i in 0..8 {

@@ -2,13 +2,16 @@
 //! a loopback port): the exercise, paging, discovery (names, dates, CORS,
 //! compression, tags), the search page in Chromium, abuse. With the real binaries
 //! (built by `make test` first): end to end on SQLite and MongoDB, faults,
-//! operations.
+//! operations, staying up (slow connections, the import token, crashes, bad
+//! data folders, a full disk).
 
 mod abuse;
 mod browser;
+mod deploy;
 mod discovery;
 mod end_to_end;
 mod exercise;
 mod faults;
 mod operations;
 mod paging;
+mod stays_up;

@@ -42,9 +42,13 @@ impl InProcess {
         let venue_store = Arc::new(SqliteVenueStore::open(&data.path().join("venues.sqlite3")).await.expect("a store"));
         let concert_store =
             Arc::new(SqliteConcertStore::open(&data.path().join("concerts.sqlite3")).await.expect("a store"));
-        let bands = serve(bands::routes::router(band_store.clone(), &limits).expect("a router")).await;
-        let venues = serve(venues::routes::router(venue_store.clone(), &limits).expect("a router")).await;
-        let concerts = serve(concerts::routes::router(concert_store.clone(), &limits).expect("a router")).await;
+        let bands =
+            serve(bands::routes::router(band_store.clone(), &limits, &testkit::writes()).expect("a router")).await;
+        let venues =
+            serve(venues::routes::router(venue_store.clone(), &limits, &testkit::writes()).expect("a router")).await;
+        let concerts =
+            serve(concerts::routes::router(concert_store.clone(), &limits, &testkit::writes()).expect("a router"))
+                .await;
 
         let mut gateway = settings::Gateway::defaults();
         gateway.services.bands_service_url = Some(bands.url.clone());
@@ -69,12 +73,14 @@ impl InProcess {
         import::<Concert>(self.concert_store.as_ref(), "concerts.json").await;
     }
 
-    /// The variables that point a client (the seed tool) at these services.
-    pub fn service_urls(&self) -> [(&'static str, String); 3] {
+    /// The variables that point a client (the seed tool) at these services,
+    /// with the token their writes need.
+    pub fn seed_env(&self) -> [(&'static str, String); 4] {
         [
             ("BANDS_SERVICE_URL", self.bands.url.clone()),
             ("VENUES_SERVICE_URL", self.venues.url.clone()),
             ("CONCERTS_SERVICE_URL", self.concerts.url.clone()),
+            ("IMPORT_TOKEN", testkit::IMPORT_TOKEN.to_owned()),
         ]
     }
 

@@ -1,6 +1,7 @@
 //! The bands service process: settings, store (MongoDB when
 //! `BANDS_MONGODB_URI` is set, else SQLite), routes, serve.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use bands::routes;
@@ -15,15 +16,19 @@ use settings::Settings;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let settings = settings::Bands::load();
     let _logs = telemetry::init_tracing(&settings.logging);
     telemetry::init_metrics();
+    bootstrap::exit_status("bands", run(settings).await)
+}
+
+async fn run(settings: settings::Bands) -> anyhow::Result<()> {
     let store: Arc<dyn BandStore> = match MongoConfig::from_settings(&settings.mongodb, "bands")? {
         Some(mongo) => Arc::new(MongoBandStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteBandStore::open(&settings.data.data_dir.join("bands.sqlite3")).await?),
     };
-    let app = routes::router(store, &settings.limits)?;
+    let app = routes::router(store, &settings.limits, &settings.writes)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("bands", address, app, &settings.limits).await?;
     Ok(())

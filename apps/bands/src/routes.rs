@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use bands_model::{BAND_SCHEMA, Band};
 use exceptions::HttpError;
-use settings::Limits;
+use settings::{Limits, Writes};
 use validator::id_batch::{self, IdBatch};
 use validator::name_search::{self, NameSearch};
 use validator::{Schema, SchemaError};
@@ -30,14 +30,14 @@ struct AppState {
     search: Arc<Schema>,
 }
 
-pub fn router(store: Arc<dyn BandStore>, limits: &Limits) -> Result<Router, SchemaError> {
+pub fn router(store: Arc<dyn BandStore>, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
     let state = AppState {
         store: store.clone(),
         lookup: Arc::new(id_batch::schema()?),
         search: Arc::new(name_search::schema()?),
     };
     let api = Router::new()
-        .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone())?))
+        .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone(), writes)?))
         .route("/bands/search", get(named))
         .route("/version", bootstrap::version(store.clone()))
         .with_state(state);

@@ -48,6 +48,9 @@ impl From<&settings::Gateway> for Config {
                     time_to_live: millis(settings.name_cache.name_cache_ttl_ms),
                 },
                 versions_time_to_live: millis(settings.browsers.data_version_ttl_ms),
+                // Well before the services close an idle connection (the same
+                // KEEP_ALIVE_TIMEOUT_MS), so that none is reused as it closes.
+                pool_idle_timeout: settings.limits.keep_alive_timeout() / 2,
             },
             request_deadline: settings.request_deadline(),
             stream_page: settings.stream_page_size as usize,

@@ -1,6 +1,7 @@
 //! The concerts service process: settings, store (MongoDB when
 //! `CONCERTS_MONGODB_URI` is set, else SQLite), routes, serve.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use concerts::routes;
@@ -15,15 +16,19 @@ use settings::Settings;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let settings = settings::Concerts::load();
     let _logs = telemetry::init_tracing(&settings.logging);
     telemetry::init_metrics();
+    bootstrap::exit_status("concerts", run(settings).await)
+}
+
+async fn run(settings: settings::Concerts) -> anyhow::Result<()> {
     let store: Arc<dyn ConcertStore> = match MongoConfig::from_settings(&settings.mongodb, "concerts")? {
         Some(mongo) => Arc::new(MongoConcertStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteConcertStore::open(&settings.data.data_dir.join("concerts.sqlite3")).await?),
     };
-    let app = routes::router(store, &settings.limits)?;
+    let app = routes::router(store, &settings.limits, &settings.writes)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("concerts", address, app, &settings.limits).await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The venues service process: settings, store (MongoDB when
 //! `VENUES_MONGODB_URI` is set, else SQLite), routes, serve.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use mongo_db::{MongoConfig, MongoDb};
@@ -15,15 +16,19 @@ use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let settings = settings::Venues::load();
     let _logs = telemetry::init_tracing(&settings.logging);
     telemetry::init_metrics();
+    bootstrap::exit_status("venues", run(settings).await)
+}
+
+async fn run(settings: settings::Venues) -> anyhow::Result<()> {
     let store: Arc<dyn VenueStore> = match MongoConfig::from_settings(&settings.mongodb, "venues")? {
         Some(mongo) => Arc::new(MongoVenueStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteVenueStore::open(&settings.data.data_dir.join("venues.sqlite3")).await?),
     };
-    let app = routes::router(store, &settings.limits)?;
+    let app = routes::router(store, &settings.limits, &settings.writes)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("venues", address, app, &settings.limits).await?;
     Ok(())

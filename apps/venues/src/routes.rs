@@ -20,7 +20,7 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use exceptions::HttpError;
-use settings::Limits;
+use settings::{Limits, Writes};
 use validator::id_batch::{self, IdBatch};
 use validator::name_search::{self, NameSearch};
 use validator::{Schema, SchemaError};
@@ -38,7 +38,7 @@ struct AppState {
     within: Arc<Schema>,
 }
 
-pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, SchemaError> {
+pub fn router(store: Arc<dyn VenueStore>, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
     let state = AppState {
         store: store.clone(),
         lookup: Arc::new(id_batch::schema()?),
@@ -46,7 +46,7 @@ pub fn router(store: Arc<dyn VenueStore>, limits: &Limits) -> Result<Router, Sch
         within: Arc::new(Schema::from_json_text("WithinRadius", WITHIN_RADIUS_SCHEMA)?),
     };
     let api = Router::new()
-        .route("/venues", get(by_ids).merge(bootstrap::import("venues import", VENUE_SCHEMA, store.clone())?))
+        .route("/venues", get(by_ids).merge(bootstrap::import("venues import", VENUE_SCHEMA, store.clone(), writes)?))
         .route("/venues/search", get(named))
         .route("/version", bootstrap::version(store.clone()))
         .route("/venues/within", get(within_radius))

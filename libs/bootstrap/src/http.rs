@@ -11,13 +11,15 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
-use axum::serve::ListenerExt;
 use axum::{BoxError, Json, Router};
 use exceptions::{Failure, HttpError, Severity, method_not_allowed, route_not_found};
 use serde_json::{Value, json};
 use settings::{Limits, Listen};
 use telemetry::record_request;
+
+use crate::connections::{ConnectionLimits, serve_connection};
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -91,6 +93,7 @@ fn with_common_layers(router: Router, limits: &Limits) -> Router {
             HttpError::Internal(format!("handler panicked: {message}")).into_response()
         }))
         .layer(middleware::from_fn_with_state(limits.max_query_length as usize, limit_query_length))
+        .layer(middleware::from_fn_with_state(limits.max_header_bytes as usize, limit_header_size))
         .layer(middleware::from_fn(observe))
         .layer(
             TraceLayer::new_for_http()
@@ -125,6 +128,19 @@ async fn limit_query_length(State(max): State<usize>, request: Request, next: Ne
     }
 }
 
+/// Header fields of more than `max` bytes, counted as they are sent
+/// (`name: value` and the line's end), get a JSON 431.
+async fn limit_header_size(State(max): State<usize>, request: Request, next: Next) -> Response {
+    let size: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if size > max {
+        return HttpError::HeadersTooLarge(format!(
+            "the request's header fields take {size} bytes; the limit is {max} (MAX_HEADER_BYTES)"
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// Records the request's metrics, and logs an error answer's cause
 /// ([`Failure`]): a warning for shed requests, an error for other server
 /// errors, nothing for the client's mistakes. It runs inside the request's
@@ -138,7 +154,7 @@ async fn observe(request: Request, next: Next) -> Response {
     record_request(&method, &route, status, started.elapsed());
     if let Some(failure) = response.extensions().get::<Failure>() {
         match failure.severity {
-            Severity::Warning => tracing::warn!(status, error = %failure.detail, "request shed"),
+            Severity::Warning => tracing::warn!(status, error = %failure.detail, "request refused"),
             Severity::Error => tracing::error!(status, error = %failure.detail, "request failed"),
             Severity::ClientError => {}
         }
@@ -147,43 +163,66 @@ async fn observe(request: Request, next: Next) -> Response {
 }
 
 /// Binds `address`, logs `listening on http://ADDR` (the line end-to-end tests
-/// wait for), and serves until Ctrl-C or SIGTERM. Then it stops accepting,
-/// lets in-flight requests finish for up to `limits.shutdown_grace`, and returns.
-pub async fn serve(service: &str, address: SocketAddr, router: Router, limits: &Limits) -> std::io::Result<()> {
-    let listener = TcpListener::bind(address).await?;
+/// wait for), and serves it ([`serve_on`]) until Ctrl-C or SIGTERM.
+pub async fn serve(service: &str, address: SocketAddr, router: Router, limits: &Limits) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let listener = TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let bound = listener.local_addr()?;
-    // Answers are written in pieces (streamed pages); Nagle's algorithm would
-    // hold a small last piece back until the peer acknowledges the one before.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY");
-        }
-    });
     tracing::info!(service, "listening on http://{bound}");
-    let (stopping, mut stop_requested) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    serve_on(service, listener, router, limits, async {
         shutdown_signal().await;
-        let _ = stopping.send(true);
-    });
-    let grace = limits.shutdown_grace();
-    tokio::select! {
-        served = server.into_future() => served?,
-        () = grace_period_over(&mut stop_requested, grace) => {
-            tracing::warn!(service, ?grace, "grace period over, exiting with requests still in flight");
-        }
-    }
+        tracing::info!(service, "finishing in-flight requests");
+    })
+    .await;
     tracing::info!(service, "stopped");
     Ok(())
 }
 
-async fn grace_period_over(stop_requested: &mut tokio::sync::watch::Receiver<bool>, grace: Duration) {
-    if stop_requested.wait_for(|stop| *stop).await.is_err() {
-        std::future::pending::<()>().await;
+/// Serves each connection of `listener` on its own task with the limits of
+/// [`crate::connections`], until `shutdown` completes. Then it stops
+/// accepting, lets in-flight requests finish for up to
+/// `limits.shutdown_grace`, and returns.
+pub async fn serve_on(
+    service: &str,
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let connection_limits = ConnectionLimits::new(limits);
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let connections = TaskTracker::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, router.clone(), connection_limits, stop.clone()));
+                }
+                // Out of file descriptors, or a connection reset before it was
+                // accepted: the listener itself is fine; pause so as not to spin.
+                Err(error) => {
+                    tracing::warn!(service, %error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                }
+            },
+            () = &mut shutdown => break,
+        }
     }
-    tokio::time::sleep(grace).await;
+    drop(listener);
+    let _ = stopping.send(true);
+    connections.close();
+    let grace = limits.shutdown_grace();
+    if tokio::time::timeout(grace, connections.wait()).await.is_err() {
+        tracing::warn!(service, ?grace, "grace period over, exiting with requests still in flight");
+    }
 }
 
-async fn shutdown_signal() {
+/// The pause after a failed accept.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "cannot listen for Ctrl-C");
@@ -208,5 +247,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received, finishing in-flight requests");
+    tracing::info!("shutdown signal received");
 }

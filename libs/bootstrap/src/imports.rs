@@ -13,7 +13,10 @@ use exceptions::HttpError;
 use records::{MAX_IMPORT_BATCH, RecordStore};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use settings::Writes;
 use validator::{Schema, SchemaError};
+
+use crate::writes::only_with_token;
 
 /// Room for a full batch of the longest records (names of up to 500 characters).
 const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
@@ -24,19 +27,24 @@ struct Import<T> {
 }
 
 /// `PUT`: a JSON array of at most [`MAX_IMPORT_BATCH`] records, each valid
-/// under `record_schema` (JSON text), answered with `{"imported": n}`.
+/// under `record_schema` (JSON text), answered with `{"imported": n}`; only
+/// with the bearer token of `writes` (else 401, before the body is read).
 pub fn import<T, S>(
     name: &str,
     record_schema: &str,
     store: Arc<dyn RecordStore<T>>,
+    writes: &Writes,
 ) -> Result<MethodRouter<S>, SchemaError>
 where
     T: DeserializeOwned + Send + 'static,
     S: Clone + Send + Sync + 'static,
 {
+    if writes.token().is_none() {
+        tracing::warn!("IMPORT_TOKEN is not set: every write ({name}) will be refused with 401");
+    }
     let schema = Schema::list_of(name, record_schema, MAX_IMPORT_BATCH)?;
     let state = Arc::new(Import { store, schema });
-    Ok(put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+    Ok(only_with_token(put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)), writes))
 }
 
 async fn take_import<T: DeserializeOwned + Send + 'static>(

@@ -34,6 +34,13 @@ pub enum HttpError {
     /// The request line is longer than the process accepts.
     #[error("URI too long: {0}")]
     UriTooLong(String),
+    /// The request's header fields are larger than the process accepts.
+    #[error("request header fields too large: {0}")]
+    HeadersTooLarge(String),
+    /// A write without the bearer token it needs, or with another one. The
+    /// message never holds what the client sent.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// A downstream service answered something unusable.
     #[error("bad gateway: {0}")]
     BadGateway(String),
@@ -67,12 +74,15 @@ impl HttpError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(StoreError::Unavailable { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(StoreError::Backend { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(StoreError::Full { .. }) => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -83,11 +93,16 @@ impl HttpError {
             Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
             Self::PayloadTooLarge(message)
             | Self::UriTooLong(message)
+            | Self::HeadersTooLarge(message)
+            | Self::Unauthorized(message)
             | Self::Overloaded(message)
             | Self::BadGateway(message)
             | Self::ServiceUnavailable(message)
             | Self::GatewayTimeout(message) => vec![message.clone()],
             Self::Store(StoreError::Unavailable { .. }) => vec!["the store is unavailable, retry later".to_owned()],
+            Self::Store(StoreError::Full { .. }) => {
+                vec!["the store's disk is full: nothing of this request was written".to_owned()]
+            }
             Self::Internal(_) | Self::Store(StoreError::Backend { .. }) => vec!["internal server error".to_owned()],
         }
     }
@@ -111,9 +126,14 @@ impl IntoResponse for HttpError {
         if matches!(self, Self::Overloaded(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
+        if matches!(self, Self::Unauthorized(_)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         let severity = match &self {
             // Shedding load is the system working as designed, not a failure to page anyone about.
             Self::Overloaded(_) => Severity::Warning,
+            // A refused write is the client's mistake, but operators want to see who tries.
+            Self::Unauthorized(_) => Severity::Warning,
             _ if self.status().is_server_error() => Severity::Error,
             _ => Severity::ClientError,
         };
@@ -232,6 +252,26 @@ mod tests {
         assert_eq!(away.into_response().extensions().get::<Failure>().unwrap().severity, Severity::Error);
         let shed = HttpError::Overloaded("at capacity".into()).into_response();
         assert_eq!(shed.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
+
+        let full =
+            HttpError::from(StoreError::full("importing bands", std::io::Error::other("database or disk is full")));
+        assert_eq!(full.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(full.body().message, vec!["the store's disk is full: nothing of this request was written"]);
+        let failure = full.into_response().extensions().get::<Failure>().cloned().unwrap();
+        assert_eq!(
+            (failure.severity, failure.detail.as_str()),
+            (Severity::Error, "store full: importing bands: database or disk is full")
+        );
+    }
+
+    #[test]
+    fn a_refused_write_asks_for_a_bearer_token_and_is_logged_as_a_warning() {
+        let response = HttpError::Unauthorized("a write needs the bearer token".into()).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(response.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
+        let headers = HttpError::HeadersTooLarge("too many".into());
+        assert_eq!(headers.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     }
 
     #[test]

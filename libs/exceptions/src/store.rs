@@ -20,6 +20,13 @@ pub enum StoreError {
         #[source]
         source: Option<Source>,
     },
+    /// The disk of the store has no room left for a write; nothing of it was kept.
+    #[error("store full: {context}")]
+    Full {
+        context: String,
+        #[source]
+        source: Option<Source>,
+    },
 }
 
 impl StoreError {
@@ -31,6 +38,11 @@ impl StoreError {
     /// Failed because of `source`.
     pub fn backend(context: impl Into<String>, source: impl Into<Source>) -> Self {
         Self::Backend { context: context.into(), source: Some(source.into()) }
+    }
+
+    /// No room left for a write, because of `source`.
+    pub fn full(context: impl Into<String>, source: impl Into<Source>) -> Self {
+        Self::Full { context: context.into(), source: Some(source.into()) }
     }
 
     /// Failed, as the store itself found (no underlying error).

@@ -1,6 +1,7 @@
 //! The driver's failures as the product's [`StoreError`]: what a retry later may
 //! fix (no server, network, a node stepping down or shutting down) is
-//! `Unavailable` (503); everything else is `Backend` (500).
+//! `Unavailable` (503); a server out of disk space is `Full` (507); everything
+//! else is `Backend` (500).
 
 use exceptions::StoreError;
 use mongodb::error::{Error, ErrorKind, RETRYABLE_ERROR, RETRYABLE_WRITE_ERROR, SYSTEM_OVERLOADED_ERROR};
@@ -15,8 +16,14 @@ pub fn classify(error: Error) -> StoreError {
     classify_in("MongoDB", error)
 }
 
+/// The server's code for a write that found no disk space.
+const OUT_OF_DISK_SPACE: i32 = 14031;
+
 /// [`classify`], saying what was being done.
 pub fn classify_in(operation: &str, error: Error) -> StoreError {
+    if matches!(error.kind.as_ref(), ErrorKind::Command(command) if command.code == OUT_OF_DISK_SPACE) {
+        return StoreError::full(operation, error);
+    }
     let transient =
         match error.kind.as_ref() {
             ErrorKind::ServerSelection { .. }
@@ -59,5 +66,6 @@ mod tests {
         assert!(matches!(classify(command_error(2, "BadValue")), StoreError::Backend { .. }));
         assert!(matches!(classify(command_error(85, "IndexOptionsConflict")), StoreError::Backend { .. }));
         assert!(matches!(classify(command_error(13, "Unauthorized")), StoreError::Backend { .. }));
+        assert!(matches!(classify(command_error(14031, "OutOfDiskSpace")), StoreError::Full { .. }));
     }
 }

@@ -259,7 +259,7 @@ impl MongoCollection {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_INDEX_RETRY);
                 }
-                Err(error @ StoreError::Backend { .. }) => {
+                Err(error @ (StoreError::Backend { .. } | StoreError::Full { .. })) => {
                     let detail = exceptions::chain(&error);
                     tracing::error!(collection = %name, %detail, "cannot create MongoDB indexes; writes will fail until this is fixed");
                     return;

@@ -55,13 +55,13 @@ pub struct DownstreamCalls {
     /// The longest opening a connection to a service may take, in ms (beyond it: 503, unreachable)
     #[arg(long, env = "DOWNSTREAM_CONNECT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     pub downstream_connect_timeout_ms: u64,
-    /// Extra attempts of a read whose service could not be reached (never after a timeout)
+    /// Extra attempts of a read whose service did not answer the connection or answered 503 (never after a timeout, nor when its process is gone: connection refused or dropped)
     #[arg(long, env = "DOWNSTREAM_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub downstream_retries: u32,
     /// The first pause before a retry, in ms; it doubles each time, with 0.5 to 1.5 jitter
     #[arg(long, env = "DOWNSTREAM_RETRY_BACKOFF_MS", default_value_t = 50)]
     pub downstream_retry_backoff_ms: u64,
-    /// Consecutive failed calls after which a service's circuit opens (calls refused at once with 503)
+    /// Consecutive failed calls (timeouts, 503s, connections not answered; not those that found the process gone) after which a service's circuit opens (calls refused at once with 503)
     #[arg(long, env = "BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub breaker_failures: u32,
     /// How long a circuit stays open before one call tests the service again, in ms

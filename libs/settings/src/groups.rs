@@ -27,6 +27,15 @@ pub struct Limits {
     /// After SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in ms
     #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10000)]
     pub shutdown_grace_ms: u64,
+    /// How long a request's line and headers may take to arrive, from its first byte (or from the connection's start), in ms; then the connection is closed
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+    /// How long a connection may stay idle between requests, in ms; then it is closed
+    #[arg(long, env = "KEEP_ALIVE_TIMEOUT_MS", default_value_t = 60000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_alive_timeout_ms: u64,
+    /// The most bytes a request's header fields may take (beyond it: 431)
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1024..=1048576))]
+    pub max_header_bytes: u32,
 }
 
 impl Default for Limits {
@@ -38,6 +47,29 @@ impl Default for Limits {
 impl Limits {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    pub fn keep_alive_timeout(&self) -> Duration {
+        Duration::from_millis(self.keep_alive_timeout_ms)
+    }
+}
+
+/// The credential of the services' write routes.
+#[derive(Debug, Clone, Args)]
+pub struct Writes {
+    /// Bearer token that every write (the PUT import routes) must carry; the seed tool sends it. Unset: every write is refused. make creates one in .env
+    #[arg(long, env = "IMPORT_TOKEN", hide_env_values = true)]
+    pub import_token: Option<String>,
+}
+
+impl Writes {
+    /// The token, when one is set (not empty).
+    pub fn token(&self) -> Option<&str> {
+        self.import_token.as_deref().map(str::trim).filter(|token| !token.is_empty())
     }
 }
 

@@ -16,7 +16,7 @@ mod groups;
 pub use gateway::{Browsers, DownstreamCalls, Gateway, GatewayPort, NameCache};
 pub use groups::{
     BandsMongoDb, BandsPort, ConcertsMongoDb, ConcertsPort, DataDir, Limits, Listen, LogFormat, Logging, MongoDb,
-    ServicePort, ServiceUrls, VenuesMongoDb, VenuesPort,
+    ServicePort, ServiceUrls, VenuesMongoDb, VenuesPort, Writes,
 };
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -103,6 +103,8 @@ pub struct Service<P: Args + ServicePort, M: Args + MongoDb> {
     pub data: DataDir,
     #[command(flatten)]
     pub mongodb: M,
+    #[command(flatten)]
+    pub writes: Writes,
 }
 
 /// `bands`: the bands service.
@@ -127,19 +129,58 @@ impl Settings for Concerts {
     const ABOUT: &'static str = "The concerts service: the only owner of the concerts database";
 }
 
-/// `seed`: where the services it imports into are.
+/// `seed`: where the services it imports into are, and the token they ask for.
 #[derive(Debug, Clone, Args)]
 pub struct Seed {
     #[command(flatten)]
     pub services: ServiceUrls,
+    #[command(flatten)]
+    pub writes: Writes,
 }
 
-/// What `make start` runs the system with, beside the four processes' own settings.
-#[derive(Debug, Clone, Args)]
-pub struct Start {
-    /// The data that make start imports when the stores are empty
-    #[arg(long, env = "DEMO_DATA_DIR", default_value = "data/wemaintain")]
+/// `supervisor`: runs the four processes (what `make start` does), restarts
+/// the ones that die, imports the demo data into empty stores.
+#[derive(Debug, Clone, Parser)]
+pub struct Supervisor {
+    #[command(flatten)]
+    pub gateway_port: GatewayPort,
+    #[command(flatten)]
+    pub bands_port: BandsPort,
+    #[command(flatten)]
+    pub venues_port: VenuesPort,
+    #[command(flatten)]
+    pub concerts_port: ConcertsPort,
+    #[command(flatten)]
+    pub listen: Listen,
+    #[command(flatten)]
+    pub limits: Limits,
+    #[command(flatten)]
+    pub logging: Logging,
+    #[command(flatten)]
+    pub writes: Writes,
+    /// The data that make start imports when the stores are empty (empty: none)
+    // Read as any OS string: clap's path parser refuses an empty one, which here means "none".
+    #[arg(long, env = "DEMO_DATA_DIR", default_value = "data/wemaintain",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), std::path::PathBuf::from))]
     pub demo_data_dir: std::path::PathBuf,
+    /// The first pause before a process that died is started again, in ms; it doubles with each failed start
+    #[arg(long, env = "RESTART_BACKOFF_MIN_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_backoff_min_ms: u64,
+    /// The longest pause between two starts of a process that keeps failing, in ms
+    #[arg(long, env = "RESTART_BACKOFF_MAX_MS", default_value_t = 30000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_backoff_max_ms: u64,
+    /// How long a process may take to answer /health and then /ready after it starts, in ms; then it is restarted
+    #[arg(long, env = "START_TIMEOUT_MS", default_value_t = 60000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub start_timeout_ms: u64,
+    /// Where the four binaries and seed are (default: the supervisor's own folder)
+    #[arg(long)]
+    pub bin_dir: Option<std::path::PathBuf>,
+}
+
+impl Settings for Supervisor {
+    const BINARY: &'static str = "supervisor";
+    const ABOUT: &'static str =
+        "Runs the concert discovery system: the three services and the gateway, restarted when they die";
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ fn commands() -> Vec<Command> {
         Venues::binary_command(),
         Concerts::binary_command(),
         Seed::augment_args(Command::new("seed")),
-        Start::augment_args(Command::new("start")),
+        Supervisor::binary_command(),
     ]
 }
 

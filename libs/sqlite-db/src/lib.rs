@@ -52,6 +52,7 @@ impl SqliteDb {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::unavailable(format!("cannot create {}", parent.display()), e))?;
+            can_write_in(parent)?;
         }
         let pool = Config::new(path)
             .builder(Runtime::Tokio1)
@@ -69,7 +70,10 @@ impl SqliteDb {
             .map_err(|e| StoreError::unavailable(format!("cannot open {}", path.display()), e))?;
         let version = DataVersion { opened: fastrand::u64(..), writes: Default::default() };
         let db = Self { pool, writer: Arc::default(), version: Arc::new(version) };
-        db.call("migrate", move |connection| connection.execute_batch(&schema)).await?;
+        // The first statement on the file: a file that is no database, or one
+        // that cannot be written, shows here, named.
+        let opened = db.call("migrate", move |connection| connection.execute_batch(&schema)).await;
+        opened.map_err(|error| in_file(path, error))?;
         Ok(db)
     }
 
@@ -120,7 +124,9 @@ impl SqliteDb {
 
     async fn connection(&self) -> Result<deadpool_sqlite::Object, StoreError> {
         self.pool.get().await.map_err(|error| match error {
-            PoolError::Backend(e) => classify("opening a connection", e),
+            PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => {
+                classify("opening a connection", e)
+            }
             other => StoreError::unavailable("no connection to the database", other),
         })
     }
@@ -131,15 +137,47 @@ impl SqliteDb {
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
         R: Send + 'static,
     {
+        self.transact(operation, false, write).await
+    }
+
+    /// [`Self::write`] for a transaction that sorts or rewrites most of the
+    /// file (a step of a bulk load): its connection sorts on disk for it,
+    /// then goes back to the settings of queries (SQLite takes those settings
+    /// only outside a transaction), and the WAL is checkpointed and emptied.
+    pub async fn bulk_write<R, F>(&self, operation: &'static str, write: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.transact(operation, true, write).await
+    }
+
+    async fn transact<R, F>(&self, operation: &'static str, bulk: bool, write: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
         let _writing = self.writer.lock().await;
         self.call(operation, move |connection| {
+            if bulk {
+                connection.execute_batch(FOR_BULK_WRITES)?;
+            }
             // IMMEDIATE takes the write lock up front, under the busy timeout: a deferred
             // transaction that reads first (an upsert that looks before it writes)
             // fails at once with "database is locked" when another connection is writing.
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let result = write(&transaction)?;
-            transaction.commit()?;
-            Ok(result)
+            let result = connection.transaction_with_behavior(TransactionBehavior::Immediate).and_then(|transaction| {
+                let result = write(&transaction)?;
+                transaction.commit()?;
+                Ok(result)
+            });
+            if bulk {
+                connection.execute_batch(FOR_QUERIES)?;
+                // The WAL holds every page the transaction wrote: copy them into
+                // the file now and give the WAL's space back, rather than keep a
+                // WAL the size of the store.
+                connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            result
         })
         .await
         .inspect(|_| {
@@ -176,14 +214,40 @@ async fn measured<R>(
 
 /// Per-connection settings: WAL lets readers run beside the one writer.
 fn configure(connection: &mut Connection) -> rusqlite::Result<()> {
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -32768;
-         PRAGMA temp_store = MEMORY;",
-    )?;
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")?;
+    connection.execute_batch(FOR_QUERIES)?;
     rusqlite::vtab::array::load_module(connection)
+}
+
+/// What queries and ordinary writes run with: 32 MiB of page cache, and
+/// temporary B-trees (ids lists, small sorts) in memory.
+const FOR_QUERIES: &str = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA threads = 0;";
+/// What a bulk write runs with: sorts of hundreds of millions of rows spill
+/// to temporary files (not to memory), on two threads, with 256 MiB of cache.
+const FOR_BULK_WRITES: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = FILE; PRAGMA threads = 2;";
+
+/// Whether files can be made in `folder`, as SQLite must (its WAL and shared
+/// memory files sit beside the database); SQLite's own error for a folder it
+/// cannot write says only "unable to open database file".
+fn can_write_in(folder: &Path) -> Result<(), StoreError> {
+    let probe = folder.join(".write-check");
+    let made = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe);
+    made.map_err(|e| {
+        StoreError::unavailable(format!("cannot write in {}, where the database lives", folder.display()), e)
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// `error`, as met opening the file at `path`.
+fn in_file(path: &Path, error: StoreError) -> StoreError {
+    let context = format!("cannot open {} as this service's database", path.display());
+    let source: exceptions::Source = Box::new(error);
+    match source.downcast_ref::<StoreError>() {
+        Some(StoreError::Full { .. }) => StoreError::Full { context, source: Some(source) },
+        Some(StoreError::Unavailable { .. }) => StoreError::Unavailable { context, source: Some(source) },
+        _ => StoreError::Backend { context, source: Some(source) },
+    }
 }
 
 /// A list of ids for `IN rarray(?)`: one bound parameter, whatever the list's length.
@@ -191,14 +255,14 @@ pub fn id_list(ids: &[i64]) -> Rc<Vec<Value>> {
     Rc::new(ids.iter().copied().map(Value::from).collect())
 }
 
-/// What retrying later may fix (the file cannot be opened or written now, it
-/// is locked, the disk is full) is unavailable; anything else is a failure.
+/// A full disk is said as such (nothing of the write was kept); what
+/// retrying later may fix (the file cannot be opened or written now, it is
+/// locked) is unavailable; anything else is a failure.
 fn classify(operation: &str, error: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::{CannotOpen, DatabaseBusy, DatabaseLocked, DiskFull, ReadOnly};
     match error.sqlite_error_code() {
-        Some(CannotOpen | DatabaseBusy | DatabaseLocked | DiskFull | ReadOnly) => {
-            StoreError::unavailable(operation, error)
-        }
+        Some(DiskFull) => StoreError::full(operation, error),
+        Some(CannotOpen | DatabaseBusy | DatabaseLocked | ReadOnly) => StoreError::unavailable(operation, error),
         _ => StoreError::backend(operation, error),
     }
 }
@@ -291,6 +355,43 @@ mod tests {
         let error = db.call("test", |c| c.execute_batch("SELECT * FROM missing")).await.unwrap_err();
         assert!(matches!(error, StoreError::Backend { source: Some(_), .. }), "{error:?}");
         assert!(exceptions::chain(&error).contains("no such table: missing"), "the cause is kept: {error}");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_no_database_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite3");
+        std::fs::write(&path, b"this is not a database, just bytes where one should be".repeat(100)).unwrap();
+        let Err(error) = SqliteDb::open(&path, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY);").await else {
+            panic!("a file of other bytes opened as a database");
+        };
+        let detail = exceptions::chain(&error);
+        assert!(matches!(error, StoreError::Backend { .. }), "{error:?}");
+        assert!(detail.contains(&path.display().to_string()) && detail.contains("file is not a database"), "{detail}");
+    }
+
+    /// SQLite's `max_page_count` makes a full disk of the file's own: the
+    /// write that does not fit is refused as such, and nothing of it is kept.
+    #[tokio::test]
+    async fn a_write_that_does_not_fit_is_a_full_store_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(&dir.path().join("t.sqlite3"), "CREATE TABLE IF NOT EXISTS t (v TEXT);").await.unwrap();
+        db.write("test", |t| t.execute_batch("INSERT INTO t VALUES ('kept')")).await.unwrap();
+        let error = db
+            .write("test", |t| {
+                t.execute_batch("PRAGMA max_page_count = 16;")?;
+                let mut insert = t.prepare("INSERT INTO t VALUES (?1)")?;
+                for _ in 0..1000 {
+                    insert.execute(["x".repeat(1000)])?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Full { .. }), "{error:?}");
+        let rows =
+            db.read("test", |c| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))).await.unwrap();
+        assert_eq!(rows, 1, "the write that did not fit left nothing");
     }
 
     /// On the services' runtime (several threads), a read runs in place and

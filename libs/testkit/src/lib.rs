@@ -1,6 +1,7 @@
 //! Test helpers shared by the apps' tests (a dev-dependency only).
 //!
-//! - [`call`]: one request through a router, in-process, answer as JSON.
+//! - [`call`]: one request through a router, in-process, answer as JSON
+//!   (writes with [`IMPORT_TOKEN`], the services' token in tests).
 //! - [`serve`]: a router on a free loopback port, in-process.
 //! - [`get`]: one `GET` over HTTP, answer as JSON.
 //! - [`System`]: the four real binaries on free loopback ports with a
@@ -14,7 +15,7 @@ mod silent;
 mod stores;
 mod system;
 
-pub use process::{Process, binary, binary_dir, free_port, repo_root};
+pub use process::{Process, binary, binary_dir, free_port, repo_root, supervisor_env};
 pub use serve::{Served, serve};
 pub use silent::SilentService;
 pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};
@@ -26,15 +27,36 @@ use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// Sends one request through `router` and returns the status and the JSON body
+/// The bearer token of the services' writes in tests ([`writes`]); [`call`],
+/// [`System`] and the seed runs of the tests send it.
+pub const IMPORT_TOKEN: &str = "test-import-token";
+
+/// The write settings of a service under test: [`IMPORT_TOKEN`] required.
+pub fn writes() -> settings::Writes {
+    settings::Writes { import_token: Some(IMPORT_TOKEN.to_owned()) }
+}
+
+/// Sends one request through `router`, with [`IMPORT_TOKEN`] as a trusted
+/// client (the seed tool) would, and returns the status and the JSON body
 /// (`Value::Null` for an empty or non-JSON body).
 pub async fn call(router: &Router, method: &str, uri: &str, body: Option<&Value>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("a well-formed test request");
+    call_as(router, method, uri, body, Some(&format!("Bearer {IMPORT_TOKEN}"))).await
+}
+
+/// [`call`] with this `Authorization` header, or none.
+pub async fn call_as(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<&Value>,
+    authorization: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let request =
+        request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).expect("a well-formed test request");
     let response = router.clone().oneshot(request).await.expect("routers are infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a readable body");

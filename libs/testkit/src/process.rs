@@ -44,6 +44,22 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("a bound address").port()
 }
 
+/// The environment of a supervisor (`make start`) on `ports` (gateway,
+/// bands, venues, concerts) with its data in `data_dir`, importing the demo
+/// data, with the tests' import token.
+pub fn supervisor_env(ports: [u16; 4], data_dir: &Path) -> Vec<(String, String)> {
+    let [gateway, bands, venues, concerts] = ports.map(|port| port.to_string());
+    vec![
+        ("GATEWAY_HTTP_PORT".into(), gateway),
+        ("BANDS_HTTP_PORT".into(), bands),
+        ("VENUES_HTTP_PORT".into(), venues),
+        ("CONCERTS_HTTP_PORT".into(), concerts),
+        ("DATA_DIR".into(), data_dir.display().to_string()),
+        ("DEMO_DATA_DIR".into(), repo_root().join("data/wemaintain").display().to_string()),
+        ("IMPORT_TOKEN".into(), crate::IMPORT_TOKEN.into()),
+    ]
+}
+
 /// How many log lines a test keeps from each process (the newest ones).
 const KEPT_LOG_LINES: usize = 10_000;
 
@@ -140,6 +156,11 @@ impl Process {
         self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("the url ends with a port")
     }
 
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id().expect("the process is running")
+    }
+
     /// Stops the process (SIGKILL) and waits for it to be gone.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
@@ -156,7 +177,7 @@ impl Process {
     }
 
     fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("the process is running");
+        let pid = self.id();
         let status = std::process::Command::new("kill").args([signal, &pid.to_string()]).status();
         assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pid} failed");
     }

@@ -108,7 +108,13 @@ impl System {
 
     /// Runs the seed tool with extra options (`--batch-size`, `--in-flight`, ...).
     pub async fn seed_with(&self, dir: &Path, options: &[&str]) -> Output {
-        tokio::process::Command::new(binary("seed"))
+        self.seed_command(dir, options).output().await.expect("the seed tool runs")
+    }
+
+    /// The seed tool's command for this system's services, to run as the test needs.
+    pub fn seed_command(&self, dir: &Path, options: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(binary("seed"));
+        command
             .arg("--dir")
             .arg(dir)
             .args(options)
@@ -116,9 +122,9 @@ impl System {
             .env("BANDS_SERVICE_URL", &self.bands.url)
             .env("VENUES_SERVICE_URL", &self.venues.url)
             .env("CONCERTS_SERVICE_URL", &self.concerts.url)
-            .output()
-            .await
-            .expect("the seed tool runs")
+            .env("IMPORT_TOKEN", crate::IMPORT_TOKEN)
+            .kill_on_drop(true);
+        command
     }
 
     /// `GET` on the gateway; the status and the JSON body.
@@ -152,6 +158,7 @@ fn service_env(service: &str, port: u16, dir: &Path, mongodb: Option<&(String, S
     let mut env = vec![
         (format!("{prefix}_HTTP_PORT"), port.to_string()),
         ("DATA_DIR".to_owned(), dir.join("data").display().to_string()),
+        ("IMPORT_TOKEN".to_owned(), crate::IMPORT_TOKEN.to_owned()),
     ];
     if let Some((uri, run)) = mongodb {
         env.push((format!("{prefix}_MONGODB_URI"), uri.clone()));

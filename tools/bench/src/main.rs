@@ -3,13 +3,18 @@
 //! warm-up, and prints throughput, latency percentiles, bytes/s and failures,
 //! then the same figures as one JSON line.
 //!
-//! Every connection sends its next request as soon as the previous answer is
-//! read (a closed loop), so `--connections` is the concurrency. The run stops
-//! by itself: no request starts after the duration, and each has a timeout.
+//! By default every connection sends its next request as soon as the
+//! previous answer is read (a closed loop), so `--connections` is the
+//! concurrency. With `--rate` the requests keep a schedule instead (an open
+//! loop, as real clients do), and a slow system shows as latency rather than
+//! as fewer requests. `--timeline` adds the run per interval and the outages
+//! clients saw. The run stops by itself: no request starts after the
+//! duration, and each has a timeout.
 
 mod client;
 mod mix;
 mod stats;
+mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +28,7 @@ use serde_json::json;
 use crate::client::{Connection, Target};
 use crate::mix::{Catalogue, Mix, Queries};
 use crate::stats::Recorder;
+use crate::timeline::Timeline;
 
 #[derive(Parser, Clone)]
 #[command(about = "Load benchmark of GET /concerts on a running system (make start)")]
@@ -57,6 +63,16 @@ struct Args {
     /// Stops after this many requests, warm-up included, whatever the time.
     #[arg(long, default_value_t = 10_000_000)]
     max_requests: u64,
+    /// Open loop: this many requests per second, each sent at its own time
+    /// whatever the answers before (latency counts from that time, waits for
+    /// a free connection included). Without it: closed loop, each connection
+    /// sends its next request when the last is answered.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    rate: Option<u32>,
+    /// Also reports the run per interval of this length (requests, failures,
+    /// p50, p99) and the outages clients saw, e.g. 1s.
+    #[arg(long, value_parser = parse_duration)]
+    timeline: Option<Duration>,
     /// Sends `Accept-Encoding` with this value, as browsers do (`gzip, br`); bytes are counted as received.
     #[arg(long)]
     accept_encoding: Option<String>,
@@ -103,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
         catalogue.venues.len(),
         args.seed,
         args.limit.map(|l| format!(", limit {l}")).unwrap_or_default()
+            + &args.rate.map(|r| format!(", open loop at {r} req/s")).unwrap_or_default()
             + &args.accept_encoding.as_ref().map(|c| format!(", accepting {c}")).unwrap_or_default()
     );
 
@@ -110,24 +127,42 @@ async fn main() -> anyhow::Result<()> {
     let measure_from = started + args.warmup;
     let end = measure_from + args.duration;
     let sent = Arc::new(AtomicU64::new(0));
+    let timeline = Arc::new(Timeline::new(measure_from, args.timeline.unwrap_or(Duration::from_secs(1))));
     let mut workers = Vec::new();
     for connection in 0..u64::from(args.connections) {
         let (target, catalogue, sent, args) = (target.clone(), catalogue.clone(), sent.clone(), args.clone());
+        let timeline = timeline.clone();
         workers.push(tokio::spawn(async move {
             let mut queries = Queries::new(&catalogue, args.mix, args.seed, connection);
             let mut connection = Connection::new(target);
             let mut recorder = Recorder::default();
-            while Instant::now() < end && sent.fetch_add(1, Ordering::Relaxed) < args.max_requests {
+            loop {
+                let number = sent.fetch_add(1, Ordering::Relaxed);
+                // Closed loop: now. Open loop: the request's own time on the schedule.
+                let at = match args.rate {
+                    None => Instant::now(),
+                    Some(rate) => started + Duration::from_secs_f64(number as f64 / f64::from(rate)),
+                };
+                if at >= end || number >= args.max_requests {
+                    break;
+                }
+                tokio::time::sleep_until(at.into()).await;
                 let query = queries.next_query();
                 let path = query.path_and_query(args.limit);
-                let at = Instant::now();
                 let answer = connection.get(&path, args.timeout).await;
                 if at < measure_from {
                     continue;
                 }
+                let latency = at.elapsed();
                 match answer {
-                    Ok((status, bytes)) => recorder.answered(query.kind, at.elapsed(), status, bytes),
-                    Err(_) => recorder.failed(),
+                    Ok((status, bytes)) => {
+                        recorder.answered(query.kind, latency, status, bytes);
+                        timeline.record(at, latency, (200..300).contains(&status));
+                    }
+                    Err(_) => {
+                        recorder.failed();
+                        timeline.record(at, latency, false);
+                    }
                 }
             }
             (recorder, Instant::now())
@@ -141,11 +176,11 @@ async fn main() -> anyhow::Result<()> {
         last = last.max(finished);
     }
     let measured = last.saturating_duration_since(measure_from);
-    print_report(&args, &total, measured);
+    print_report(&args, &total, measured, &timeline);
     Ok(())
 }
 
-fn print_report(args: &Args, total: &Recorder, measured: Duration) {
+fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: &Timeline) {
     let mut summary = total.summary(measured);
     let figure = |key: &str| summary[key].as_f64().unwrap_or(0.0);
     println!(
@@ -171,7 +206,33 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration) {
             );
         }
     }
+    let outages = timeline.outages();
+    if args.timeline.is_some() {
+        for interval in timeline.intervals() {
+            println!(
+                "  t={:>7.1}s {:>7} requests, {:>5} failed, p50 {:>7.2} ms, p99 {:>7.2} ms",
+                interval["at_s"].as_f64().unwrap_or(0.0),
+                interval["requests"],
+                interval["failures"],
+                interval["p50_ms"].as_f64().unwrap_or(0.0),
+                interval["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        for outage in &outages {
+            println!(
+                "  outage at {:.1} s: {} failed requests over {} ms",
+                outage["from_s"].as_f64().unwrap_or(0.0),
+                outage["failures"],
+                outage["lasted_ms"]
+            );
+        }
+    }
     if let Some(object) = summary.as_object_mut() {
+        if args.timeline.is_some() {
+            object.insert("timeline".into(), json!(timeline.intervals()));
+            object.insert("outages".into(), json!(outages));
+        }
+        object.insert("rate".into(), json!(args.rate));
         object.insert("mix".into(), json!(format!("{:?}", args.mix).to_lowercase()));
         object.insert("connections".into(), json!(args.connections));
         object.insert("warmup_s".into(), json!(args.warmup.as_secs_f64()));

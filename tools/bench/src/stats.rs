@@ -111,11 +111,13 @@ impl Recorder {
     }
 }
 
-fn millis(histogram: &Histogram<u64>, quantile: f64) -> f64 {
+/// The latency below which a fraction `quantile` of `histogram` falls, in ms.
+pub fn millis(histogram: &Histogram<u64>, quantile: f64) -> f64 {
     if histogram.is_empty() { 0.0 } else { histogram.value_at_quantile(quantile) as f64 / 1000.0 }
 }
 
-fn round3(x: f64) -> f64 {
+/// `x` to three decimals, for the JSON report.
+pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

@@ -15,9 +15,14 @@ use crate::files;
 
 /// Print progress every this many records.
 const PROGRESS_EVERY: u64 = 1_000_000;
+/// How long a bulk load's commit may take (it sorts every staged concert:
+/// minutes for hundreds of millions).
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
 pub struct Services {
     http: reqwest::Client,
+    /// The services' IMPORT_TOKEN, sent as a bearer token with every write.
+    token: Option<String>,
     bands: String,
     venues: String,
     concerts: String,
@@ -60,6 +65,7 @@ impl Services {
     pub fn new(settings: &settings::Seed) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?,
+            token: settings.writes.token().map(str::to_owned),
             bands: settings.services.bands(),
             venues: settings.services.venues(),
             concerts: settings.services.concerts(),
@@ -106,15 +112,58 @@ impl Services {
     where
         T: DeserializeOwned + Serialize + Send + 'static,
     {
+        self.send::<T>(owner, owner.path(), file, batch, in_flight).await
+    }
+
+    /// [`Self::import`] of concerts as a bulk load: the batches are staged
+    /// (`PUT /concerts/staged`), then committed at once, sorted
+    /// (`POST /concerts/staged/commit`). Returns the concerts sent.
+    pub async fn import_staged<T>(&self, file: PathBuf, batch: usize, in_flight: usize) -> anyhow::Result<u64>
+    where
+        T: DeserializeOwned + Serialize + Send + 'static,
+    {
+        let sent = self.send::<T>(Owner::Concerts, "/concerts/staged", file, batch, in_flight).await?;
+        let started = std::time::Instant::now();
+        println!("seed: concerts: committing the {sent} staged concerts (sorting them into the store)...");
+        let mut request = self.http.post(format!("{}/concerts/staged/commit", self.concerts)).timeout(COMMIT_TIMEOUT);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let answer: Value = checked(request, &self.concerts).await.context("committing the staged concerts")?;
+        println!(
+            "seed: concerts: committed in {:.1} s, {} new to the store",
+            started.elapsed().as_secs_f64(),
+            answer["committed"]
+        );
+        Ok(sent)
+    }
+
+    async fn send<T>(
+        &self,
+        owner: Owner,
+        path: &str,
+        file: PathBuf,
+        batch: usize,
+        in_flight: usize,
+    ) -> anyhow::Result<u64>
+    where
+        T: DeserializeOwned + Serialize + Send + 'static,
+    {
         let (name, base) = (owner.name(), self.base(owner).to_owned());
-        let url = format!("{base}{}", owner.path());
+        let url = format!("{base}{path}");
         let (ready, mut batches) = mpsc::channel::<Batch>(in_flight);
         let reader = tokio::task::spawn_blocking(move || read_batches::<T>(&file, batch, ready));
         let mut sending: JoinSet<anyhow::Result<u64>> = JoinSet::new();
         let mut imported = 0;
+        let started = std::time::Instant::now();
         let mut report = |done: u64| {
             if (imported + done) / PROGRESS_EVERY > imported / PROGRESS_EVERY {
-                println!("seed: {name}: {} records imported...", imported + done);
+                let seconds = started.elapsed().as_secs_f64();
+                println!(
+                    "seed: {name}: {} records sent to {path} in {seconds:.1} s ({:.0} records/s)",
+                    imported + done,
+                    (imported + done) as f64 / seconds.max(1e-9)
+                );
             }
             imported += done;
         };
@@ -122,7 +171,10 @@ impl Services {
             if sending.len() >= in_flight {
                 report(joined(sending.join_next().await)?);
             }
-            let request = self.http.put(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+            let mut request = self.http.put(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+            if let Some(token) = &self.token {
+                request = request.bearer_auth(token);
+            }
             let base = base.clone();
             let name = name.to_owned();
             sending.spawn(async move {
@@ -135,7 +187,7 @@ impl Services {
             report(joined(Some(done))?);
         }
         reader.await.context("the file reader stopped")??;
-        println!("seed: {name}: {imported} records imported into {base}");
+        println!("seed: {name}: {imported} records sent to {base}{path}");
         Ok(imported)
     }
 }
@@ -181,6 +233,12 @@ async fn checked<T: DeserializeOwned>(request: reqwest::RequestBuilder, base: &s
     let response =
         request.send().await.with_context(|| format!("cannot reach {base}; is the system running (make start)?"))?;
     let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let body = response.text().await.unwrap_or_default();
+        bail!(
+            "{base} refused the write ({status}: {body}): IMPORT_TOKEN must be the services' token (make writes one into .env)"
+        );
+    }
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
         bail!("{base} answered {status}: {body}");

@@ -65,8 +65,11 @@ pub struct CallPolicy {
 /// Why one attempt failed.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// No connection could be made: nothing reached the service.
-    Unreachable,
+    /// The call did not reach a service that could answer it. `gone`: its
+    /// process is gone, for now (nothing listens on its port, or it dropped
+    /// the connection: a process killed, or restarting), rather than a host
+    /// that does not answer at all.
+    Unreachable { gone: bool },
     /// The service said it cannot serve now (503).
     Unavailable,
     /// No answer within the attempt's time.
@@ -78,13 +81,16 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    /// Whether another attempt may get through. Not when the process is
+    /// gone: a restart takes longer than the retries wait, and a quick 503
+    /// beats a slow one (the soak run, BENCHMARKS.md).
     fn is_retryable(&self) -> bool {
-        matches!(self, Failure::Unreachable | Failure::Unavailable)
+        matches!(self, Failure::Unreachable { gone: false } | Failure::Unavailable)
     }
 
     fn label(&self) -> &'static str {
         match self {
-            Failure::Unreachable => "unreachable",
+            Failure::Unreachable { .. } => "unreachable",
             Failure::Unavailable => "unavailable",
             Failure::TimedOut { .. } => "timeout",
             Failure::BadAnswer(_) => "bad_answer",
@@ -94,7 +100,9 @@ impl Failure {
 
     pub(crate) fn into_http(self, service: &str, context: &RequestContext) -> HttpError {
         match self {
-            Failure::Unreachable => HttpError::ServiceUnavailable(format!("the {service} service is unreachable")),
+            Failure::Unreachable { .. } => {
+                HttpError::ServiceUnavailable(format!("the {service} service is unreachable"))
+            }
             Failure::Unavailable => HttpError::ServiceUnavailable(format!("the {service} service is unavailable")),
             Failure::CircuitOpen => HttpError::ServiceUnavailable(format!(
                 "the {service} service is failing; calls to it are paused for a moment"
@@ -180,6 +188,26 @@ impl<T: DeserializeOwned> Expected for Json<T> {
     }
 }
 
+/// Whether `error` says the service's process is gone: the connection was
+/// refused (nothing listens on the port) or dropped before the answer (the
+/// process died with the request in flight, or on a pooled connection).
+fn process_gone(error: &reqwest::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionRefused, ConnectionReset, UnexpectedEof};
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), ConnectionRefused | ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+        {
+            return true;
+        }
+        if cause.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_incomplete_message() || e.is_closed()) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 pub(crate) fn unreadable(why: &dyn std::fmt::Display) -> Failure {
     Failure::BadAnswer(format!("answered an unreadable body ({why})"))
 }
@@ -254,8 +282,8 @@ impl ServiceClient {
         let bounded = async move {
             let arrival = async {
                 let response = builder.send().await.map_err(|error| {
-                    if error.is_connect() {
-                        Failure::Unreachable
+                    if error.is_connect() || process_gone(&error) {
+                        Failure::Unreachable { gone: process_gone(&error) }
                     } else {
                         Failure::BadAnswer(format!("call failed: {error}"))
                     }
@@ -271,9 +299,14 @@ impl ServiceClient {
                 expected.read(response).await
             }
         };
-        // A call cut short by the public deadline says nothing about the service.
-        let counts_against_service =
-            |failure: &Failure| !matches!(failure, Failure::TimedOut { by_deadline: true, .. });
+        // A call cut short by the public deadline says nothing about the
+        // service. One that found the process gone failed at once and cost
+        // the service nothing, so it opens no circuit: one that did kept a
+        // service that restarts in 0.3 s out for the whole 2 s cooldown (the
+        // soak run, BENCHMARKS.md).
+        let counts_against_service = |failure: &Failure| {
+            !matches!(failure, Failure::TimedOut { by_deadline: true, .. } | Failure::Unreachable { gone: true })
+        };
         match self.breaker.call_with(counts_against_service, bounded).await {
             Ok(answer) => Ok(answer),
             Err(failsafe::Error::Inner(failure)) => Err(failure),
@@ -320,7 +353,8 @@ mod tests {
 
     #[test]
     fn only_unreached_calls_are_retried() {
-        assert!(Failure::Unreachable.is_retryable());
+        assert!(Failure::Unreachable { gone: false }.is_retryable());
+        assert!(!Failure::Unreachable { gone: true }.is_retryable(), "a restart takes longer than a retry waits");
         assert!(Failure::Unavailable.is_retryable());
         assert!(!Failure::TimedOut { waited: Duration::from_secs(1), by_deadline: false }.is_retryable());
         assert!(!Failure::BadAnswer("answered 500".into()).is_retryable());
@@ -331,7 +365,7 @@ mod tests {
     fn failures_become_the_gateway_answers() {
         let context = RequestContext::new(None, Duration::from_millis(5000));
         let status = |failure: Failure| failure.into_http("venues", &context).status().as_u16();
-        assert_eq!(status(Failure::Unreachable), 503);
+        assert_eq!(status(Failure::Unreachable { gone: true }), 503);
         assert_eq!(status(Failure::CircuitOpen), 503);
         assert_eq!(status(Failure::TimedOut { waited: Duration::from_millis(10), by_deadline: false }), 504);
         assert_eq!(status(Failure::TimedOut { waited: Duration::from_millis(10), by_deadline: true }), 504);

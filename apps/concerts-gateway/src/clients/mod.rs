@@ -43,6 +43,8 @@ pub struct ServicesConfig {
     pub cache: CachePolicy,
     /// How long the services' data versions are taken as known before they are asked again.
     pub versions_time_to_live: Duration,
+    /// How long an idle connection to a service is kept for the next call.
+    pub pool_idle_timeout: Duration,
 }
 
 /// The services the gateway fans out to.
@@ -58,7 +60,7 @@ impl Services {
     pub fn new(config: &ServicesConfig) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.calls.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(config.pool_idle_timeout)
             .tcp_nodelay(true)
             // The services never redirect; the policy's layer would copy every request's URL.
             .redirect(reqwest::redirect::Policy::none())

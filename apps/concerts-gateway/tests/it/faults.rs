@@ -119,3 +119,55 @@ async fn readiness_names_each_service_that_is_not_ready() {
     let (status, body) = testkit::get(&format!("{}/health", some_not.url)).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})), "still alive");
 }
+
+#[tokio::test]
+async fn a_service_back_from_a_restart_is_used_at_once_not_after_the_breaker_cooldown() {
+    // bands on a port where nothing listens yet, as while it restarts.
+    let port = testkit::free_port();
+    back_at_once_after(port, None).await;
+}
+
+#[tokio::test]
+async fn a_service_that_drops_its_connections_gives_503_and_is_used_at_once_when_back() {
+    // bands killed with requests in flight: it reads each request, then drops the connection.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dropping = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buffer).await;
+        }
+    });
+    back_at_once_after(port, Some(dropping)).await;
+}
+
+/// Six requests to /bands?q= while bands (at `port`) is gone, each a 503,
+/// then bands comes back on `port` (after `gone` is stopped): the next
+/// request gets through, no circuit having opened.
+async fn back_at_once_after(port: u16, gone: Option<tokio::task::JoinHandle<()>>) {
+    let bands = format!("http://127.0.0.1:{port}");
+    let gateway = gateway(&[bands.as_str(), NOWHERE[1], NOWHERE[2]], |s| {
+        s.calls.breaker_failures = 2;
+        s.calls.breaker_cooldown_ms = 60_000;
+    })
+    .await;
+    for _ in 0..6 {
+        let (status, body) = testkit::get(&format!("{}/bands?q=muse", gateway.url)).await;
+        assert_eq!(
+            error_messages(status, &body, StatusCode::SERVICE_UNAVAILABLE),
+            vec!["the bands service is unreachable"]
+        );
+    }
+    if let Some(gone) = gone {
+        gone.abort();
+        let _ = gone.await;
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let stand_in = Router::new()
+        .route("/bands/search", get(|| async { axum::Json(json!([{"id": 1, "name": "Muse"}])) }))
+        .route("/version", get(|| async { axum::Json(json!({"version": "1"})) }));
+    tokio::spawn(async move { axum::serve(listener, stand_in).await });
+    let (status, body) = testkit::get(&format!("{}/bands?q=muse", gateway.url)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body[0]["name"], "Muse");
+}

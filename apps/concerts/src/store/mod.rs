@@ -12,13 +12,27 @@ use concerts_model::{Concert, ConcertFilter};
 use exceptions::StoreError;
 use records::RecordStore;
 
-/// Concert search; imports (a concert already stored is kept once) and
-/// emptiness come from [`RecordStore`].
+/// Concert search and bulk loads; imports (a concert already stored is kept
+/// once) and emptiness come from [`RecordStore`].
+#[async_trait]
 pub trait ConcertStore: RecordStore<Concert> {
     /// The concerts `filter` matches, ready to be read page by page: what a
     /// search needs from its filter is worked out once, whatever the number
     /// of pages.
     fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages>;
+
+    /// Sets `concerts` aside for [`Self::commit_staged`], for a bulk load:
+    /// durable, but not seen by searches before the commit. By default (a
+    /// store with no cheaper way) they are simply imported.
+    async fn stage(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+        self.upsert(concerts).await
+    }
+
+    /// Takes in every concert staged so far, each once, and returns how many
+    /// were new. By default nothing was set aside, so nothing is new.
+    async fn commit_staged(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
 
 /// The pages of one search.

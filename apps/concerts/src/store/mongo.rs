@@ -192,6 +192,9 @@ pub fn concert_upsert(concert: &Concert) -> Document {
     upsert_statement(identity.clone(), doc! { "$setOnInsert": identity })
 }
 
+// Bulk loads are ordinary imports here (the defaults): each batch is one
+// unordered update command of upserts already, and MongoDB keeps its indexes in step itself.
+#[async_trait]
 impl ConcertStore for MongoConcertStore {
     fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
         Box::new(MongoPages { concerts: self.concerts.clone(), filter })

@@ -18,7 +18,7 @@ async fn seed(system: &InProcess, dir: &Path, options: &[&str]) -> Output {
         .args(options)
         // Away from the repository, so that no .env of it is read.
         .current_dir(std::env::temp_dir())
-        .envs(system.service_urls())
+        .envs(system.seed_env())
         .output()
         .await
         .expect("the seed tool runs")
@@ -136,4 +136,51 @@ async fn a_generated_set_imports_with_small_batches_in_flight() {
     let expected = concerts.iter().filter(|c| c["bandId"] == 1).count();
     let (_, band_one) = system.get("/concerts?bandIds=1").await;
     assert_eq!(band_one.as_array().map(Vec::len), Some(expected));
+}
+
+#[tokio::test]
+async fn a_bulk_load_imports_everything_once_and_a_bad_record_after_many_good_ones_stages_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    generate::generate(dir.path(), generate::Sizes { bands: 300, venues: 40, concerts: 3000 }, 7).unwrap();
+    let system = InProcess::start(|_| {}).await;
+
+    // A bad concert at the very end of 3,000 good ones: the check finds it
+    // before any batch is staged, so a commit then has nothing to take in.
+    let good = std::fs::read_to_string(dir.path().join("concerts.json")).unwrap();
+    let bad_dir = tempfile::tempdir().unwrap();
+    for file in ["bands.json", "venues.json"] {
+        std::fs::copy(dir.path().join(file), bad_dir.path().join(file)).unwrap();
+    }
+    let end = good.rfind(']').unwrap();
+    write(
+        bad_dir.path(),
+        "concerts.json",
+        &format!("{}, {{\"bandId\": 1, \"venueId\": 1, \"date\": \"soon\"}}]", &good[..end]),
+    );
+    let output = seed(&system, bad_dir.path(), &["--bulk", "always"]).await;
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("concerts.json: record 3000: date must be an integer"),
+        "names the file and the record: {said}"
+    );
+    let commit = testkit::http()
+        .post(format!("{}/concerts/staged/commit", system.concerts.url))
+        .bearer_auth(testkit::IMPORT_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(commit.json::<Value>().await.unwrap(), json!({"committed": 0}), "nothing was staged");
+    assert_all_empty(&system).await;
+
+    // The good set, twice: the same 3,000 concerts, each once.
+    for _ in 0..2 {
+        let output = seed(&system, dir.path(), &["--bulk", "always", "--batch-size", "500"]).await;
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(said.contains("committed in"), "{said}");
+        let (status, everything) = system.get("/concerts?latitude=0&longitude=0&radius=20100").await;
+        assert!(status.is_success(), "{everything}");
+        assert_eq!(everything.as_array().map(Vec::len), Some(3000));
+    }
 }

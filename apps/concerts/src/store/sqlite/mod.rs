@@ -7,11 +7,13 @@
 //! [`pages`], as a merge of per-key ranges ([`merge`]) or a scan of the list
 //! order ([`scan`]); how many concerts each venue holds, which decides it for
 //! geo searches, in [`venue_counts`]; each venue's newest concerts, kept in
-//! memory for the first pages of geo searches, in [`venue_heads`].
+//! memory for the first pages of geo searches, in [`venue_heads`]; a bulk
+//! load, staged and then taken in sorted, in [`staged`].
 
 mod merge;
 mod pages;
 mod scan;
+mod staged;
 mod venue_counts;
 mod venue_heads;
 
@@ -32,20 +34,44 @@ use pages::Wanted;
 use venue_counts::VenueCounts;
 use venue_heads::VenueHeads;
 
-const SCHEMA: &str = "
+const TABLES: &str = "
     CREATE TABLE IF NOT EXISTS concerts (
         band_id  INTEGER NOT NULL,
         venue_id INTEGER NOT NULL,
         date     INTEGER NOT NULL,
         PRIMARY KEY (band_id, date, venue_id)
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date);
-    CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id);
     CREATE TABLE IF NOT EXISTS venue_concerts (
         venue_id INTEGER PRIMARY KEY,
         concerts INTEGER NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS concerts_staged (
+        band_id  INTEGER NOT NULL,
+        venue_id INTEGER NOT NULL,
+        date     INTEGER NOT NULL
+    );
 ";
+
+/// The secondary indexes, by name: a bulk load into an empty store builds
+/// them after the table ([`staged`]), much faster than keeping them in step.
+const INDEXES: [(&str, &str); 2] = [
+    (
+        "concerts_by_venue_and_date",
+        "CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date)",
+    ),
+    (
+        "concerts_in_list_order",
+        "CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id)",
+    ),
+];
+
+/// The whole schema: tables, then indexes; every statement idempotent.
+fn schema() -> String {
+    INDEXES.iter().fold(TABLES.to_owned(), |schema, (_, index)| format!("{schema}{index};\n"))
+}
+
+/// Venues whose heads are read in one go at start-up, in the background.
+const HEADS_PER_READ: usize = 100;
 
 pub struct SqliteConcertStore {
     db: SqliteDb,
@@ -55,16 +81,45 @@ pub struct SqliteConcertStore {
 
 impl SqliteConcertStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = SqliteDb::open(path, SCHEMA).await?;
+        let db = SqliteDb::open(path, schema()).await?;
         db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
-        let venues = venue_counts.venues();
-        let venue_heads =
-            Arc::new(db.call("venue_heads_load", |connection| VenueHeads::load(connection, venues)).await?);
+        let venue_heads = Arc::new(VenueHeads::default());
+        load_heads(db.clone(), venue_heads.clone(), venue_counts.venues());
         Ok(Self { db, venue_counts, venue_heads })
     }
 }
 
+/// Reads each of `venues`' head into `heads`, in the background, a few
+/// venues at a time; until a head is in, its venue is read from the file.
+fn load_heads(db: SqliteDb, heads: Arc<VenueHeads>, venues: Vec<i64>) {
+    let generation = heads.generation();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let chunks: Vec<Vec<i64>> = venues.chunks(HEADS_PER_READ).map(<[i64]>::to_vec).collect();
+        let last_chunk = chunks.len().saturating_sub(1);
+        // No venue at all: one empty read marks the heads as all in.
+        let reads = if chunks.is_empty() { vec![Vec::new()] } else { chunks };
+        for (index, chunk) in reads.into_iter().enumerate() {
+            let heads = heads.clone();
+            let last = index == last_chunk;
+            match db.read("venue_heads_load", move |c| heads.load(c, generation, &chunk, last)).await {
+                Ok(true) => {}
+                Ok(false) => return, // a newer load took over
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "venue heads not loaded: those venues are read from the file"
+                    );
+                    return;
+                }
+            }
+        }
+        tracing::info!(venues = venues.len(), "venue heads loaded in {:.1} s", started.elapsed().as_secs_f64());
+    });
+}
+
+#[async_trait]
 impl ConcertStore for SqliteConcertStore {
     fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
         Box::new(SqlitePages {
@@ -73,6 +128,39 @@ impl ConcertStore for SqliteConcertStore {
             venue_heads: self.venue_heads.clone(),
             search: Arc::new(Prepared::new(filter)),
         })
+    }
+
+    async fn stage(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+        let staged = concerts.len();
+        self.db.write("concerts_stage", move |transaction| staged::stage(transaction, &concerts)).await?;
+        Ok(staged)
+    }
+
+    async fn commit_staged(&self) -> Result<u64, StoreError> {
+        // The store changes wholesale: from here on searches read the file,
+        // not heads that would miss the new concerts, until they are read again.
+        self.venue_heads.reset();
+        let mut added = 0;
+        let mut failed = None;
+        for (step, run) in staged::STEPS {
+            let started = Instant::now();
+            match self.db.bulk_write(step, run).await {
+                Ok(n) => added += n,
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+            tracing::info!(step, "bulk load: step done in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        let counts = self.db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?;
+        self.venue_counts.replace(counts);
+        load_heads(self.db.clone(), self.venue_heads.clone(), self.venue_counts.venues());
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        tracing::info!(added, "staged concerts committed");
+        Ok(added)
     }
 }
 

@@ -46,6 +46,12 @@ impl VenueCounts {
         Ok(Self { counts: RwLock::new(Counts { by_venue, total }) })
     }
 
+    /// Takes the counts of `other` (read again after a bulk load).
+    pub fn replace(&self, other: VenueCounts) {
+        let other = other.counts.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *self.counts.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = other;
+    }
+
     /// The venues that have concerts.
     pub fn venues(&self) -> Vec<i64> {
         let counts = self.counts.read().unwrap_or_else(|poisoned| poisoned.into_inner());

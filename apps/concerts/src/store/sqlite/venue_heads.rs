@@ -9,11 +9,13 @@
 //! file. A page the heads hold entirely needs no file at all
 //! ([`super::pages::read_from_memory`]).
 //!
-//! The heads are read from the index when the store opens and kept in step
-//! by every import, once it is committed.
+//! The heads are read from the index in the background once the store has
+//! opened (a start must not wait for 10,000 seeks, a minute on a cold 200M
+//! store), and kept in step by every import, once it is committed. Until a
+//! venue's head is in, reads of it go to the file: slower, never wrong.
 
-use std::collections::HashMap;
-use std::sync::{RwLock, RwLockReadGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use concerts_model::Concert;
 use sqlite_db::rusqlite::{self, Connection};
@@ -33,19 +35,72 @@ struct Head {
 }
 
 #[derive(Debug, Default)]
+struct Heads {
+    by_venue: HashMap<i64, Head>,
+    /// Whether every venue that has concerts has its head here (then a
+    /// venue without one has no concert at all).
+    all_in: bool,
+    /// Venues an import gave their first concerts while the heads were
+    /// being read: the load reads them too, at its end.
+    unread: HashSet<i64>,
+    /// Which load these heads belong to: a reset starts a new one, and a
+    /// load still running for an older one stops.
+    generation: u64,
+}
+
+#[derive(Debug, Default)]
 pub struct VenueHeads {
-    heads: RwLock<HashMap<i64, Head>>,
+    heads: RwLock<Heads>,
+    /// Held while heads are read from the file and while an import's
+    /// concerts are taken in, so that a head read before an import committed
+    /// still gets that import's concerts, and one read after it gets them once.
+    gate: Mutex<()>,
 }
 
 /// The heads as one page sees them.
-pub struct HeadsView<'a>(RwLockReadGuard<'a, HashMap<i64, Head>>);
+pub struct HeadsView<'a>(RwLockReadGuard<'a, Heads>);
 
 impl VenueHeads {
-    /// Reads the head of each of `venues`, the venues that have concerts.
-    pub fn load(connection: &Connection, venues: Vec<i64>) -> rusqlite::Result<Self> {
-        let mut newest = connection
-            .prepare("SELECT date, band_id FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC")?;
-        let mut heads = HashMap::with_capacity(venues.len());
+    /// Heads of a store with no concert: all in, and empty.
+    #[cfg(test)]
+    pub fn empty() -> Self {
+        Self { heads: RwLock::new(Heads { all_in: true, ..Heads::default() }), gate: Mutex::new(()) }
+    }
+
+    /// Forgets every head (the store changed wholesale): a new load must
+    /// follow; returns its generation.
+    pub fn reset(&self) -> u64 {
+        let _gate = self.gate();
+        let mut heads = self.write();
+        heads.by_venue.clear();
+        heads.unread.clear();
+        heads.all_in = false;
+        heads.generation += 1;
+        heads.generation
+    }
+
+    /// The generation a load started now belongs to.
+    pub fn generation(&self) -> u64 {
+        self.heads.read().unwrap_or_else(PoisonError::into_inner).generation
+    }
+
+    /// Reads the heads of `venues` for load `generation`, and with
+    /// `last` marks the heads as all in. Returns false when a newer load
+    /// has begun (this one should stop).
+    pub fn load(&self, connection: &Connection, generation: u64, venues: &[i64], last: bool) -> rusqlite::Result<bool> {
+        let _gate = self.gate();
+        if self.generation() != generation {
+            return Ok(false);
+        }
+        let mut newest = connection.prepare_cached(
+            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC",
+        )?;
+        let mut venues = venues.to_vec();
+        if last {
+            let heads = self.heads.read().unwrap_or_else(PoisonError::into_inner);
+            venues.extend(heads.unread.iter().filter(|venue| !heads.by_venue.contains_key(venue)));
+        }
+        let mut read = Vec::with_capacity(venues.len());
         for venue_id in venues {
             let mut concerts: Vec<Concert> = newest
                 .query_map([venue_id], |row| Ok(Concert { band_id: row.get(1)?, venue_id, date: row.get(0)? }))?
@@ -53,23 +108,49 @@ impl VenueHeads {
                 .collect::<rusqlite::Result<_>>()?;
             let complete = concerts.len() <= HEAD_LENGTH;
             concerts.truncate(HEAD_LENGTH);
-            heads.insert(venue_id, Head { concerts, complete });
+            read.push((venue_id, Head { concerts, complete }));
         }
-        Ok(Self { heads: RwLock::new(heads) })
+        let mut heads = self.write();
+        heads.by_venue.extend(read);
+        if last {
+            heads.all_in = true;
+            heads.unread.clear();
+        }
+        Ok(true)
     }
 
     pub fn view(&self) -> HeadsView<'_> {
-        HeadsView(self.heads.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        HeadsView(self.heads.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Takes in concerts an import added (committed).
     pub fn add(&self, added: &[Concert]) {
-        let mut heads = self.heads.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _gate = self.gate();
+        let mut heads = self.write();
+        let all_in = heads.all_in;
         for concert in added {
-            // A venue without a head had no concert: its head is complete.
-            let head = heads.entry(concert.venue_id).or_insert_with(|| Head { concerts: Vec::new(), complete: true });
-            head.take_in(*concert);
+            match heads.by_venue.get_mut(&concert.venue_id) {
+                Some(head) => head.take_in(*concert),
+                // A venue without a head, once all are in, had no concert: its head is complete.
+                None if all_in => {
+                    let mut head = Head { concerts: Vec::new(), complete: true };
+                    head.take_in(*concert);
+                    heads.by_venue.insert(concert.venue_id, head);
+                }
+                // Not read yet: the read will find this concert in the file.
+                None => {
+                    heads.unread.insert(concert.venue_id);
+                }
+            }
         }
+    }
+
+    fn gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Heads> {
+        self.heads.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -78,6 +159,9 @@ impl Head {
         let key = concert.list_key();
         // In list order: descending, so the position is after every greater key.
         let position = self.concerts.partition_point(|c| c.list_key() > key);
+        if self.concerts.get(position).is_some_and(|c| c.list_key() == key) {
+            return; // already here (read from the file after it was committed)
+        }
         if position == self.concerts.len() && !self.complete {
             return; // older than the head, and the head is not everything
         }
@@ -101,7 +185,10 @@ impl HeadsView<'_> {
         n: usize,
         keep: impl Fn(&Concert) -> bool,
     ) -> Option<Vec<Concert>> {
-        let Some(head) = self.0.get(&venue) else { return Some(Vec::new()) };
+        let Some(head) = self.0.by_venue.get(&venue) else {
+            // No concert there, or its head is not read yet: then the file answers.
+            return self.0.all_in.then(Vec::new);
+        };
         let start = head.concerts.partition_point(|c| (c.date, c.band_id) >= bound);
         let rest = &head.concerts[start..];
         // Newest first: the range ends at the first concert before `from`.
@@ -121,7 +208,7 @@ mod tests {
     }
 
     fn heads_of(concerts: &[Concert]) -> VenueHeads {
-        let heads = VenueHeads::default();
+        let heads = VenueHeads::empty();
         heads.add(concerts);
         heads
     }
