@@ -28,7 +28,10 @@ if [ ! -f "$out/set/concerts.json" ]; then
   say "generated 2M bands, 10k venues, $concerts concerts in $(since "$started") s ($(du -sh "$out/set" | cut -f1))"
 fi
 
-rm -rf "$out/data"
+# SCALE_RESUME=1: the stores of a run that was cut off are kept, and its bulk
+# load is committed (what an interrupted import's re-run does) instead of
+# importing again.
+[ -n "${SCALE_RESUME:-}" ] || rm -rf "$out/data"
 export GATEWAY_HTTP_PORT=$port BANDS_HTTP_PORT=$((port + 1)) VENUES_HTTP_PORT=$((port + 2)) CONCERTS_HTTP_PORT=$((port + 3))
 export DATA_DIR=$out/data DEMO_DATA_DIR= RUST_LOG=warn,supervisor=info,concerts=info NO_COLOR=1 IMPORT_TOKEN=scale-run-token
 "$bin/supervisor" > "$out/supervisor.log" 2>&1 &
@@ -57,10 +60,15 @@ t0=$(now)
 sampler=$!
 
 started=$(now)
-"$bin/seed" --dir "$out/set" 2>&1 | tee "$out/seed.log"
-import_s=$(since "$started")
-records=$((2000000 + 10000 + concerts))
-say "imported $records records in $import_s s ($(python3 -c "print(round($records / $import_s))") records/s)"
+if [ -n "${SCALE_RESUME:-}" ]; then
+  curl -sf -X POST -H "Authorization: Bearer $IMPORT_TOKEN" "http://127.0.0.1:$CONCERTS_HTTP_PORT/concerts/staged/commit" | tee -a "$out/seed.log"
+  say "resumed: the staged concerts committed in $(since "$started") s"
+else
+  "$bin/seed" --dir "$out/set" 2>&1 | tee "$out/seed.log"
+  import_s=$(since "$started")
+  records=$((2000000 + 10000 + concerts))
+  say "imported $records records in $import_s s ($(python3 -c "print(round($records / $import_s))") records/s)"
+fi
 for store in bands venues concerts; do
   say "disk: $store $(du -sh "$out/data/$store.sqlite3" | cut -f1) (+ WAL $(du -sh "$out/data/$store.sqlite3-wal" 2>/dev/null | cut -f1))"
 done
@@ -103,17 +111,21 @@ read -r bytes seconds < <(curl -s -o /dev/null -w '%{size_download} %{time_total
 say "unpaged answer of band 1: $bytes bytes in $seconds s ($(python3 -c "print(f'{$bytes / $seconds / 1e6:.1f}')") MB/s)"
 
 for run in 1 2 3; do
-  "$bin/bench" --url "$url" --data "$out/set" --limit 100 --connections 32 --duration 30s --warmup 5s | tee "$out/bench-standard-$run.txt" | head -4
+  "$bin/bench" --url "$url" --data "$out/set" --limit 100 --connections 32 --duration 30s --warmup 5s > "$out/bench-standard-$run.txt"
+  head -4 "$out/bench-standard-$run.txt"
 done
 python3 - "$out" <<'PY' | tee -a "$out/summary.txt"
 import json, statistics, sys
 runs = [json.loads(open(f"{sys.argv[1]}/bench-standard-{n}.txt").read().strip().splitlines()[-1]) for n in (1, 2, 3)]
 rate = statistics.median(r["requests_per_s"] for r in runs)
 p99 = statistics.median(r["p99_ms"] for r in runs)
+each = ", ".join("%.0f" % r["requests_per_s"] for r in runs)
+errors = sum(r["errors"] + r["non_2xx"] for r in runs)
 print(f"scale-run: standard mix, limit 100, 32 connections, median of 3 x 30 s: {rate:.0f} req/s, p99 {p99:.1f} ms,"
-      f" errors {sum(r['errors'] + r['non_2xx'] for r in runs)} (runs: {', '.join(f'{r['requests_per_s']:.0f}' for r in runs)})")
+      f" errors {errors} (runs: {each})")
 PY
-"$bin/bench" --url "$url" --data "$out/set" --mix names --connections 32 --duration 30s --warmup 5s | tee "$out/bench-names.txt" | head -4
+"$bin/bench" --url "$url" --data "$out/set" --mix names --connections 32 --duration 30s --warmup 5s > "$out/bench-names.txt"
+head -4 "$out/bench-names.txt"
 say "names: $(sed -n 3p "$out/bench-names.txt" | sed 's/^ *//')"
 for name in concerts-gateway bands venues concerts; do
   say "RSS after the benchmarks, $name: $(awk '/^VmRSS/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$(child "$name")/status")"

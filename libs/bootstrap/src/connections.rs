@@ -75,6 +75,7 @@ pub(crate) async fn serve_connection(
         let router = router.clone();
         async move {
             let response = router.oneshot(request.map(Body::new)).await.unwrap_or_else(|never| match never {});
+            guard.response_ready(Instant::now());
             Ok::<_, Infallible>(response.map(|body| Body::new(Tracked { body, _guard: guard })))
         }
     });
@@ -129,6 +130,10 @@ struct State {
     since: Instant,
     /// When a byte was last read or written.
     moved: Instant,
+    /// Whether an answer is being written (its handler has returned): only
+    /// then does a stall mean a client that stopped reading. A handler may
+    /// take as long as its work does (a bulk load's commit: minutes).
+    writing: bool,
 }
 
 #[derive(Debug)]
@@ -136,7 +141,7 @@ struct Activity(Mutex<State>);
 
 impl Activity {
     fn new(now: Instant) -> Self {
-        Self(Mutex::new(State { phase: Phase::Head, since: now, moved: now }))
+        Self(Mutex::new(State { phase: Phase::Head, since: now, moved: now, writing: false }))
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -161,12 +166,19 @@ impl Activity {
         RequestGuard(self.clone())
     }
 
+    fn response_ready(&self, now: Instant) {
+        let mut state = self.state();
+        state.writing = true;
+        state.moved = now;
+    }
+
     fn request_finished(&self, now: Instant) {
         let mut state = self.state();
         state.phase = match state.phase {
             Phase::Busy(requests) if requests > 1 => Phase::Busy(requests - 1),
             _ => {
                 state.since = now;
+                state.writing = false;
                 Phase::Idle
             }
         };
@@ -178,7 +190,9 @@ impl Activity {
         match state.phase {
             Phase::Head => state.since + limits.header_read,
             Phase::Idle => state.since + limits.keep_alive,
-            Phase::Busy(_) => state.moved + limits.keep_alive,
+            Phase::Busy(_) if state.writing => state.moved + limits.keep_alive,
+            // A handler at work: nothing to time; look again later.
+            Phase::Busy(_) => Instant::now() + limits.keep_alive,
         }
     }
 
@@ -188,8 +202,8 @@ impl Activity {
         match state.phase {
             Phase::Head if now >= state.since + limits.header_read => Some("the request's head took too long"),
             Phase::Idle if now >= state.since + limits.keep_alive => Some("idle for the keep-alive timeout"),
-            Phase::Busy(_) if now >= state.moved + limits.keep_alive => {
-                Some("nothing moved while a request was answered")
+            Phase::Busy(_) if state.writing && now >= state.moved + limits.keep_alive => {
+                Some("nothing moved while an answer was written")
             }
             _ => None,
         }
@@ -198,6 +212,13 @@ impl Activity {
 
 /// Marks a request as answered when its response body is done with.
 struct RequestGuard(Arc<Activity>);
+
+impl RequestGuard {
+    /// The handler has returned: its answer is being written from now.
+    fn response_ready(&self, now: Instant) {
+        self.0.response_ready(now);
+    }
+}
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
@@ -320,11 +341,21 @@ mod tests {
     }
 
     #[test]
-    fn a_request_where_nothing_moves_for_the_keep_alive_timeout_is_cut() {
+    fn a_handler_may_work_for_longer_than_the_keep_alive_timeout() {
+        let start = Instant::now();
+        let activity = Arc::new(Activity::new(start));
+        let _request = activity.request_started();
+        assert_eq!(activity.overdue(&LIMITS, at(start, 600)), None, "ten minutes of work, nothing written yet");
+        assert!(activity.next_check(&LIMITS) > Instant::now(), "no busy loop while it works");
+    }
+
+    #[test]
+    fn an_answer_where_nothing_moves_for_the_keep_alive_timeout_is_cut() {
         let start = Instant::now();
         let activity = Arc::new(Activity::new(start));
         let first = activity.request_started();
         let second = activity.request_started();
+        first.response_ready(at(start, 1));
         activity.bytes_moved(false, at(start, 9));
         assert_eq!(activity.overdue(&LIMITS, at(start, 18)), None, "bytes moved 9 s ago");
         assert!(activity.overdue(&LIMITS, at(start, 19)).is_some(), "a client that stopped reading");
