@@ -1,8 +1,9 @@
 //! The connections of a process, each served on its own task over hyper's
 //! HTTP/1.1, with the limits a server facing the public needs: a connection
 //! whose request line and headers take too long to arrive (slowloris), one
-//! that stays idle between requests, and one where nothing moves while a
-//! request is in progress (a client that stops reading) are closed. Header
+//! that stays idle between requests, and one where nothing moves while an
+//! answer is written (a client that stops reading) are closed; a handler
+//! itself may work as long as it needs (its deadlines are its own). Header
 //! fields beyond the process's cap are refused, by [`crate::http`] with a JSON
 //! 431 and, for an absurd size, by hyper itself before they are buffered.
 //!
