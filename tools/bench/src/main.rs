@@ -127,7 +127,8 @@ async fn main() -> anyhow::Result<()> {
     let measure_from = started + args.warmup;
     let end = measure_from + args.duration;
     let sent = Arc::new(AtomicU64::new(0));
-    let timeline = Arc::new(Timeline::new(measure_from, args.timeline.unwrap_or(Duration::from_secs(1))));
+    // Only when asked: it takes a lock per request, on the generator's own CPU.
+    let timeline = args.timeline.map(|step| Arc::new(Timeline::new(measure_from, step)));
     let mut workers = Vec::new();
     for connection in 0..u64::from(args.connections) {
         let (target, catalogue, sent, args) = (target.clone(), catalogue.clone(), sent.clone(), args.clone());
@@ -154,15 +155,18 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 }
                 let latency = at.elapsed();
-                match answer {
+                let ok = match answer {
                     Ok((status, bytes)) => {
                         recorder.answered(query.kind, latency, status, bytes);
-                        timeline.record(at, latency, (200..300).contains(&status));
+                        (200..300).contains(&status)
                     }
                     Err(_) => {
                         recorder.failed();
-                        timeline.record(at, latency, false);
+                        false
                     }
+                };
+                if let Some(timeline) = &timeline {
+                    timeline.record(at, latency, ok);
                 }
             }
             (recorder, Instant::now())
@@ -176,11 +180,11 @@ async fn main() -> anyhow::Result<()> {
         last = last.max(finished);
     }
     let measured = last.saturating_duration_since(measure_from);
-    print_report(&args, &total, measured, &timeline);
+    print_report(&args, &total, measured, timeline.as_deref());
     Ok(())
 }
 
-fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: &Timeline) {
+fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: Option<&Timeline>) {
     let mut summary = total.summary(measured);
     let figure = |key: &str| summary[key].as_f64().unwrap_or(0.0);
     println!(
@@ -206,9 +210,9 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: &Ti
             );
         }
     }
-    let outages = timeline.outages();
-    if args.timeline.is_some() {
-        for interval in timeline.intervals() {
+    let timeline = timeline.map(|timeline| (timeline.intervals(), timeline.outages()));
+    if let Some((intervals, outages)) = &timeline {
+        for interval in intervals {
             println!(
                 "  t={:>7.1}s {:>7} requests, {:>5} failed, p50 {:>7.2} ms, p99 {:>7.2} ms",
                 interval["at_s"].as_f64().unwrap_or(0.0),
@@ -218,7 +222,7 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: &Ti
                 interval["p99_ms"].as_f64().unwrap_or(0.0)
             );
         }
-        for outage in &outages {
+        for outage in outages {
             println!(
                 "  outage at {:.1} s: {} failed requests over {} ms",
                 outage["from_s"].as_f64().unwrap_or(0.0),
@@ -228,8 +232,8 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: &Ti
         }
     }
     if let Some(object) = summary.as_object_mut() {
-        if args.timeline.is_some() {
-            object.insert("timeline".into(), json!(timeline.intervals()));
+        if let Some((intervals, outages)) = timeline {
+            object.insert("timeline".into(), json!(intervals));
             object.insert("outages".into(), json!(outages));
         }
         object.insert("rate".into(), json!(args.rate));

@@ -42,12 +42,15 @@ pub async fn run(settings: settings::Supervisor) -> anyhow::Result<()> {
         );
         env.push(("IMPORT_TOKEN", random_token()?));
     }
-    let program = |name: &'static str, port: u16| -> anyhow::Result<Program> {
+    let binary = |name: &str| -> anyhow::Result<PathBuf> {
         let binary = bin_dir.join(name);
         if !binary.is_file() {
             bail!("{} is missing: build the binaries first (make does)", binary.display());
         }
-        Ok(Program { name, binary, url: format!("http://{host}:{port}"), env: env.clone() })
+        Ok(binary)
+    };
+    let program = |name: &'static str, port: u16| -> anyhow::Result<Program> {
+        Ok(Program { name, binary: binary(name)?, url: format!("http://{host}:{port}"), env: env.clone() })
     };
     let services = [
         program("bands", settings.bands_port.port)?,
@@ -55,7 +58,7 @@ pub async fn run(settings: settings::Supervisor) -> anyhow::Result<()> {
         program("concerts", settings.concerts_port.port)?,
     ];
     let gateway = program("concerts-gateway", settings.gateway_port.port)?;
-    let seed = program("seed", 0)?;
+    let seed = binary("seed")?;
 
     let policy = Policy {
         backoff_min: Duration::from_millis(settings.restart_backoff_min_ms),
@@ -79,7 +82,7 @@ pub async fn run(settings: settings::Supervisor) -> anyhow::Result<()> {
         for mut process in ready {
             let _ = process.wait_for(|ready| *ready).await;
         }
-        import_demo_data(&seed, &settings.demo_data_dir).await;
+        import_demo_data(&seed, &env, &settings.demo_data_dir).await;
         print_urls(&host, &settings);
         std::future::pending::<()>().await;
     };
@@ -127,17 +130,17 @@ fn random_token() -> anyhow::Result<String> {
 
 /// Imports the demo data when the stores are empty. A failure is logged and
 /// the system keeps running: it serves whatever its stores hold.
-async fn import_demo_data(seed: &Program, dir: &Path) {
+async fn import_demo_data(seed: &Path, env: &[(&'static str, String)], dir: &Path) {
     if dir.as_os_str().is_empty() {
         return;
     }
-    let mut command = tokio::process::Command::new(&seed.binary);
+    let mut command = tokio::process::Command::new(seed);
     command.arg("--dir").arg(dir).arg("--if-empty").kill_on_drop(true);
-    command.envs(seed.env.iter().map(|(key, value)| (key, value)));
+    command.envs(env.iter().map(|(key, value)| (key, value)));
     match command.status().await {
         Ok(status) if status.success() => {}
         Ok(status) => tracing::error!("the demo data in {} was not imported: seed {status}", dir.display()),
-        Err(error) => tracing::error!("the demo data was not imported: cannot run {}: {error}", seed.binary.display()),
+        Err(error) => tracing::error!("the demo data was not imported: cannot run {}: {error}", seed.display()),
     }
 }
 

@@ -282,8 +282,9 @@ impl ServiceClient {
         let bounded = async move {
             let arrival = async {
                 let response = builder.send().await.map_err(|error| {
-                    if error.is_connect() || process_gone(&error) {
-                        Failure::Unreachable { gone: process_gone(&error) }
+                    let gone = process_gone(&error);
+                    if error.is_connect() || gone {
+                        Failure::Unreachable { gone }
                     } else {
                         Failure::BadAnswer(format!("call failed: {error}"))
                     }
