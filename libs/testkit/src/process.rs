@@ -60,6 +60,9 @@ pub fn supervisor_env(ports: [u16; 4], data_dir: &Path) -> Vec<(String, String)>
     ]
 }
 
+/// How long an exited process's output may take to be read to its end.
+const OUTPUT_END: Duration = Duration::from_secs(5);
+
 /// How many log lines a test keeps from each process (the newest ones).
 const KEPT_LOG_LINES: usize = 10_000;
 
@@ -70,6 +73,8 @@ pub struct Process {
     pub url: String,
     child: Child,
     log: Arc<Mutex<VecDeque<String>>>,
+    /// Reads the output into `log` until its end.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Process {
@@ -113,7 +118,7 @@ impl Process {
         // Keep reading the output, so that the child never blocks on a full pipe and tests can read it.
         let log = Arc::new(Mutex::new(VecDeque::new()));
         let kept = log.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -123,7 +128,7 @@ impl Process {
                 kept.push_back(line);
             }
         });
-        Process { name: name.to_owned(), url: String::new(), child, log }
+        Process { name: name.to_owned(), url: String::new(), child, log, reader: Some(reader) }
     }
 
     /// The first kept line that contains `needle`, waiting up to `timeout` for it.
@@ -182,8 +187,15 @@ impl Process {
         assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pid} failed");
     }
 
-    /// Waits up to `timeout` for the process to exit; its status, or None if it still runs.
+    /// Waits up to `timeout` for the process to exit; its status, or None if
+    /// it still runs. Once it has exited, its last lines are in [`Self::log_lines`].
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
+        let status = tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)?;
+        // The output may still be in the pipe: read it to its end (bounded,
+        // for children of the process that may hold the pipe a moment longer).
+        if let Some(reader) = self.reader.take() {
+            let _ = tokio::time::timeout(OUTPUT_END, reader).await;
+        }
+        Some(status)
     }
 }
