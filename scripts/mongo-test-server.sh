@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Pinned: the version the tests were checked against (README, Tests).
+# Pinned: the version the tests were checked against (docs/testing.md).
 SECANTUS_VERSION=0.7.0b3
 home=target/mongo-test-server
 venv=$home/venv

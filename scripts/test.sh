@@ -31,7 +31,7 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"; scripts/mongo-test-server.sh stop' EXIT
 status=0
-"$cargo" test --workspace "$@" 2>&1 | tee "$log" || status=$?
+"$cargo" test --workspace --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 # A test that needs what this machine lacks passes after printing
 # "...: skipped — why"; it is counted as skipped, not passed.
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }

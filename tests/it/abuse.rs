@@ -132,7 +132,6 @@ fn arbitrary_requests_never_get_a_5xx_and_refusals_are_json() {
         (system.gateway.url.clone(), "/concerts"),
         (system.bands.url.clone(), "/bands"),
         (system.venues.url.clone(), "/venues"),
-        (system.venues.url.clone(), "/venues/within"),
         (system.venues.url.clone(), "/venues/within/ids"),
         (system.concerts.url.clone(), "/concerts/search"),
     ];

@@ -129,7 +129,7 @@ impl Watched {
     }
 
     async fn status(&self) -> Value {
-        self.eval("document.getElementById('status').textContent").await
+        self.eval("document.getElementById('status')?.textContent").await
     }
 
     async fn shown(&self) -> u64 {
@@ -260,6 +260,55 @@ async fn a_page_from_another_origin_reads_concerts_with_fetch() {
     let page = chromium.open(&format!("{}/", elsewhere.url)).await;
     page.until("document.title !== 'waiting'").await;
     assert_eq!(page.eval("document.title").await, "read 3, next linked", "the answer and its Link header are readable");
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+/// Swagger UI's Try-it-out, as a person uses it on `GET /concerts`: open the
+/// operation, press "Try it out", enter the band ids 1 and 2, press
+/// "Execute". Nothing else filled in narrows the search: 26 concerts.
+#[tokio::test]
+async fn swaggers_try_it_out_with_band_ids_1_and_2_gives_26_concerts() {
+    let Some(chromium) = Chromium::launch("Swagger's Try-it-out", 1400).await else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/api/", system.gateway.url)).await;
+    let operation = "#operations-concerts-findConcerts";
+    page.until(&format!("!!document.querySelector('{operation} .opblock-summary')")).await;
+    page.eval(&format!("document.querySelector('{operation} .opblock-summary-control').click(); true")).await;
+    page.until(&format!("!!document.querySelector('{operation} .try-out__btn')")).await;
+    page.eval(&format!("document.querySelector('{operation} .try-out__btn').click(); true")).await;
+    let band_ids = format!("{operation} tr[data-param-name='bandIds']");
+    page.until(&format!("document.querySelectorAll(\"{band_ids} input\").length > 0")).await;
+    // Each item of the list has its field; React reads what is typed from input events.
+    page.eval(&format!(
+        "const row = document.querySelector(\"{band_ids}\");
+         const add = () => [...row.querySelectorAll('button')].find((b) => /add/i.test(b.textContent));
+         while (row.querySelectorAll('input').length < 2) add().click();
+         const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+         [...row.querySelectorAll('input')].forEach((field, index) => {{
+           set.call(field, String(index + 1));
+           field.dispatchEvent(new Event('input', {{ bubbles: true }}));
+         }});
+         true"
+    ))
+    .await;
+    let others = page
+        .eval(&format!(
+            "[...document.querySelectorAll(\"{operation} tr[data-param-name]\")]
+               .filter((row) => row.dataset.paramName !== 'bandIds')
+               .flatMap((row) => [...row.querySelectorAll('input')].map((field) => field.value))
+               .filter((value) => value !== '')"
+        ))
+        .await;
+    assert_eq!(others, serde_json::json!([]), "no other parameter is filled in");
+    page.eval(&format!("document.querySelector('{operation} .execute').click(); true")).await;
+    let body = format!("{operation} .live-responses-table .response-col_description pre");
+    page.until(&format!("!!document.querySelector(\"{body}\")")).await;
+    let text = page.eval(&format!("document.querySelector(\"{body}\").textContent")).await;
+    let concerts: Value = serde_json::from_str(text.as_str().unwrap_or_default()).expect("the answer as JSON");
+    assert_eq!(concerts.as_array().map(Vec::len), Some(26), "{text}");
+    let url = page.eval(&format!("document.querySelector('{operation} .request-url pre')?.textContent")).await;
+    assert!(url.as_str().is_some_and(|url| url.ends_with("/concerts?bandIds=1,2")), "{url}");
     page.stayed_clean();
     chromium.close().await;
 }

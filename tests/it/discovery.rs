@@ -5,8 +5,8 @@
 use std::io::Read;
 use std::time::Duration;
 
+use bootstrap::RecordStore;
 use concerts_model::Concert;
-use records::RecordStore;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -267,7 +267,7 @@ async fn answers_are_compressed_as_the_client_accepts_and_decode_to_the_plain_an
 
 #[tokio::test]
 async fn a_client_holding_the_current_answer_gets_a_304_until_an_import_changes_it() {
-    let system = InProcess::seeded(|gateway| gateway.browsers.data_version_ttl_ms = 100).await;
+    let system = InProcess::seeded(|gateway| gateway.caching.data_version_ttl_ms = 100).await;
     let http = testkit::http();
     let url = format!("{}/concerts?bandIds=1", system.gateway.url);
     let first = http.get(&url).send().await.unwrap();

@@ -62,7 +62,7 @@ async fn services_whose_mongodb_is_unreachable_start_and_answer_503_quickly() {
             .bearer_auth(testkit::IMPORT_TOKEN)
             .json(&json!([{"id": 1, "name": "Radiohead"}])),
         http.get(format!("{}/ready", system.venues.url)),
-        http.get(format!("{}/venues/within?latitude=0&longitude=0&radius=1", system.venues.url)),
+        http.get(format!("{}/venues/within/ids?latitude=0&longitude=0&radius=1", system.venues.url)),
         http.get(format!("{}/ready", system.concerts.url)),
         http.post(format!("{}/concerts/search", system.concerts.url)).json(&json!({"bandIds": [1], "limit": 10})),
         http.get(format!("{}/concerts?bandIds=1", system.gateway.url)),
@@ -106,7 +106,7 @@ async fn make_start_runs_the_system_on_mongodb() {
     let status = start.wait_exit(Duration::from_secs(30)).await.expect("the system stops on Ctrl-C's signal");
     assert!(status.success(), "make start ends with status 0 after Ctrl-C: {status}");
     for service in ["bands", "venues", "concerts"] {
-        let config = mongo_db::MongoConfig::new(&uri, Some(&format!("{run}_{service}")), service).unwrap();
-        mongo_db::MongoDb::connect(&config).await.unwrap().drop().await.unwrap();
+        let config = storage::mongo::MongoConfig::new(&uri, Some(&format!("{run}_{service}")), service).unwrap();
+        storage::mongo::MongoDb::connect(&config).await.unwrap().drop().await.unwrap();
     }
 }

@@ -12,6 +12,7 @@ mod discovery;
 mod end_to_end;
 mod exercise;
 mod faults;
+mod newcomer;
 mod operations;
 mod paging;
 mod stays_up;

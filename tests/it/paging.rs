@@ -1,8 +1,8 @@
 //! Pages of `GET /concerts`: following the `Link` headers gives the unpaged
 //! answer exactly, also while concerts are imported between pages.
 
+use bootstrap::RecordStore;
 use concerts_model::Concert;
-use records::RecordStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use system_tests::InProcess;
@@ -85,8 +85,8 @@ async fn pages_stay_consistent_while_concerts_are_imported() {
     // already read) and older than any (they belong after every page), at a
     // venue in the circle.
     let (_, paris) = system.get(&format!("/concerts?{query}")).await;
-    let (_, inside) = testkit::get(&format!("{}/venues/within?{query}", system.venues.url)).await;
-    let venue_id = inside[0]["id"].as_i64().expect("a venue in the circle");
+    let (_, inside) = testkit::get(&format!("{}/venues/within/ids?{query}", system.venues.url)).await;
+    let venue_id = inside[0].as_i64().expect("a venue in the circle");
     let newer = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 4_000_000_000_000 + i });
     let older = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 1_000 + i });
     system.concert_store.upsert(newer.chain(older).collect()).await.unwrap();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlite_db::rusqlite;
+use storage::sqlite::rusqlite;
 use testkit::{IMPORT_TOKEN, Process, System, SystemOptions, error_messages};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use bands::store::SqliteBandStore;
 use bands_model::Band;
+use bootstrap::settings::{self, Settings};
+use bootstrap::{MAX_IMPORT_BATCH, RecordStore};
 use concerts::store::SqliteConcertStore;
 use concerts_gateway::config::Config;
 use concerts_model::Concert;
-use records::{MAX_IMPORT_BATCH, RecordStore};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use settings::Settings;
 use tempfile::TempDir;
 use testkit::{Served, repo_root, serve};
 use venues::store::SqliteVenueStore;
@@ -35,7 +35,7 @@ impl InProcess {
     /// Empty stores; the gateway with the default settings, changed by `configure`.
     pub async fn start(configure: impl FnOnce(&mut settings::Gateway)) -> Self {
         // As each process's main does; here one recorder serves the four routers.
-        telemetry::init_metrics();
+        bootstrap::telemetry::init_metrics();
         let data = tempfile::tempdir().expect("a temporary folder");
         let limits = settings::Limits::default();
         let band_store = Arc::new(SqliteBandStore::open(&data.path().join("bands.sqlite3")).await.expect("a store"));

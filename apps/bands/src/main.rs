@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use bands::routes;
 use bands::store::{BandStore, MongoBandStore, SqliteBandStore};
-use mongo_db::{MongoConfig, MongoDb};
-use settings::Settings;
+use bootstrap::settings::{self, MongoDb as _, Settings};
+use bootstrap::telemetry;
+use storage::mongo::{MongoConfig, MongoDb};
 
 // Request handling allocates many small, short-lived buffers (bodies, JSON,
 // rows); mimalloc serves them faster than the system allocator, whose locks
@@ -24,7 +25,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: settings::Bands) -> anyhow::Result<()> {
-    let store: Arc<dyn BandStore> = match MongoConfig::from_settings(&settings.mongodb, "bands")? {
+    let mongo = MongoConfig::for_service(settings.mongodb.uri(), settings.mongodb.database(), "bands")?;
+    let store: Arc<dyn BandStore> = match mongo {
         Some(mongo) => Arc::new(MongoBandStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteBandStore::open(&settings.data.data_dir.join("bands.sqlite3")).await?),
     };

@@ -11,45 +11,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use bands_model::{BAND_SCHEMA, Band};
-use exceptions::HttpError;
-use settings::{Limits, Writes};
-use validator::id_batch::{self, IdBatch};
-use validator::name_search::{self, NameSearch};
-use validator::{Schema, SchemaError};
+use bootstrap::NamedRecordStore;
+use bootstrap::records::{import, lookup, ready, search, version};
+use bootstrap::settings::{Limits, Writes};
+use validator::SchemaError;
 
 use crate::store::BandStore;
 
-#[derive(Clone)]
-struct AppState {
-    store: Arc<dyn BandStore>,
-    lookup: Arc<Schema>,
-    search: Arc<Schema>,
-}
-
 pub fn router(store: Arc<dyn BandStore>, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
-    let state = AppState {
-        store: store.clone(),
-        lookup: Arc::new(id_batch::schema()?),
-        search: Arc::new(name_search::schema()?),
-    };
+    let named: Arc<dyn NamedRecordStore<Band>> = store.clone();
     let api = Router::new()
-        .route("/bands", get(by_ids).merge(bootstrap::import("bands import", BAND_SCHEMA, store.clone(), writes)?))
-        .route("/bands/search", get(named))
-        .route("/version", bootstrap::version(store.clone()))
-        .with_state(state);
-    Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
-}
-
-async fn by_ids(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {
-    let IdBatch { ids } = state.lookup.parse_query(query.as_deref())?;
-    Ok(Json(state.store.by_ids(&ids).await?))
-}
-
-async fn named(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Vec<Band>>, HttpError> {
-    let NameSearch { q, limit } = state.search.parse_query(query.as_deref())?;
-    Ok(Json(state.store.named(&q, limit).await?))
+        .route("/bands", lookup(named.clone())?.merge(import("bands import", BAND_SCHEMA, store.clone(), writes)?))
+        .route("/bands/search", search(named)?)
+        .route("/version", version(store.clone()));
+    Ok(bootstrap::service_router(api, ready(store), limits))
 }

@@ -1,5 +1,5 @@
 //! Writing answers: a page's concerts as JSON items of the public shape
-//! ([`crate::search::ConcertView`]).
+//! ([`ConcertView`], defined here with its writer).
 //!
 //! A page of a thousand concerts names each band and venue many times.
 //! Each one's part of an item (its name escaped, the venue's coordinates
@@ -11,8 +11,54 @@
 use std::ops::Range;
 
 use hashbrown::HashMap;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::search::Page;
+use crate::plan::Page;
+
+/// One concert as the public API shows it. The OpenAPI document shows this
+/// type; [`write_items`] writes its bytes without building it (each band's
+/// and venue's part once per page), and a test proves the two agree byte for
+/// byte ([`views`]).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "band": "Radiohead", "location": "Point Ephémère, Paris, France",
+    "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356
+}))]
+pub struct ConcertView<'a> {
+    /// The band's name.
+    pub band: &'a str,
+    /// The venue's name: "Venue, City, [State,] Country".
+    pub location: &'a str,
+    /// UNIX time in milliseconds.
+    pub date: i64,
+    /// The venue's latitude, in degrees.
+    pub latitude: f64,
+    /// The venue's longitude, in degrees.
+    pub longitude: f64,
+}
+
+/// The page's items as the public API shows them, built with serde's types:
+/// what [`write_items`] must write, byte for byte.
+#[cfg(test)]
+pub(crate) fn views(page: &Page) -> Vec<ConcertView<'_>> {
+    let bands: HashMap<i64, &bands_model::Band> = page.bands().map(|band| (band.id, band)).collect();
+    let venues: HashMap<i64, &venues_model::Venue> = page.venues().map(|venue| (venue.id, venue)).collect();
+    page.concerts()
+        .iter()
+        .map(|concert| {
+            // `Page::new` kept only the concerts whose band and venue are there.
+            let (band, venue) = (bands[&concert.band_id], venues[&concert.venue_id]);
+            ConcertView {
+                band: &band.name,
+                location: &venue.name,
+                date: concert.date,
+                latitude: venue.latitude,
+                longitude: venue.longitude,
+            }
+        })
+        .collect()
+}
 
 /// The longest a date (an `i64`) can be written: `-9223372036854775808`.
 const LONGEST_DATE: usize = 20;
@@ -123,7 +169,6 @@ mod tests {
     use venues_model::Venue;
 
     use super::*;
-    use crate::search::ConcertView;
 
     fn page(concerts: &[(i64, i64, i64)]) -> Page {
         let bands =
@@ -147,7 +192,7 @@ mod tests {
     #[test]
     fn an_answer_is_byte_for_byte_what_serde_writes_for_the_views() {
         let page = page(&CONCERTS);
-        let views: Vec<ConcertView<'_>> = page.views().collect();
+        let views = views(&page);
         assert_eq!(views.len(), CONCERTS.len());
         assert_eq!(String::from_utf8(array(&page)).unwrap(), serde_json::to_string(&views).unwrap());
         assert_eq!(array(&Page::default()), b"[]");
@@ -160,5 +205,20 @@ mod tests {
         write_items(&page(&CONCERTS[2..]), false, &mut out);
         out.push(b']');
         assert_eq!(out, array(&page(&CONCERTS)));
+    }
+
+    #[test]
+    fn the_public_item_has_the_exercise_shape() {
+        let view = ConcertView {
+            band: "Radiohead",
+            location: "Point Ephémère, Paris, France",
+            date: 1569531810650,
+            latitude: 48.8814422,
+            longitude: 2.3684356,
+        };
+        assert_eq!(
+            serde_json::to_value(&view).unwrap(),
+            serde_json::json!({"band": "Radiohead", "location": "Point Ephémère, Paris, France", "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356})
+        );
     }
 }

@@ -12,17 +12,19 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_swagger_ui::SwaggerUi;
-use validator::SchemaError;
+use validator::{FromQuery, SchemaError};
 
 use crate::clients::Services;
 use crate::config::Config;
+use crate::context::RequestDeadline;
 use crate::freshness::Freshness;
 use crate::openapi;
-use crate::query;
-use crate::routes::concerts::{ConcertsRoute, find_concerts};
-use crate::routes::names::{NamesRoute, find_bands, find_venues};
-use crate::routes::page::{self, PageRoute};
+use crate::query::{ConcertsQuery, NamesQuery};
+use crate::routes::concerts::find_concerts;
+use crate::routes::page;
 use crate::routes::probes;
+use crate::routes::suggestions::{find_bands, find_venues};
+use crate::state::Gateway;
 
 /// Why the gateway could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -40,39 +42,30 @@ pub enum BuildError {
 /// probes, with the middleware every process has; answers are compressed
 /// and readable from any allowed origin.
 pub fn router(config: &Config) -> Result<Router, BuildError> {
-    let services = Arc::new(Services::new(&config.services)?);
-    let freshness = Freshness::new(config.cache_max_age_seconds);
-    let concerts = ConcertsRoute {
-        services: services.clone(),
-        query_schema: query::schema()?,
-        request_deadline: config.request_deadline,
+    let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
+    let names_query = NamesQuery::schema().map_err(Clone::clone)?;
+    let state = Arc::new(Gateway {
+        services: Arc::new(Services::new(&config.services)?),
+        deadline: RequestDeadline(config.request_deadline),
+        freshness: Freshness::new(config.cache_max_age_seconds),
         stream_page: config.stream_page,
-        freshness,
-    };
-    let names = NamesRoute {
-        services: services.clone(),
-        bands_schema: query::names_schema("BandsQuery", "bands")?,
-        venues_schema: query::names_schema("VenuesQuery", "venues")?,
-        request_deadline: config.request_deadline,
-        freshness,
-    };
+        tiles: config.map_tiles.clone(),
+    });
     let document = openapi::document(&[
-        ("/concerts", concerts.query_schema.source()),
-        ("/bands", names.bands_schema.source()),
-        ("/venues", names.venues_schema.source()),
+        ("/concerts", concerts_query.source()),
+        ("/bands", names_query.source()),
+        ("/venues", names_query.source()),
     ]);
     let api = Router::new()
         .route("/concerts", get(find_concerts))
-        .with_state(Arc::new(concerts))
         .route("/bands", get(find_bands))
         .route("/venues", get(find_venues))
-        .with_state(Arc::new(names))
         .route("/", get(page::index))
         .route("/app/config.json", get(page::config))
-        .with_state(Arc::new(PageRoute { tiles: config.map_tiles.clone() }))
         .route("/app/{*path}", get(page::app_file))
+        .with_state(state.clone())
         .merge(SwaggerUi::new("/api").external_url_unchecked("/api-json", document));
-    let ready = get(probes::ready).with_state(Services::clone(&services));
+    let ready = get(probes::ready).with_state(state);
     let served = bootstrap::service_router(api, ready, &config.limits);
     Ok(served.layer(compression()).layer(cors(config.cors_origins.as_deref())?))
 }

@@ -1,10 +1,10 @@
-//! The gateway's settings (declared in the `settings` crate) as its parts use
+//! The gateway's settings (declared in `bootstrap::settings`) as its parts use
 //! them: the clients' policies, the deadline, the page size of streamed answers.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use settings::Limits;
+use bootstrap::settings::{self, Limits};
 
 use crate::clients::{CachePolicy, CallPolicy, ServicesConfig};
 
@@ -20,8 +20,8 @@ pub struct Config {
     pub cors_origins: Option<Vec<String>>,
     /// How long clients may keep an answer.
     pub cache_max_age_seconds: u32,
-    /// The search page's map tiles (empty: none) and their attribution.
-    pub map_tiles: (String, String),
+    /// The search page's map tiles.
+    pub map_tiles: MapTiles,
     pub limits: Limits,
 }
 
@@ -44,10 +44,10 @@ impl From<&settings::Gateway> for Config {
                     breaker_cooldown: millis(calls.breaker_cooldown_ms),
                 },
                 cache: CachePolicy {
-                    capacity: settings.name_cache.name_cache_capacity,
-                    time_to_live: millis(settings.name_cache.name_cache_ttl_ms),
+                    capacity: settings.caching.name_cache_capacity,
+                    time_to_live: millis(settings.caching.name_cache_ttl_ms),
                 },
-                versions_time_to_live: millis(settings.browsers.data_version_ttl_ms),
+                versions_time_to_live: millis(settings.caching.data_version_ttl_ms),
                 // Well before the services close an idle connection (the same
                 // KEEP_ALIVE_TIMEOUT_MS), so that none is reused as it closes.
                 pool_idle_timeout: settings.limits.keep_alive_timeout() / 2,
@@ -56,10 +56,22 @@ impl From<&settings::Gateway> for Config {
             stream_page: settings.stream_page_size as usize,
             cors_origins: origins(&settings.browsers.cors_allowed_origins),
             cache_max_age_seconds: settings.browsers.cache_max_age_s,
-            map_tiles: (settings.browsers.map_tile_url.clone(), settings.browsers.map_tile_attribution.clone()),
+            map_tiles: MapTiles {
+                url: settings.browsers.map_tile_url.clone(),
+                attribution: settings.browsers.map_tile_attribution.clone(),
+            },
             limits: settings.limits.clone(),
         }
     }
+}
+
+/// The map tiles of the search page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A `{z}/{x}/{y}` URL template; empty: a map without tiles.
+    pub url: String,
+    /// What the tiles' provider asks to be shown on the map.
+    pub attribution: String,
 }
 
 /// `*` (any origin), or the origins of a comma list.

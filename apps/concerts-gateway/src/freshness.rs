@@ -11,8 +11,11 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use exceptions::HttpError;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
 /// An answer's tag.
@@ -68,6 +71,47 @@ impl Freshness {
         if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={}", self.max_age_seconds)) {
             headers.insert(header::CACHE_CONTROL, value);
         }
+    }
+}
+
+/// A read as a conditional request: what the client holds (its
+/// `If-None-Match`), and how long answers may be kept. Every read route
+/// answers through [`Conditional::answer`].
+pub struct Conditional {
+    held: HeaderMap,
+    freshness: Freshness,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Conditional
+where
+    Freshness: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let mut held = HeaderMap::new();
+        if let Some(tags) = parts.headers.get(header::IF_NONE_MATCH) {
+            held.insert(header::IF_NONE_MATCH, tags.clone());
+        }
+        Ok(Self { held, freshness: Freshness::from_ref(state) })
+    }
+}
+
+impl Conditional {
+    /// A `304` when the client holds `tag`; else the response `answer` makes
+    /// (not made at all for a `304`: a future does nothing until awaited),
+    /// tagged and with its `Cache-Control`.
+    pub async fn answer(
+        self,
+        tag: Option<Tag>,
+        answer: impl Future<Output = Result<Response, HttpError>>,
+    ) -> Result<Response, HttpError> {
+        if let Some(unchanged) = self.freshness.unchanged(&self.held, tag.as_ref()) {
+            return Ok(unchanged);
+        }
+        let mut response = answer.await?;
+        self.freshness.stamp(&mut response, tag.as_ref());
+        Ok(response)
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use bootstrap::settings::{self, Settings};
+use bootstrap::telemetry;
 use concerts_gateway::app;
 use concerts_gateway::config::Config;
-use settings::Settings;
 
 // Answers are written into many short-lived buffers; mimalloc serves them
 // faster than the system allocator, whose locks showed in profiles under load.

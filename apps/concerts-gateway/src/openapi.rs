@@ -2,18 +2,20 @@
 //!
 //! utoipa derives the operations and the response schemas from the code; the
 //! query parameters come from the very JSON Schema that validates requests, so
-//! the documentation cannot drift from the rules.
+//! the documentation cannot drift from the rules. What every route can
+//! answer whatever it does (a 304 to a conditional read, the limits of every
+//! process, a failure) is added to each operation here, once.
 
-use serde_json::{Value, json};
-use utoipa::OpenApi;
-
-use crate::routes::concerts::__path_find_concerts;
-use crate::routes::names::{__path_find_bands, __path_find_venues};
-use crate::routes::probes::{__path_health, __path_ready};
-use crate::search::ConcertView;
 use bands_model::Band;
 use exceptions::ErrorBody;
+use serde_json::{Value, json};
+use utoipa::OpenApi;
 use venues_model::Venue;
+
+use crate::answer::ConcertView;
+use crate::routes::concerts::__path_find_concerts;
+use crate::routes::probes::__path_ready;
+use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +24,7 @@ use venues_model::Venue;
         description = "Which concerts match these bands and/or this place? Concerts come newest first.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    paths(find_concerts, find_bands, find_venues, health, ready),
+    paths(find_concerts, find_bands, find_venues, ready),
     components(schemas(ConcertView, Band, Venue, ErrorBody)),
     tags(
         (name = "concerts", description = "Concert search"),
@@ -36,6 +38,10 @@ struct ApiDoc;
 /// from the JSON Schema that validates it: `(path, schema)` for each.
 pub fn document(queries: &[(&str, &Value)]) -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    document["paths"]["/health"] = health();
+    for operation in operations(&mut document) {
+        add_common_answers(operation);
+    }
     for (path, schema) in queries {
         document["paths"][*path]["get"]["parameters"] = Value::Array(parameters(schema));
         let mut whole = (*schema).clone();
@@ -48,8 +54,50 @@ pub fn document(queries: &[(&str, &Value)]) -> Value {
     document
 }
 
-/// One query parameter per property of the schema, with its constraints,
-/// description and example; arrays as comma lists (`bandIds=1,2`).
+/// `GET /health`, which `bootstrap` serves in every process.
+fn health() -> Value {
+    json!({"get": {
+        "tags": ["operations"],
+        "summary": "Liveness: the gateway process answers.",
+        "operationId": "health",
+        "responses": {"200": {"description": "Alive", "content": {"application/json": {"example": {"status": "ok"}}}}}
+    }})
+}
+
+/// Every operation of the document.
+fn operations(document: &mut Value) -> Vec<&mut Value> {
+    let Some(paths) = document["paths"].as_object_mut() else { return Vec::new() };
+    paths.values_mut().filter_map(Value::as_object_mut).flat_map(|methods| methods.values_mut()).collect()
+}
+
+/// The answers every route may give, whatever it does: the limits every
+/// process has (`bootstrap`), a shed request, a failure; for the public
+/// reads, a `304` to a request that holds the current `ETag`.
+fn add_common_answers(operation: &mut Value) {
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+    let is_public_read = operation["tags"].as_array().is_some_and(|tags| !tags.iter().any(|tag| tag == "operations"));
+    let responses = &mut operation["responses"];
+    let mut add = |status: &str, answer: Value| {
+        if responses.get(status).is_none() {
+            responses[status] = answer;
+        }
+    };
+    if is_public_read {
+        add(
+            "304",
+            json!({"description": "Not modified: the `If-None-Match` of the request holds the answer's current `ETag`"}),
+        );
+    }
+    add("414", error("The query string is longer than the gateway accepts (`MAX_QUERY_LENGTH`)"));
+    add("431", error("The request's header fields are larger than the gateway accepts (`MAX_HEADER_BYTES`)"));
+    add("500", error("An unexpected failure; the details are in the gateway's log, under the request's id"));
+    add("503", error("The gateway is at capacity (with `Retry-After`), or a service it needs is unreachable"));
+}
+
+/// One query parameter per property of the schema, with its constraints and
+/// description; arrays as comma lists (`bandIds=1,2`). Only `bandIds` gets
+/// an example: Swagger UI fills examples in when one tries a route, and an
+/// example of an optional filter (a date, a circle) would narrow the first try.
 fn parameters(query_schema: &Value) -> Vec<Value> {
     let Some(properties) = query_schema["properties"].as_object() else {
         return Vec::new();
@@ -62,6 +110,9 @@ fn parameters(query_schema: &Value) -> Vec<Value> {
         .map(|(name, property)| {
             let mut schema = property.clone();
             let description = schema.as_object_mut().and_then(|s| s.remove("description"));
+            if let Some(schema) = schema.as_object_mut() {
+                schema.remove("examples");
+            }
             let mut parameter = json!({
                 "name": name,
                 "in": "query",
@@ -69,7 +120,7 @@ fn parameters(query_schema: &Value) -> Vec<Value> {
                 "description": description,
                 "schema": schema,
             });
-            if let Some(example) = property["examples"].get(0) {
+            if let Some(example) = property["examples"].get(0).filter(|_| *name == "bandIds") {
                 parameter["example"] = example.clone();
             }
             if property["type"] == "array" {
@@ -84,12 +135,13 @@ fn parameters(query_schema: &Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::QUERY_SCHEMA;
+    use crate::query::{ConcertsQuery, NamesQuery};
+    use validator::FromQuery;
 
     fn doc() -> Value {
-        let concerts: Value = serde_json::from_str(QUERY_SCHEMA).unwrap();
-        let bands = crate::query::names_schema("BandsQuery", "bands").unwrap();
-        document(&[("/concerts", &concerts), ("/bands", bands.source())])
+        let concerts = ConcertsQuery::schema().unwrap();
+        let names = NamesQuery::schema().unwrap();
+        document(&[("/concerts", concerts.source()), ("/bands", names.source()), ("/venues", names.source())])
     }
 
     #[test]
@@ -115,6 +167,43 @@ mod tests {
         assert_eq!((limit["schema"]["maximum"].as_u64(), limit["schema"]["default"].as_u64()), (Some(50), Some(10)));
     }
 
+    /// schemathesis checks that every status an operation answers is
+    /// documented: the limits of every process and the failures are on every route.
+    #[test]
+    fn every_operation_documents_every_status_it_can_answer() {
+        let doc = doc();
+        for path in ["/concerts", "/bands", "/venues", "/ready", "/health"] {
+            let responses = &doc["paths"][path]["get"]["responses"];
+            for status in ["414", "431", "500", "503"] {
+                let answer = &responses[status];
+                assert_eq!(
+                    answer["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                    "{path} documents {status} with the error body"
+                );
+            }
+            let read = !matches!(path, "/ready" | "/health");
+            assert_eq!(responses.get("304").is_some(), read, "{path}: a 304 for conditional reads only");
+        }
+        for path in ["/concerts", "/bands", "/venues"] {
+            let responses = &doc["paths"][path]["get"]["responses"];
+            for status in ["200", "400", "502", "504"] {
+                assert!(responses.get(status).is_some(), "{path} documents {status}");
+            }
+        }
+    }
+
+    /// Swagger UI fills the examples in when one tries a route: only the
+    /// required-in-practice `bandIds` has one, so that "1,2" gives 26 concerts.
+    #[test]
+    fn only_band_ids_has_an_example_to_fill_in() {
+        let doc = doc();
+        let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
+        for parameter in parameters {
+            let has_example = parameter.get("example").is_some() || parameter["schema"].get("examples").is_some();
+            assert_eq!(has_example, parameter["name"] == "bandIds", "{parameter}");
+        }
+    }
+
     #[test]
     fn the_whole_query_schema_and_the_answers_are_documented() {
         let doc = doc();
@@ -129,7 +218,7 @@ mod tests {
             assert!(item["properties"].get(field).is_some(), "{field}");
         }
         assert!(doc["components"]["schemas"]["ErrorBody"]["properties"].get("statusCode").is_some());
-        assert!(doc["components"]["schemas"]["BandsQuery"]["anyOf"].is_array());
+        assert!(doc["components"]["schemas"]["NamesQuery"]["anyOf"].is_array());
         assert!(doc["components"]["schemas"]["Band"]["properties"].get("name").is_some());
     }
 }

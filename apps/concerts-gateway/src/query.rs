@@ -1,131 +1,161 @@
-//! The public query of `GET /concerts`, and the JSON Schema that validates it.
-//!
-//! The schema file is the single source of the rules: it is compiled once at
-//! start-up for validation and shown as is in the OpenAPI document.
+//! The public queries, each parsed once into a domain value: the query
+//! string is checked against its JSON Schema (the single source of the rules,
+//! shown as is in the OpenAPI document), then read into a type that holds
+//! only what can be meant. A search is bands, or a circle, or both; a page is
+//! a size and where it starts, or everything: nothing downstream checks again
+//! what these types rule out.
 
 use chrono::{DateTime, NaiveDate};
-use concerts_model::DateRange;
+use concerts_model::{Concert, DateRange};
 use exceptions::HttpError;
 use serde::Deserialize;
 use serde_json::json;
-use validator::{Schema, SchemaError, id_batch, name_search};
+use validator::{CompiledSchema, FromQuery, Schema, SchemaError, id_batch, name_search};
 use venues_model::WithinRadius;
+
+use crate::paging;
 
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
 
-pub fn schema() -> Result<Schema, SchemaError> {
-    Schema::from_json_text("ConcertsQuery", QUERY_SCHEMA)
+static CONCERTS_SCHEMA: CompiledSchema = CompiledSchema::new(|| Schema::from_json_text("ConcertsQuery", QUERY_SCHEMA));
+static NAMES_SCHEMA: CompiledSchema = CompiledSchema::new(names_schema);
+
+/// `GET /concerts`: which concerts, within which dates, one page or all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConcertsQuery {
+    pub filter: Filter,
+    pub dates: DateRange,
+    pub paging: Paging,
 }
 
-/// The query of `GET /bands` and `GET /venues`: a name as a person types it
-/// (`q`, with `limit`), or ids. Its rules are the services' own
-/// (`validator::name_search`, `validator::id_batch`).
-pub fn names_schema(title: &str, what: &str) -> Result<Schema, SchemaError> {
-    Schema::new(
-        title,
-        json!({
-            "title": title,
-            "description": format!("The query string of GET /{what}: q, the text a name holds (and limit), or ids."),
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "q": name_search::text_property(),
-                "limit": name_search::limit_property(),
-                "ids": id_batch::ids_property(),
-            },
-            "anyOf": [{"required": ["q"]}, {"required": ["ids"]}],
-            "not": {"required": ["q", "ids"]},
-            "dependentRequired": {"limit": ["q"]},
-            "errorMessage": {"anyOf": "give q (what the name holds) or ids", "not": "give q or ids, not both"}
-        }),
-    )
+/// What a concert must match.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// One of these bands (each once, ascending).
+    Bands(Vec<i64>),
+    /// A venue within the circle.
+    Circle(WithinRadius),
+    /// One of these bands, at a venue within the circle.
+    Both(Vec<i64>, WithinRadius),
 }
 
-/// A validated query of `GET /bands` or `GET /venues`.
+/// How much of the answer a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Paging {
+    /// At most `limit` concerts, right after `after` (from the start when `None`).
+    Page { limit: usize, after: Option<Concert> },
+    /// Every match, streamed.
+    Everything,
+}
+
+/// The query string as its schema describes it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct NamesQuery {
-    pub q: Option<String>,
-    pub limit: Option<usize>,
-    pub ids: Option<Vec<i64>>,
+#[serde(rename_all = "camelCase")]
+pub struct ConcertsParams {
+    band_ids: Option<Vec<i64>>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    radius: Option<f64>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
-impl NamesQuery {
-    /// The query as a text that is the same for every query meaning the same.
-    pub fn normalized(&self) -> String {
-        let ids = self.ids.clone().map(|mut ids| {
+impl FromQuery for ConcertsQuery {
+    type Params = ConcertsParams;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        CONCERTS_SCHEMA.as_ref()
+    }
+
+    fn parse(params: ConcertsParams) -> Result<Self, HttpError> {
+        let circle = match (params.latitude, params.longitude, params.radius) {
+            (Some(latitude), Some(longitude), Some(radius)) => Some(WithinRadius { latitude, longitude, radius }),
+            _ => None,
+        };
+        let bands = params.band_ids.map(|mut ids| {
             ids.sort_unstable();
             ids.dedup();
             ids
         });
-        format!("q={:?};ids={ids:?}", self.text())
-    }
-
-    /// The search by name, if this is one: the text and how many names at most.
-    pub fn text(&self) -> Option<(&str, usize)> {
-        Some((self.q.as_deref()?, self.limit.unwrap_or(name_search::DEFAULT_NAMES)))
-    }
-}
-
-/// A validated query: `band_ids`, or the whole geo triple, or both.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConcertsQuery {
-    pub band_ids: Option<Vec<i64>>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub radius: Option<f64>,
-    /// The earliest moment, as given (a date, a date-time with a zone, or UNIX ms).
-    pub from: Option<String>,
-    /// The latest moment, as given.
-    pub to: Option<String>,
-    /// Page size; without it, the whole answer.
-    pub limit: Option<usize>,
-    /// Where the page starts (from the previous page's `Link` header).
-    pub cursor: Option<String>,
-}
-
-impl ConcertsQuery {
-    /// The band filter, each id once, ascending.
-    pub fn bands(&self) -> Option<Vec<i64>> {
-        self.band_ids.as_ref().map(|ids| {
-            let mut ids = ids.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        })
-    }
-
-    /// The geo filter, when all three of its parameters are given.
-    pub fn area(&self) -> Option<WithinRadius> {
-        Some(WithinRadius { latitude: self.latitude?, longitude: self.longitude?, radius: self.radius? })
-    }
-
-    /// The query as a text that is the same for every query meaning the same
-    /// (ids in order and once, dates in milliseconds): what an answer's tag
-    /// is made of.
-    pub fn normalized(&self, dates: &DateRange) -> String {
-        format!(
-            "bands={:?};area={:?};from={:?};to={:?};limit={:?};cursor={:?}",
-            self.bands(),
-            self.area().map(|a| (a.latitude, a.longitude, a.radius)),
-            dates.from,
-            dates.to,
-            self.limit,
-            self.cursor,
-        )
-    }
-
-    /// The date range, in UNIX milliseconds, both ends included: a bare date
-    /// is that UTC day (`from` its first millisecond, `to` its last).
-    pub fn dates(&self) -> Result<DateRange, HttpError> {
-        let from = self.from.as_deref().map(|text| moment("from", text, Day::First)).transpose()?;
-        let to = self.to.as_deref().map(|text| moment("to", text, Day::Last)).transpose()?;
+        let filter = match (bands, circle) {
+            (Some(bands), None) => Filter::Bands(bands),
+            (None, Some(circle)) => Filter::Circle(circle),
+            (Some(bands), Some(circle)) => Filter::Both(bands, circle),
+            (None, None) => return Err(HttpError::Internal("the query schema let a query without a filter in".into())),
+        };
+        let from = params.from.as_deref().map(|text| moment("from", text, Day::First)).transpose()?;
+        let to = params.to.as_deref().map(|text| moment("to", text, Day::Last)).transpose()?;
         if let (Some(from), Some(to)) = (from, to)
             && from > to
         {
             return Err(HttpError::bad_request("from must not be after to"));
         }
-        Ok(DateRange { from, to })
+        let paging = match params.limit {
+            Some(limit) => {
+                Paging::Page { limit, after: params.cursor.as_deref().map(paging::decode_cursor).transpose()? }
+            }
+            None => Paging::Everything,
+        };
+        Ok(Self { filter, dates: DateRange { from, to }, paging })
+    }
+}
+
+impl ConcertsQuery {
+    /// The bands of the filter, if it names some.
+    pub fn bands(&self) -> Option<&[i64]> {
+        match &self.filter {
+            Filter::Bands(bands) | Filter::Both(bands, _) => Some(bands),
+            Filter::Circle(_) => None,
+        }
+    }
+
+    /// The circle of the filter, if it has one.
+    pub fn circle(&self) -> Option<WithinRadius> {
+        match &self.filter {
+            Filter::Circle(circle) | Filter::Both(_, circle) => Some(*circle),
+            Filter::Bands(_) => None,
+        }
+    }
+
+    /// The query as a text that is the same for every query meaning the same
+    /// (ids in order and once, dates in milliseconds): what an answer's tag
+    /// is made of.
+    pub fn normalized(&self) -> String {
+        let circle = self.circle().map(|c| (c.latitude, c.longitude, c.radius));
+        format!(
+            "bands={:?};circle={circle:?};from={:?};to={:?};paging={:?}",
+            self.bands(),
+            self.dates.from,
+            self.dates.to,
+            self.paging
+        )
+    }
+
+    /// The query string of this search's page that starts right after
+    /// `last`, in its canonical form: what the `Link` to the next page holds.
+    pub fn next_page(&self, last: &Concert) -> Option<String> {
+        let Paging::Page { limit, .. } = self.paging else { return None };
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(bands) = self.bands() {
+            let ids: Vec<String> = bands.iter().map(i64::to_string).collect();
+            query.append_pair("bandIds", &ids.join(","));
+        }
+        if let Some(WithinRadius { latitude, longitude, radius }) = self.circle() {
+            query.append_pair("latitude", &latitude.to_string());
+            query.append_pair("longitude", &longitude.to_string());
+            query.append_pair("radius", &radius.to_string());
+        }
+        if let Some(from) = self.dates.from {
+            query.append_pair("from", &from.to_string());
+        }
+        if let Some(to) = self.dates.to {
+            query.append_pair("to", &to.to_string());
+        }
+        query.append_pair("limit", &limit.to_string());
+        query.append_pair("cursor", &paging::cursor_after(last));
+        Some(query.finish())
     }
 }
 
@@ -138,7 +168,8 @@ enum Day {
 
 const DAY_MS: i64 = 86_400_000;
 
-/// `text` (the schema has checked its form) as UNIX milliseconds.
+/// `text` (the schema has checked its form) as UNIX milliseconds: a bare
+/// date is that UTC day (`from` its first millisecond, `to` its last).
 fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
     let out_of_range = || HttpError::bad_request(format!("{name} is out of range"));
     if let Ok(millis) = text.parse::<i64>() {
@@ -158,13 +189,81 @@ fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
     })
 }
 
+/// `GET /bands` and `GET /venues`: names as a person types them, or records by id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NamesQuery {
+    /// At most `limit` records whose name holds `text`, best first.
+    Text { text: String, limit: usize },
+    /// These records (each id once, ascending).
+    Ids(Vec<i64>),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NamesParams {
+    q: Option<String>,
+    limit: Option<usize>,
+    ids: Option<Vec<i64>>,
+}
+
+impl FromQuery for NamesQuery {
+    type Params = NamesParams;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        NAMES_SCHEMA.as_ref()
+    }
+
+    fn parse(params: NamesParams) -> Result<Self, HttpError> {
+        match (params.q, params.ids) {
+            (Some(text), None) => Ok(Self::Text { text, limit: params.limit.unwrap_or(name_search::DEFAULT_NAMES) }),
+            (None, Some(mut ids)) => {
+                ids.sort_unstable();
+                ids.dedup();
+                Ok(Self::Ids(ids))
+            }
+            _ => Err(HttpError::Internal("the names schema let a query without exactly one of q and ids in".into())),
+        }
+    }
+}
+
+impl NamesQuery {
+    /// The query as a text that is the same for every query meaning the same.
+    pub fn normalized(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// The schema of `GET /bands` and `GET /venues`: a name as a person types it
+/// (`q`, with `limit`), or ids. Its rules are the services' own
+/// (`validator::name_search`, `validator::id_batch`).
+fn names_schema() -> Result<Schema, SchemaError> {
+    Schema::new(
+        "NamesQuery",
+        json!({
+            "title": "NamesQuery",
+            "description": "The query string of GET /bands and GET /venues: q, the text a name holds (and limit), or ids.",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "q": name_search::text_property(),
+                "limit": name_search::limit_property(),
+                "ids": id_batch::ids_property(),
+            },
+            "anyOf": [{"required": ["q"]}, {"required": ["ids"]}],
+            "not": {"required": ["q", "ids"]},
+            "dependentRequired": {"limit": ["q"]},
+            "errorMessage": {"anyOf": "give q (what the name holds) or ids", "not": "give q or ids, not both"}
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use exceptions::HttpError;
 
     fn parse(raw: &str) -> Result<ConcertsQuery, HttpError> {
-        schema().expect("the query schema compiles").parse_query(Some(raw))
+        let schema = ConcertsQuery::schema().expect("the query schema compiles");
+        ConcertsQuery::parse(schema.parse_query(Some(raw))?)
     }
 
     fn rejected(raw: &str) -> Vec<String> {
@@ -174,11 +273,13 @@ mod tests {
         }
     }
 
+    const PARIS: WithinRadius = WithinRadius { latitude: 48.857931, longitude: 2.350144, radius: 20.0 };
+
     #[test]
     fn band_ids_alone_are_a_query() {
         let query = parse("bandIds=3,1,3").unwrap();
-        assert_eq!(query.bands(), Some(vec![1, 3]));
-        assert_eq!(query.area(), None);
+        assert_eq!(query.filter, Filter::Bands(vec![1, 3]));
+        assert_eq!((query.paging, query.dates), (Paging::Everything, DateRange::default()));
     }
 
     #[test]
@@ -192,15 +293,14 @@ mod tests {
     #[test]
     fn the_geo_triple_alone_is_a_query() {
         let query = parse("latitude=48.857931&longitude=2.350144&radius=20").unwrap();
-        assert_eq!(query.bands(), None);
-        assert_eq!(query.area(), Some(WithinRadius { latitude: 48.857931, longitude: 2.350144, radius: 20.0 }));
+        assert_eq!(query.filter, Filter::Circle(PARIS));
     }
 
     #[test]
     fn all_four_filters_together_are_a_query() {
-        let query = parse("bandIds=1,2&latitude=-33.5&longitude=151&radius=0.5").unwrap();
-        assert_eq!(query.bands(), Some(vec![1, 2]));
-        assert!(query.area().is_some());
+        let query = parse("bandIds=2,1&latitude=-33.5&longitude=151&radius=0.5").unwrap();
+        let circle = WithinRadius { latitude: -33.5, longitude: 151.0, radius: 0.5 };
+        assert_eq!(query.filter, Filter::Both(vec![1, 2], circle));
     }
 
     #[test]
@@ -298,21 +398,23 @@ mod tests {
 
     #[test]
     fn pages_are_asked_with_a_limit_and_an_opaque_cursor() {
-        let query = parse("bandIds=1&limit=100&cursor=djE6MToyOjM").unwrap();
-        assert_eq!((query.limit, query.cursor.as_deref()), (Some(100), Some("djE6MToyOjM")));
+        let last = Concert { band_id: 1, venue_id: 2, date: 3 };
+        let cursor = paging::cursor_after(&last);
+        let query = parse(&format!("bandIds=1&limit=100&cursor={cursor}")).unwrap();
+        assert_eq!(query.paging, Paging::Page { limit: 100, after: Some(last) });
+        assert_eq!(parse("bandIds=1&limit=5").unwrap().paging, Paging::Page { limit: 5, after: None });
         assert_eq!(rejected("bandIds=1&limit=0"), vec!["limit must be >= 1"]);
         assert_eq!(rejected("bandIds=1&limit=1001"), vec!["limit must be <= 1000"]);
         assert_eq!(rejected("bandIds=1&limit=ten"), vec!["limit must be an integer (got \"ten\")"]);
         assert_eq!(rejected("bandIds=1&cursor=abc"), vec!["limit is required when cursor is given"]);
-        assert_eq!(
-            rejected("bandIds=1&limit=5&cursor=not%20a%20cursor!"),
-            vec!["cursor is not one this API gave out: take it from the previous page's Link header"]
-        );
+        let not_ours = vec!["cursor is not one this API gave out: take it from the previous page's Link header"];
+        assert_eq!(rejected("bandIds=1&limit=5&cursor=not%20a%20cursor!"), not_ours);
+        assert_eq!(rejected("bandIds=1&limit=5&cursor=abc"), not_ours, "well formed, but not a cursor");
     }
 
     #[test]
     fn dates_are_utc_days_date_times_with_zones_or_milliseconds() {
-        let dates = |raw: &str| parse(raw).unwrap().dates().unwrap();
+        let dates = |raw: &str| parse(raw).unwrap().dates;
         let june = dates("bandIds=1&from=2019-06-01&to=2019-06-30");
         assert_eq!((june.from, june.to), (Some(1_559_347_200_000), Some(1_561_939_199_999)), "whole UTC days");
         let zoned = dates("bandIds=1&from=2019-06-01T22:00:00%2B02:00&to=2019-06-01T20:00:00Z");
@@ -334,8 +436,7 @@ mod tests {
         assert_eq!(rejected("bandIds=1&to=2019-06-01T20:00:00"), vec![rule("to")], "a date-time needs its zone");
         assert_eq!(rejected("bandIds=1&from=June"), vec![rule("from")]);
         assert_eq!(rejected("bandIds=1&from=1&from=2"), vec!["from must be given only once"]);
-        let reversed = parse("bandIds=1&from=2019-07-01&to=2019-06-30").unwrap().dates().unwrap_err();
-        assert_eq!(reversed.body().message, vec!["from must not be after to"]);
+        assert_eq!(rejected("bandIds=1&from=2019-07-01&to=2019-06-30"), vec!["from must not be after to"]);
         assert_eq!(
             rejected("from=2019-06-01"),
             vec!["give bandIds, or latitude, longitude and radius together (or all four)"]
@@ -344,32 +445,51 @@ mod tests {
 
     #[test]
     fn queries_that_mean_the_same_normalize_the_same() {
-        let normalized = |raw: &str| {
-            let query = parse(raw).unwrap();
-            query.normalized(&query.dates().unwrap())
-        };
+        let normalized = |raw: &str| parse(raw).unwrap().normalized();
         assert_eq!(normalized("bandIds=2,1,2&limit=5"), normalized("limit=5&bandIds=1&bandIds=2"));
         assert_eq!(normalized("bandIds=1&from=2019-06-01"), normalized("bandIds=1&from=1559347200000"));
         assert_ne!(normalized("bandIds=1&limit=5"), normalized("bandIds=1&limit=6"));
+        assert_ne!(normalized("bandIds=1&limit=5"), normalized("bandIds=1"));
         assert_ne!(normalized("bandIds=1"), normalized("bandIds=1&to=2019-06-01"));
-        let names = names_schema("BandsQuery", "bands").unwrap();
-        let named = |raw: &str| names.parse_query::<NamesQuery>(Some(raw)).unwrap().normalized();
-        assert_eq!(named("ids=2,1"), named("ids=1,2,2"));
-        assert_eq!(named("q=muse"), named("q=muse&limit=10"), "10 unless said");
-        assert_ne!(named("q=muse"), named("q=muses"));
+        let names = |raw: &str| {
+            let schema = NamesQuery::schema().unwrap();
+            NamesQuery::parse(schema.parse_query(Some(raw)).unwrap()).unwrap().normalized()
+        };
+        assert_eq!(names("ids=2,1"), names("ids=1,2,2"));
+        assert_eq!(names("q=muse"), names("q=muse&limit=10"), "10 unless said");
+        assert_ne!(names("q=muse"), names("q=muses"));
+    }
+
+    #[test]
+    fn the_next_page_is_the_same_query_in_its_canonical_form_with_a_cursor() {
+        let last = Concert { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+        let query =
+            parse("limit=5&bandIds=2&bandIds=1,2&latitude=48.5&longitude=2.25&radius=10&from=2019-06-01").unwrap();
+        let next = query.next_page(&last).unwrap();
+        let cursor = paging::cursor_after(&last);
+        assert_eq!(
+            next,
+            format!("bandIds=1%2C2&latitude=48.5&longitude=2.25&radius=10&from=1559347200000&limit=5&cursor={cursor}")
+        );
+        assert_eq!(
+            parse(&next).unwrap(),
+            ConcertsQuery { paging: Paging::Page { limit: 5, after: Some(last) }, ..query }
+        );
+        assert_eq!(parse("bandIds=1").unwrap().next_page(&last), None, "no pages without a limit");
     }
 
     #[test]
     fn names_are_searched_by_text_or_looked_up_by_ids() {
-        let schema = names_schema("BandsQuery", "bands").unwrap();
-        let parse = |raw: &str| schema.parse_query::<NamesQuery>(Some(raw));
+        let schema = NamesQuery::schema().unwrap();
+        let parse = |raw: &str| schema.parse_query::<NamesParams>(Some(raw)).and_then(NamesQuery::parse);
         let rejected = |raw: &str| match parse(raw) {
             Err(HttpError::BadRequest(messages)) => messages,
             other => panic!("{raw:?} should be rejected, got {other:?}"),
         };
-        assert_eq!(parse("q=sigur+ros").unwrap().text(), Some(("sigur ros", 10)), "ten names unless said");
-        assert_eq!(parse("q=muse&limit=50").unwrap().text(), Some(("muse", 50)));
-        assert_eq!(parse("ids=3,1").unwrap().ids, Some(vec![3, 1]));
+        let text = |text: &str, limit| NamesQuery::Text { text: text.to_owned(), limit };
+        assert_eq!(parse("q=sigur+ros").unwrap(), text("sigur ros", 10), "ten names unless said");
+        assert_eq!(parse("q=muse&limit=50").unwrap(), text("muse", 50));
+        assert_eq!(parse("ids=3,1").unwrap(), NamesQuery::Ids(vec![1, 3]));
         assert_eq!(rejected(""), vec!["give q (what the name holds) or ids"]);
         assert_eq!(rejected("q="), vec!["q must not be empty or only spaces"]);
         assert_eq!(rejected("q=%20%20%09"), vec!["q must not be empty or only spaces"]);

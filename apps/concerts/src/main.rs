@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use bootstrap::settings::{self, MongoDb as _, Settings};
+use bootstrap::telemetry;
 use concerts::routes;
 use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore};
-use mongo_db::{MongoConfig, MongoDb};
-use settings::Settings;
+use storage::mongo::{MongoConfig, MongoDb};
 
 // Request handling allocates many small, short-lived buffers (bodies, JSON,
 // rows); mimalloc serves them faster than the system allocator, whose locks
@@ -24,7 +25,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: settings::Concerts) -> anyhow::Result<()> {
-    let store: Arc<dyn ConcertStore> = match MongoConfig::from_settings(&settings.mongodb, "concerts")? {
+    let mongo = MongoConfig::for_service(settings.mongodb.uri(), settings.mongodb.database(), "concerts")?;
+    let store: Arc<dyn ConcertStore> = match mongo {
         Some(mongo) => Arc::new(MongoConcertStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteConcertStore::open(&settings.data.data_dir.join("concerts.sqlite3")).await?),
     };

@@ -24,50 +24,65 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use concerts_model::{CONCERT_SCHEMA, Concert, ConcertRow, ConcertSearch, rows};
+use bootstrap::RecordStore;
+use bootstrap::records::{import, ready, version};
+use bootstrap::settings::{Limits, Writes};
+use concerts_model::{CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRow, ConcertSearch, rows};
 use exceptions::{HttpError, StoreError};
 use futures::StreamExt;
-use records::RecordStore;
-use settings::{Limits, Writes};
-use validator::{Schema, SchemaError};
+use validator::{CompiledSchema, FromBody, Schema, SchemaError, ValidatedJson};
 
 use crate::store::{ConcertPages, ConcertStore};
-
-const SEARCH_SCHEMA: &str = include_str!("../schemas/concert-search.schema.json");
 
 /// Concerts read from the store at a time for an answer without a limit.
 const STREAMED_PAGE: usize = 5000;
 
-#[derive(Clone)]
-struct AppState {
-    store: Arc<dyn ConcertStore>,
-    search: Arc<Schema>,
-}
+type Store = Arc<dyn ConcertStore>;
 
-pub fn router(store: Arc<dyn ConcertStore>, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
-    let state =
-        AppState { store: store.clone(), search: Arc::new(Schema::from_json_text("ConcertSearch", SEARCH_SCHEMA)?) };
+pub fn router(store: Store, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
+    SearchRequest::schema().map_err(Clone::clone)?;
+    let staging: Arc<dyn RecordStore<Concert>> = Arc::new(Staging(store.clone()));
     let api = Router::new()
         .route("/concerts/search", post(search))
-        .route("/version", bootstrap::version(store.clone()))
-        .route("/concerts", bootstrap::import("concerts import", CONCERT_SCHEMA, store.clone(), writes)?)
-        .route(
-            "/concerts/staged",
-            bootstrap::import("staged concerts", CONCERT_SCHEMA, Arc::new(Staging(store.clone())), writes)?,
-        )
+        .route("/version", version(store.clone()))
+        .route("/concerts", import("concerts import", CONCERT_SCHEMA, store.clone(), writes)?)
+        .route("/concerts/staged", import("staged concerts", CONCERT_SCHEMA, staging, writes)?)
         .route("/concerts/staged/commit", bootstrap::only_with_token(post(commit_staged), writes))
-        .with_state(state);
-    Ok(bootstrap::service_router(api, bootstrap::ready(store), limits))
+        .with_state(store.clone());
+    Ok(bootstrap::service_router(api, ready(store), limits))
 }
 
 /// `POST /concerts/staged/commit`.
-async fn commit_staged(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, HttpError> {
-    let committed = state.store.commit_staged().await?;
+async fn commit_staged(State(store): State<Store>) -> Result<axum::Json<serde_json::Value>, HttpError> {
+    let committed = store.commit_staged().await?;
     Ok(axum::Json(serde_json::json!({ "committed": committed })))
+}
+
+/// `POST /concerts/search`: which concerts, and how many at once (`None`:
+/// every match, streamed), from where.
+struct SearchRequest {
+    filter: ConcertFilter,
+    limit: Option<usize>,
+    after: Option<Concert>,
+}
+
+static SEARCH: CompiledSchema = CompiledSchema::new(|| {
+    Schema::from_json_text("ConcertSearch", include_str!("../schemas/concert-search.schema.json"))
+});
+
+impl FromBody for SearchRequest {
+    type Params = ConcertSearch;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        SEARCH.as_ref()
+    }
+
+    fn parse(ConcertSearch { filter, limit, after }: ConcertSearch) -> Result<Self, HttpError> {
+        Ok(Self { filter, limit, after })
+    }
 }
 
 /// The store as `PUT /concerts/staged` writes to it: each batch staged.
@@ -89,13 +104,12 @@ impl RecordStore<Concert> for Staging {
 }
 
 async fn search(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    ValidatedJson(SearchRequest { filter, limit, after }): ValidatedJson<SearchRequest>,
 ) -> Result<Response, HttpError> {
-    let ConcertSearch { filter, limit, after } = state.search.parse_json(&body?)?;
     let format = Format::asked_by(&headers);
-    let pages = state.store.search(filter);
+    let pages = store.search(filter);
     let Some(limit) = limit else { return streamed(format, pages, after).await };
     let concerts = pages.page(after, limit).await?;
     Ok(format.answer(Body::from(format.write(&concerts, true, true))))

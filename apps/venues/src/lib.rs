@@ -1,6 +1,7 @@
 //! The venues service: the only owner of the venues database. It answers
-//! lookups by batches of ids and geo queries (great circle, radius in km), and
-//! takes imports.
+//! lookups by batches of ids, searches by name (which holds the city), the
+//! venues within a circle (great circle, radius in km, as ids: what a concert
+//! search needs), says its data's version (`/version`), and takes imports.
 
 pub mod geo;
 pub mod routes;

@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use mongo_db::{MongoConfig, MongoDb};
-use settings::Settings;
+use bootstrap::settings::{self, MongoDb as _, Settings};
+use bootstrap::telemetry;
+use storage::mongo::{MongoConfig, MongoDb};
 use venues::routes;
 use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore};
 
@@ -24,7 +25,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: settings::Venues) -> anyhow::Result<()> {
-    let store: Arc<dyn VenueStore> = match MongoConfig::from_settings(&settings.mongodb, "venues")? {
+    let mongo = MongoConfig::for_service(settings.mongodb.uri(), settings.mongodb.database(), "venues")?;
+    let store: Arc<dyn VenueStore> = match mongo {
         Some(mongo) => Arc::new(MongoVenueStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteVenueStore::open(&settings.data.data_dir.join("venues.sqlite3")).await?),
     };

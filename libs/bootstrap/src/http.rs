@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::settings::{Limits, Listen};
+use crate::telemetry::record_request;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
@@ -14,8 +16,6 @@ use axum::routing::{MethodRouter, get};
 use axum::{BoxError, Json, Router};
 use exceptions::{Failure, HttpError, Severity, method_not_allowed, route_not_found};
 use serde_json::{Value, json};
-use settings::{Limits, Listen};
-use telemetry::record_request;
 
 use crate::connections::{ConnectionLimits, serve_connection};
 use tokio::net::TcpListener;
@@ -58,7 +58,7 @@ pub fn listen_address(listen: &Listen, port: u16) -> SocketAddr {
 
 /// `GET /metrics`: the Prometheus text format.
 async fn metrics() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::render_metrics())
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::telemetry::render_metrics())
 }
 
 /// `GET /health`: the process answers. Nothing else is checked, so that a

@@ -1,16 +1,24 @@
-//! What every process of the product does the same way: serve HTTP with the
-//! shared middleware and probes, log error answers, and stop cleanly; and
-//! for the entity services, the import and readiness routes.
+//! What every process of the product does alike, so that each app's
+//! `main.rs` is wiring only (as NestJS's `bootstrap()`):
 //!
-//! Like NestJS's `bootstrap()`, it keeps each app's `main.rs` down to wiring.
+//! - [`settings`]: every setting, declared once, each binary reading its own;
+//! - [`telemetry`]: logs and metrics, set up once per process;
+//! - serving HTTP: connections with their limits, the shared middleware (the
+//!   one place error answers are logged), the probes, graceful shutdown, and
+//!   how a process that cannot run says why and exits;
+//! - for the entity services, their [`records`] (the store interface every
+//!   one has, and the import, readiness and version routes on it) and the
+//!   bearer token their writes need.
 
 mod connections;
 mod exit;
 mod http;
-mod imports;
+pub mod records;
+pub mod settings;
+pub mod telemetry;
 mod writes;
 
 pub use exit::exit_status;
 pub use http::{REQUEST_ID, alive, listen_address, serve, serve_on, service_router, shutdown_signal};
-pub use imports::{import, ready, version};
+pub use records::{MAX_IMPORT_BATCH, NamedRecordStore, RecordStore};
 pub use writes::only_with_token;

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
+use crate::settings::Writes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use exceptions::HttpError;
-use settings::Writes;
 use subtle::ConstantTimeEq;
 
 /// The token a write must carry; none when the service was given none, and then no write is let in.

@@ -7,15 +7,18 @@
 //!
 //! Nothing here writes a log line: an error answer carries a [`Failure`] in
 //! its extensions, which the one logging middleware of every process
-//! (`bootstrap`) reads.
+//! (`bootstrap`) reads. The answers themselves ([`response`]) need axum, a
+//! feature the apps turn on; the storage layer uses only the errors.
 
+#[cfg(feature = "axum")]
+mod response;
 mod store;
 
+#[cfg(feature = "axum")]
+pub use response::{method_not_allowed, route_not_found};
 pub use store::{Source, StoreError};
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,6 +34,9 @@ pub enum HttpError {
     MethodNotAllowed,
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// A body of a media type the route does not read.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     /// The request line is longer than the process accepts.
     #[error("URI too long: {0}")]
     UriTooLong(String),
@@ -73,6 +79,7 @@ impl HttpError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -92,6 +99,7 @@ impl HttpError {
             Self::NotFound(what) => vec![format!("{what} not found")],
             Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
             Self::PayloadTooLarge(message)
+            | Self::UnsupportedMediaType(message)
             | Self::UriTooLong(message)
             | Self::HeadersTooLarge(message)
             | Self::Unauthorized(message)
@@ -114,31 +122,6 @@ impl HttpError {
             error: status.canonical_reason().unwrap_or("Error").to_owned(),
             message: self.messages(),
         }
-    }
-}
-
-/// Seconds a shed client is asked to wait before it retries.
-const RETRY_AFTER_SECONDS: &str = "1";
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(self, Self::Overloaded(_)) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
-        }
-        if matches!(self, Self::Unauthorized(_)) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        let severity = match &self {
-            // Shedding load is the system working as designed, not a failure to page anyone about.
-            Self::Overloaded(_) => Severity::Warning,
-            // A refused write is the client's mistake, but operators want to see who tries.
-            Self::Unauthorized(_) => Severity::Warning,
-            _ if self.status().is_server_error() => Severity::Error,
-            _ => Severity::ClientError,
-        };
-        response.extensions_mut().insert(Failure { severity, detail: chain(&self) });
-        response
     }
 }
 
@@ -187,28 +170,6 @@ pub struct ErrorBody {
     pub message: Vec<String>,
 }
 
-/// A body that could not be read (too large, cut off) is the client's problem, said in JSON.
-impl From<axum::extract::rejection::BytesRejection> for HttpError {
-    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            HttpError::PayloadTooLarge(rejection.body_text())
-        } else {
-            HttpError::bad_request(rejection.body_text())
-        }
-    }
-}
-
-/// Fallback for unknown routes, so that a 404 has the same JSON shape as every other error.
-pub async fn route_not_found(uri: axum::http::Uri) -> HttpError {
-    HttpError::NotFound(format!("route {}", uri.path()))
-}
-
-/// Fallback for a known route called with the wrong method.
-pub async fn method_not_allowed() -> HttpError {
-    HttpError::MethodNotAllowed
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,52 +187,6 @@ mod tests {
         let body = HttpError::Internal("disk I/O error at /secret/path".into()).body();
         assert_eq!(body.status_code, 500);
         assert_eq!(body.message, vec!["internal server error"]);
-    }
-
-    #[test]
-    fn shed_requests_are_told_when_to_retry() {
-        let response = HttpError::Overloaded("at capacity".into()).into_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-    }
-
-    #[test]
-    fn store_failures_keep_their_cause_for_the_log_only() {
-        let cause = std::io::Error::other("disk I/O error at /secret/path");
-        let broken = HttpError::from(StoreError::backend("reading bands", cause));
-        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(broken.body().message, vec!["internal server error"]);
-        let response = broken.into_response();
-        let failure = response.extensions().get::<Failure>().expect("the cause, for the log");
-        assert_eq!(failure.severity, Severity::Error);
-        assert_eq!(failure.detail, "store failure: reading bands: disk I/O error at /secret/path");
-
-        let away = HttpError::from(StoreError::unavailable("opening the pool", std::io::Error::other("refused")));
-        assert_eq!(away.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(away.body().message, vec!["the store is unavailable, retry later"]);
-        assert_eq!(away.into_response().extensions().get::<Failure>().unwrap().severity, Severity::Error);
-        let shed = HttpError::Overloaded("at capacity".into()).into_response();
-        assert_eq!(shed.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
-
-        let full =
-            HttpError::from(StoreError::full("importing bands", std::io::Error::other("database or disk is full")));
-        assert_eq!(full.status(), StatusCode::INSUFFICIENT_STORAGE);
-        assert_eq!(full.body().message, vec!["the store's disk is full: nothing of this request was written"]);
-        let failure = full.into_response().extensions().get::<Failure>().cloned().unwrap();
-        assert_eq!(
-            (failure.severity, failure.detail.as_str()),
-            (Severity::Error, "store full: importing bands: database or disk is full")
-        );
-    }
-
-    #[test]
-    fn a_refused_write_asks_for_a_bearer_token_and_is_logged_as_a_warning() {
-        let response = HttpError::Unauthorized("a write needs the bearer token".into()).into_response();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
-        assert_eq!(response.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
-        let headers = HttpError::HeadersTooLarge("too many".into());
-        assert_eq!(headers.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     }
 
     #[test]

@@ -32,8 +32,8 @@ use tower::ServiceExt;
 pub const IMPORT_TOKEN: &str = "test-import-token";
 
 /// The write settings of a service under test: [`IMPORT_TOKEN`] required.
-pub fn writes() -> settings::Writes {
-    settings::Writes { import_token: Some(IMPORT_TOKEN.to_owned()) }
+pub fn writes() -> bootstrap::settings::Writes {
+    bootstrap::settings::Writes { import_token: Some(IMPORT_TOKEN.to_owned()) }
 }
 
 /// Sends one request through `router`, with [`IMPORT_TOKEN`] as a trusted

@@ -100,13 +100,34 @@ impl Process {
         A: AsRef<std::ffi::OsStr>,
     {
         let mut command = Command::new(program);
+        command.env("RUST_LOG", "info").env("BIND_ADDRESS", "127.0.0.1").env_remove("LOG_FORMAT");
+        Self::spawn_command(name, command, args, dir, env)
+    }
+
+    /// Starts `program` as a person at a terminal does: with nothing of this
+    /// test's environment (no setting exported), only `PATH` and `HOME`, so
+    /// that what it reads comes from the `.env` of `dir` and its defaults.
+    pub fn spawn_as_a_person<A: AsRef<std::ffi::OsStr>>(name: &str, program: &Path, args: &[A], dir: &Path) -> Process {
+        let mut command = Command::new(program);
+        command.env_clear();
+        for kept in ["PATH", "HOME"] {
+            if let Some(value) = std::env::var_os(kept) {
+                command.env(kept, value);
+            }
+        }
+        Self::spawn_command(name, command, args, dir, &[] as &[(&str, String)])
+    }
+
+    fn spawn_command<K, A>(name: &str, mut command: Command, args: &[A], dir: &Path, env: &[(K, String)]) -> Process
+    where
+        K: AsRef<std::ffi::OsStr>,
+        A: AsRef<std::ffi::OsStr>,
+    {
+        let program = PathBuf::from(command.as_std().get_program());
         command
             .args(args)
             .current_dir(dir)
             .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .env("BIND_ADDRESS", "127.0.0.1")
-            .env_remove("LOG_FORMAT")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mongo_db::{MongoConfig, MongoDb};
+use storage::mongo::{MongoConfig, MongoDb};
 use tempfile::TempDir;
 
 /// The variable that points the suites at a MongoDB server (`make test` sets it).

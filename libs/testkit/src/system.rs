@@ -5,8 +5,8 @@ use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use mongo_db::{MongoConfig, MongoDb};
 use serde_json::Value;
+use storage::mongo::{MongoConfig, MongoDb};
 use tempfile::TempDir;
 
 use crate::process::{Process, binary, repo_root};

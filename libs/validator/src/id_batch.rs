@@ -2,17 +2,33 @@
 //! schema for the services that answer them and one limit for the clients that
 //! must split larger batches.
 
+use exceptions::HttpError;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{Schema, SchemaError};
+use crate::{CompiledSchema, FromQuery, Schema, SchemaError};
 
 /// The most ids one lookup may carry; it keeps a request line near 20 KB.
 pub const MAX_IDS_PER_LOOKUP: usize = 1000;
 
+/// `?ids=1,2`: the records to look up.
 #[derive(Debug, Deserialize)]
 pub struct IdBatch {
     pub ids: Vec<i64>,
+}
+
+static SCHEMA: CompiledSchema = CompiledSchema::new(schema);
+
+impl FromQuery for IdBatch {
+    type Params = Self;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        SCHEMA.as_ref()
+    }
+
+    fn parse(batch: Self) -> Result<Self, HttpError> {
+        Ok(batch)
+    }
 }
 
 /// The rule for `ids`: 1 to [`MAX_IDS_PER_LOOKUP`] ids, each ≥ 1.

@@ -1,13 +1,16 @@
 //! JSON Schema validation for everything a client sends: query strings and JSON bodies.
 //!
-//! A schema is compiled once at start-up ([`Schema::new`]). Requests are turned
-//! into a JSON instance, validated, and only then deserialized into typed
-//! structs, so a handler never sees an invalid value. Every failure becomes a
-//! 400 whose messages name the field and the rule ([`messages`]), all problems
-//! at once.
+//! A schema is compiled once ([`Schema::new`]). Requests are turned into a
+//! JSON instance, validated, and only then deserialized into typed structs,
+//! which the extractors ([`Validated`], [`ValidatedJson`]) hand to handlers,
+//! so a handler never sees an invalid value. Every failure becomes a 400
+//! whose messages name the field and the rule ([`messages`]), all problems at once.
 
+mod extract;
 mod messages;
 mod query;
+
+pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson};
 
 use exceptions::HttpError;
 use serde::de::DeserializeOwned;
@@ -22,7 +25,7 @@ pub struct Schema {
 }
 
 /// The schema itself is invalid: a bug in the program, reported at start-up.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid JSON Schema {name}: {reason}")]
 pub struct SchemaError {
     name: String,

@@ -2,10 +2,11 @@
 //! public `GET /bands?q=..`): one schema for what a person may type, shared
 //! by the services that answer and the gateway that asks.
 
+use exceptions::HttpError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Schema, SchemaError};
+use crate::{CompiledSchema, FromQuery, Schema, SchemaError};
 
 /// The most names one search answers.
 pub const MAX_NAMES: usize = 50;
@@ -23,6 +24,20 @@ pub struct NameSearch {
 
 fn default_limit() -> usize {
     DEFAULT_NAMES
+}
+
+static SCHEMA: CompiledSchema = CompiledSchema::new(schema);
+
+impl FromQuery for NameSearch {
+    type Params = Self;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        SCHEMA.as_ref()
+    }
+
+    fn parse(search: Self) -> Result<Self, HttpError> {
+        Ok(search)
+    }
 }
 
 /// The rule for `q`: some text, not only spaces, at most [`MAX_TEXT`] characters.

@@ -76,6 +76,11 @@ struct Args {
     /// Sends `Accept-Encoding` with this value, as browsers do (`gzip, br`); bytes are counted as received.
     #[arg(long)]
     accept_encoding: Option<String>,
+    /// Prints the first N requests of the mix (path and query, one per line,
+    /// those of the first connection) and exits: the same load for another
+    /// load generator (wrk, scripts/compare-nginx.sh).
+    #[arg(long, value_name = "N")]
+    list: Option<u32>,
 }
 
 /// `30s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
@@ -99,6 +104,12 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let catalogue = Arc::new(Catalogue::load(&args.data, args.mix == Mix::Names)?);
+    if let Some(count) = args.list {
+        let mut queries = Queries::new(&catalogue, args.mix, args.seed, 0);
+        let paths: Vec<String> = (0..count).map(|_| queries.next_query().path_and_query(args.limit)).collect();
+        println!("{}", paths.join("\n"));
+        return Ok(());
+    }
     let url = args.url.trim_end_matches('/').to_owned();
     let mut target = Target::parse(&url)?;
     if let Some(codings) = &args.accept_encoding {

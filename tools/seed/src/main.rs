@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
     in_flight: u8,
     #[command(flatten)]
-    settings: settings::Seed,
+    settings: bootstrap::settings::Seed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,7 +61,7 @@ const BULK_FROM: u64 = 1_000_000;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    settings::load_env();
+    bootstrap::settings::load_env_or_exit("seed");
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

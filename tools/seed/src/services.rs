@@ -62,10 +62,10 @@ struct Batch {
 }
 
 impl Services {
-    pub fn new(settings: &settings::Seed) -> anyhow::Result<Self> {
+    pub fn new(settings: &bootstrap::settings::Seed) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?,
-            token: settings.writes.token().map(str::to_owned),
+            token: settings.import.token().map(str::to_owned),
             bands: settings.services.bands(),
             venues: settings.services.venues(),
             concerts: settings.services.concerts(),

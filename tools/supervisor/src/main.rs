@@ -11,7 +11,8 @@ mod system;
 
 use std::process::ExitCode;
 
-use settings::Settings;
+use bootstrap::settings::{self, Settings};
+use bootstrap::telemetry;
 
 // One thread: the children's "die with the parent" signal (PR_SET_PDEATHSIG)
 // follows the thread that started them, which must live as long as the supervisor.

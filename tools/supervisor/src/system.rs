@@ -19,7 +19,7 @@ use crate::supervise::{Policy, supervise};
 const EXIT_MARGIN: Duration = Duration::from_secs(5);
 
 /// Runs the system until Ctrl-C or SIGTERM, then stops it.
-pub async fn run(settings: settings::Supervisor) -> anyhow::Result<()> {
+pub async fn run(settings: bootstrap::settings::Supervisor) -> anyhow::Result<()> {
     let bin_dir = bin_dir(settings.bin_dir.as_deref())?;
     let host = probe_host(settings.listen.bind_address);
     let mut env = vec![("BIND_ADDRESS", settings.listen.bind_address.to_string())];
@@ -35,7 +35,7 @@ pub async fn run(settings: settings::Supervisor) -> anyhow::Result<()> {
         }
         env.push((variable, port.to_string()));
     }
-    if settings.writes.token().is_none() {
+    if settings.import.token().is_none() {
         tracing::warn!(
             "IMPORT_TOKEN is not set: this run uses a random one, forgotten when it stops \
              (make creates a lasting one in .env)"
@@ -144,7 +144,7 @@ async fn import_demo_data(seed: &Path, env: &[(&'static str, String)], dir: &Pat
     }
 }
 
-fn print_urls(host: &str, settings: &settings::Supervisor) {
+fn print_urls(host: &str, settings: &bootstrap::settings::Supervisor) {
     let gateway = format!("http://{host}:{}", settings.gateway_port.port);
     println!(
         "\nThe concert discovery API is running:\n  \

@@ -7,20 +7,10 @@ mod sqlite;
 pub use mongo::MongoBandStore;
 pub use sqlite::SqliteBandStore;
 
-use async_trait::async_trait;
 use bands_model::Band;
-use exceptions::StoreError;
-use records::RecordStore;
+use bootstrap::NamedRecordStore;
 
-/// Bands by id; imports (upsert by id) and emptiness come from [`RecordStore`].
-#[async_trait]
-pub trait BandStore: RecordStore<Band> {
-    /// The bands among `ids` that exist, in ascending id order.
-    async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError>;
-
-    /// At most `limit` bands whose name matches `text` whatever the case,
-    /// accents and punctuation, best first (see `names::Tier`): the whole
-    /// name, its start, a later word's start, inside a word. Read from an
-    /// index: never every band.
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError>;
-}
+/// Bands by ids and by name, imports (upsert by id), emptiness and the
+/// data's version: what every store of named records does
+/// ([`NamedRecordStore`]), and nothing more.
+pub trait BandStore: NamedRecordStore<Band> {}

@@ -1,14 +1,15 @@
 //! Bands in the service's own MongoDB database: one document per band,
-//! `{_id: id, name}` and the fields of its name's index (`mongo_db::names`).
+//! `{_id: id, name}` and the fields of its name's index (`storage::mongo::name_index`).
 //! The id is the `_id`, so the unique index every collection has on `_id` is
 //! the id index; the others serve the search by name.
 
 use async_trait::async_trait;
 use bands_model::Band;
+use bootstrap::{NamedRecordStore, RecordStore};
 use exceptions::StoreError;
-use mongo_db::bson::Document;
-use mongo_db::{MongoCollection, MongoDb, doc, names, upsert_statement};
-use records::RecordStore;
+use storage::mongo::bson::Document;
+use storage::mongo::{MongoCollection, MongoDb, doc, name_index, upsert_statement};
+use storage::name_match;
 
 use super::BandStore;
 
@@ -18,7 +19,7 @@ pub struct MongoBandStore {
 
 impl MongoBandStore {
     pub fn new(db: &MongoDb) -> Self {
-        Self { bands: db.collection("bands", names::indexes()) }
+        Self { bands: db.collection("bands", name_index::indexes()) }
     }
 }
 
@@ -30,19 +31,21 @@ pub fn band_projection() -> Document {
 /// Replaces the band with this id, or inserts it, findable by its name.
 pub fn band_upsert(band: &Band) -> Document {
     let mut document = doc! { "name": &band.name };
-    document.extend(names::fields(&band.name));
+    document.extend(name_index::fields(&band.name));
     upsert_statement(doc! { "_id": band.id }, document)
 }
 
+impl BandStore for MongoBandStore {}
+
 #[async_trait]
-impl BandStore for MongoBandStore {
+impl NamedRecordStore<Band> for MongoBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         self.bands.by_ids(ids, band_projection()).await
     }
 
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
-        let ids = names::search(&self.bands, text, limit).await?;
-        Ok(::names::in_order(self.by_ids(&ids).await?, &ids, |band| band.id))
+    async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
+        let ids = name_index::search(&self.bands, text, limit).await?;
+        Ok(name_match::in_order(self.by_ids(&ids).await?, &ids, |band| band.id))
     }
 }
 
@@ -69,7 +72,7 @@ mod tests {
     fn a_band_is_upserted_by_its_id_as_underscore_id() {
         let band = Band { id: 42, name: "Sigur Rós".to_owned() };
         let mut document = doc! { "name": "Sigur Rós" };
-        document.extend(names::fields("Sigur Rós"));
+        document.extend(name_index::fields("Sigur Rós"));
         assert_eq!(band_upsert(&band), doc! { "q": { "_id": 42_i64 }, "u": document, "upsert": true, "multi": false });
     }
 }

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use bands_model::Band;
+use bootstrap::{NamedRecordStore, RecordStore};
 use exceptions::StoreError;
-use records::RecordStore;
-use sqlite_db::rusqlite::{self, Connection, OptionalExtension};
-use sqlite_db::{NameIndex, SqliteDb, id_list};
+use storage::name_match;
+use storage::sqlite::rusqlite::{self, Connection, OptionalExtension};
+use storage::sqlite::{NameIndex, SqliteDb, id_list};
 
 use super::BandStore;
 
@@ -39,19 +40,21 @@ fn by_ids(connection: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Band>> {
     rows.collect()
 }
 
+impl BandStore for SqliteBandStore {}
+
 #[async_trait]
-impl BandStore for SqliteBandStore {
+impl NamedRecordStore<Band> for SqliteBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         let ids = ids.to_vec();
         self.db.call("bands_by_ids", move |connection| by_ids(connection, &ids)).await
     }
 
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
+    async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
         let text = text.to_owned();
         self.db
-            .read("bands_named", move |connection| {
+            .read("bands_by_name", move |connection| {
                 let ids = NAMES.search(connection, &text, limit)?;
-                Ok(names::in_order(by_ids(connection, &ids)?, &ids, |band| band.id))
+                Ok(name_match::in_order(by_ids(connection, &ids)?, &ids, |band| band.id))
             })
             .await
     }

@@ -65,7 +65,7 @@ async fn importing_twice_is_idempotent_and_updates_by_id(store: Arc<dyn BandStor
 
 /// The names found, in the order found.
 async fn named(store: &dyn BandStore, text: &str, limit: usize) -> Vec<String> {
-    store.named(text, limit).await.unwrap().into_iter().map(|band| band.name).collect()
+    store.by_name(text, limit).await.unwrap().into_iter().map(|band| band.name).collect()
 }
 
 async fn bands_are_found_by_name_as_people_type_it(store: Arc<dyn BandStore>) {

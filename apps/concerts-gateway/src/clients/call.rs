@@ -6,43 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+use bootstrap::telemetry;
 use exceptions::HttpError;
 use failsafe::futures::CircuitBreaker;
 use failsafe::{StateMachine, backoff, failure_policy};
 use serde::de::DeserializeOwned;
 
-/// What a public request passes to every call it makes.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    /// Sent as `x-request-id`, so that one request can be followed across the processes.
-    pub request_id: Option<String>,
-    /// When the public request must be answered, whatever is still pending.
-    pub deadline: Instant,
-    /// The deadline as configured, for messages.
-    pub budget: Duration,
-}
-
-impl RequestContext {
-    pub fn new(request_id: Option<String>, budget: Duration) -> Self {
-        Self { request_id, deadline: Instant::now() + budget, budget }
-    }
-
-    /// The same request, with a fresh deadline (each page of a streamed answer has its own).
-    pub fn renewed(&self) -> Self {
-        Self::new(self.request_id.clone(), self.budget)
-    }
-
-    fn remaining(&self) -> Option<Duration> {
-        self.deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
-    }
-
-    pub(crate) fn deadline_passed(&self) -> HttpError {
-        HttpError::GatewayTimeout(format!(
-            "the request took longer than its deadline of {} ms",
-            self.budget.as_millis()
-        ))
-    }
-}
+use crate::context::RequestContext;
 
 /// Timeouts, retries and the circuit breaker for calls to one service.
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +125,7 @@ fn breaker(service: &'static str, policy: &CallPolicy) -> Breaker {
 
 /// What a call expects back: the media type it asks for (and checks), and
 /// how it reads an answer of that type.
-pub(crate) trait Expected {
+pub(crate) trait Answer {
     type Output;
     fn media_type(&self) -> &'static str;
     /// Whether the call's timeout also bounds reading the body (a whole
@@ -167,15 +137,15 @@ pub(crate) trait Expected {
 }
 
 /// A JSON answer, read whole.
-pub(crate) struct Json<T>(std::marker::PhantomData<T>);
+pub(crate) struct JsonAnswer<T>(std::marker::PhantomData<T>);
 
-impl<T> Json<T> {
-    pub(crate) fn answer() -> Self {
+impl<T> JsonAnswer<T> {
+    pub(crate) fn new() -> Self {
         Self(std::marker::PhantomData)
     }
 }
 
-impl<T: DeserializeOwned> Expected for Json<T> {
+impl<T: DeserializeOwned> Answer for JsonAnswer<T> {
     type Output = T;
 
     fn media_type(&self) -> &'static str {
@@ -237,7 +207,7 @@ impl ServiceClient {
         expected: E,
     ) -> Result<E::Output, HttpError>
     where
-        E: Expected,
+        E: Answer,
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     {
         let mut retries_left = self.policy.retries;
@@ -266,7 +236,7 @@ impl ServiceClient {
 
     async fn attempt<E, F>(&self, context: &RequestContext, request: &F, expected: &E) -> Result<E::Output, Failure>
     where
-        E: Expected,
+        E: Answer,
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     {
         let Some(left) = context.remaining() else {
@@ -339,7 +309,7 @@ impl ServiceClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::concerts::Rows;
+    use crate::clients::concerts::RowsAnswer;
 
     fn policy() -> CallPolicy {
         CallPolicy {
@@ -406,13 +376,13 @@ mod tests {
         for (content_type, body, expected) in cases {
             let url = service_answering(content_type, body).await;
             let client = ServiceClient::new("concerts", &url, reqwest::Client::new(), policy());
-            let error = client.call(&context, |http| http.get(&client.base_url), Rows).await.unwrap_err();
+            let error = client.call(&context, |http| http.get(&client.base_url), RowsAnswer).await.unwrap_err();
             assert_eq!(error.status().as_u16(), 502, "{error}");
             assert_eq!(error.to_string(), format!("bad gateway: the concerts service {expected}"));
         }
         let url = service_answering(concerts_model::rows::CONTENT_TYPE, &[0_u8; 48]).await;
         let client = ServiceClient::new("concerts", &url, reqwest::Client::new(), policy());
-        let read = client.call(&context, |http| http.get(&client.base_url), Rows).await;
+        let read = client.call(&context, |http| http.get(&client.base_url), RowsAnswer).await;
         assert_eq!(read.unwrap().len(), 2);
     }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use concerts_model::{Concert, ConcertSearch, rows};
 use exceptions::HttpError;
 
-use super::call::{Expected, Failure, RequestContext, ServiceClient, unreadable};
+use super::call::{Answer, Failure, ServiceClient, unreadable};
+use crate::context::RequestContext;
 
 #[derive(Clone)]
 pub struct ConcertsClient {
@@ -18,7 +19,7 @@ impl ConcertsClient {
     /// The concerts matching `search` (which has a limit), newest first.
     pub async fn search(&self, context: &RequestContext, search: &ConcertSearch) -> Result<Vec<Concert>, HttpError> {
         let url = self.search_url();
-        self.service.call(context, |http| http.post(&url).json(search), Rows).await
+        self.service.call(context, |http| http.post(&url).json(search), RowsAnswer).await
     }
 
     /// Every concert matching `search` (which has no limit), newest first,
@@ -26,7 +27,7 @@ impl ConcertsClient {
     /// circle, is sent once however long the answer.
     pub async fn stream(&self, context: &RequestContext, search: &ConcertSearch) -> Result<RowStream, HttpError> {
         let url = self.search_url();
-        let response = self.service.call(context, |http| http.post(&url).json(search), Streamed).await?;
+        let response = self.service.call(context, |http| http.post(&url).json(search), StreamedRows).await?;
         Ok(RowStream { response, carried: Vec::new(), read_timeout: self.service.policy.timeout })
     }
 
@@ -36,9 +37,9 @@ impl ConcertsClient {
 }
 
 /// A whole answer of rows.
-pub(crate) struct Rows;
+pub(crate) struct RowsAnswer;
 
-impl Expected for Rows {
+impl Answer for RowsAnswer {
     type Output = Vec<Concert>;
 
     fn media_type(&self) -> &'static str {
@@ -52,9 +53,9 @@ impl Expected for Rows {
 }
 
 /// An answer of rows to be read as it comes.
-struct Streamed;
+struct StreamedRows;
 
-impl Expected for Streamed {
+impl Answer for StreamedRows {
     type Output = reqwest::Response;
 
     fn media_type(&self) -> &'static str {
@@ -100,7 +101,7 @@ impl RowStream {
                 }
                 return Ok(None);
             };
-            // Rows are read from the piece itself; only a row cut by its end is kept back.
+            // RowsAnswer are read from the piece itself; only a row cut by its end is kept back.
             let bytes: &[u8] = if self.carried.is_empty() {
                 &piece
             } else {

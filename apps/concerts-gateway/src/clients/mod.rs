@@ -4,30 +4,25 @@
 //! (unreachable 503, too slow 504, nonsense 502), is in [`call`]; bands and
 //! venues already fetched are kept for a while ([`cache`]).
 
-mod bands;
 mod cache;
 mod call;
 mod concerts;
-mod venues;
+mod records;
 mod versions;
 
-pub use bands::BandsClient;
 pub use cache::CachePolicy;
-pub use call::{CallPolicy, RequestContext};
+pub use call::CallPolicy;
 pub use concerts::{ConcertsClient, RowStream};
-pub use venues::VenuesClient;
+pub use records::{BandsClient, RecordsClient, VenuesClient};
 pub use versions::Versions;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use exceptions::HttpError;
-use futures::future::{join_all, try_join_all};
-use serde::de::DeserializeOwned;
-use validator::id_batch::MAX_IDS_PER_LOOKUP;
+use futures::future::join_all;
 
 use cache::RecordCache;
-use call::{Json, ServiceClient};
+use call::ServiceClient;
 use versions::KnownVersions;
 
 /// How long a readiness probe waits for each service.
@@ -67,11 +62,18 @@ impl Services {
             .build()?;
         let client = |name, base_url: &str| ServiceClient::new(name, base_url, http.clone(), config.calls);
         Ok(Self {
-            bands: BandsClient { service: client("bands", &config.bands_url), cache: RecordCache::new(config.cache) },
-            venues: VenuesClient {
-                service: client("venues", &config.venues_url),
-                cache: RecordCache::new(config.cache),
-            },
+            bands: BandsClient::new(
+                client("bands", &config.bands_url),
+                RecordCache::new(config.cache),
+                "/bands",
+                |band| band.id,
+            ),
+            venues: VenuesClient::new(
+                client("venues", &config.venues_url),
+                RecordCache::new(config.cache),
+                "/venues",
+                |venue| venue.id,
+            ),
             concerts: ConcertsClient { service: client("concerts", &config.concerts_url) },
             versions: Arc::new(KnownVersions::new(config.versions_time_to_live)),
         })
@@ -104,51 +106,7 @@ impl Services {
     }
 }
 
-/// `q=..&limit=..` of a search by name, the text encoded.
-fn search_query(text: &str, limit: usize) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", text)
-        .append_pair("limit", &limit.to_string())
-        .finish()
-}
-
 impl ServiceClient {
-    /// `GET {base}{path}?ids=..` for any number of ids: batches of at most
-    /// [`MAX_IDS_PER_LOOKUP`], sent concurrently, answers concatenated. No ids, no call.
-    async fn by_ids<T: DeserializeOwned>(
-        &self,
-        context: &RequestContext,
-        path: &str,
-        ids: &[i64],
-    ) -> Result<Vec<T>, HttpError> {
-        let batches = ids.chunks(MAX_IDS_PER_LOOKUP).map(|batch| {
-            let list: Vec<String> = batch.iter().map(i64::to_string).collect();
-            let url = format!("{}{path}?ids={}", self.base_url, list.join(","));
-            async move { self.call(context, |http| http.get(&url), Json::<Vec<T>>::answer()).await }
-        });
-        Ok(try_join_all(batches).await?.into_iter().flatten().collect())
-    }
-
-    /// [`Self::by_ids`] for the ids that `cache` does not keep; what comes back is kept.
-    async fn by_ids_through<T>(
-        &self,
-        cache: &RecordCache<T>,
-        id: fn(&T) -> i64,
-        context: &RequestContext,
-        path: &str,
-        ids: &[i64],
-    ) -> Result<Vec<Arc<T>>, HttpError>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
-        let (mut found, missing) = cache.split(ids);
-        if !missing.is_empty() {
-            let fetched = self.by_ids(context, path, &missing).await?;
-            found.extend(cache.keep(fetched, id));
-        }
-        Ok(found)
-    }
-
     /// The service's own `/ready`, asked directly: no retry, no breaker, so
     /// the probe says how the service is now.
     async fn ready(&self) -> (&'static str, Result<(), String>) {

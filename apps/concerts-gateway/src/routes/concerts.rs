@@ -5,30 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bootstrap::REQUEST_ID;
 use exceptions::{ErrorBody, HttpError};
 use futures::StreamExt;
-use validator::Schema;
+use validator::Validated;
 
-use crate::answer;
-use crate::clients::{RequestContext, Services};
-use crate::freshness::{Freshness, Tag};
+use crate::answer::{self, ConcertView};
+use crate::context::RequestContext;
+use crate::freshness::{Conditional, Tag};
 use crate::paging;
-use crate::query::ConcertsQuery;
-use crate::search::{ConcertView, Page, Pages, Search};
-
-/// What the route needs, shared by every request (behind one `Arc`: axum
-/// clones the state per request).
-pub struct ConcertsRoute {
-    pub services: Arc<Services>,
-    pub query_schema: Schema,
-    pub request_deadline: Duration,
-    pub stream_page: usize,
-    pub freshness: Freshness,
-}
+use crate::plan::{Page, Pages, Plan};
+use crate::query::{ConcertsQuery, Paging};
+use crate::state::{Gateway, State as Shared};
 
 /// Find concerts by bands and/or place.
 ///
@@ -50,7 +40,6 @@ pub struct ConcertsRoute {
             headers(("link" = String, description = "With `limit`, when another page follows: `</concerts?...&cursor=...>; rel=\"next\"`"))),
         (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
             example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)"]})),
-        (status = 414, description = "The query string is longer than the gateway accepts", body = ErrorBody),
         (status = 502, description = "A service answered something unusable", body = ErrorBody),
         (status = 503, description = "A service is unreachable, or the gateway is at capacity (then with `Retry-After`)", body = ErrorBody,
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
@@ -58,58 +47,43 @@ pub struct ConcertsRoute {
     )
 )]
 pub(crate) async fn find_concerts(
-    State(state): State<Arc<ConcertsRoute>>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    State(gateway): State<Shared>,
+    context: RequestContext,
+    conditional: Conditional,
+    Validated(query): Validated<ConcertsQuery>,
 ) -> Result<Response, HttpError> {
-    let query: ConcertsQuery = state.query_schema.parse_query(raw.as_deref())?;
-    let after = query.cursor.as_deref().map(paging::decode_cursor).transpose()?;
-    let dates = query.dates()?;
-    let request_id = headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(str::to_owned);
-    let context = RequestContext::new(request_id, state.request_deadline);
-    let tag = state.services.versions().await.map(|versions| {
+    let tag = gateway.services.versions().await.map(|versions| {
         let reads = [&versions.bands, &versions.venues, &versions.concerts];
-        Tag::of("/concerts", &query.normalized(&dates), &reads.map(String::as_str))
+        Tag::of("/concerts", &query.normalized(), &reads.map(String::as_str))
     });
-    if let Some(unchanged) = state.freshness.unchanged(&headers, tag.as_ref()) {
-        return Ok(unchanged);
-    }
-    let mut response = answer_of(&state, &query, raw.as_deref(), after, context).await?;
-    state.freshness.stamp(&mut response, tag.as_ref());
-    Ok(response)
+    conditional.answer(tag, answer(&gateway, &query, context)).await
 }
 
 /// The answer: one page with a `Link` to the next, or every match streamed.
-async fn answer_of(
-    state: &ConcertsRoute,
-    query: &ConcertsQuery,
-    raw: Option<&str>,
-    after: Option<concerts_model::Concert>,
-    context: RequestContext,
-) -> Result<Response, HttpError> {
-    let deadline = state.request_deadline;
-    match query.limit {
-        Some(limit) => {
+async fn answer(gateway: &Gateway, query: &ConcertsQuery, context: RequestContext) -> Result<Response, HttpError> {
+    let deadline = gateway.deadline.0;
+    match query.paging {
+        Paging::Page { limit, after } => {
             let page = within(deadline, &context, async {
-                let Some(search) = Search::start(&state.services, query, &context).await? else {
+                let Some(plan) = Plan::start(&gateway.services, query, &context).await? else {
                     return Ok(Page::default());
                 };
-                search.page(&context, after, limit).await
+                plan.page(&context, after, limit).await
             })
             .await?;
-            let link = page.next_after.as_ref().and_then(|last| paging::next_link("/concerts", raw, last));
+            let next = page.next_after.as_ref().and_then(|last| query.next_page(last));
             let mut response = json_answer(answer::array(&page));
-            if let Some(link) = link {
+            if let Some(link) = next.and_then(|next| paging::next_link("/concerts", &next)) {
                 response.headers_mut().insert(header::LINK, link);
             }
             Ok(response)
         }
-        None => {
+        Paging::Everything => {
             let (first, pages) = within(deadline, &context, async {
-                let Some(search) = Search::start(&state.services, query, &context).await? else {
+                let Some(plan) = Plan::start(&gateway.services, query, &context).await? else {
                     return Ok((Page::default(), None));
                 };
-                let mut pages = Arc::new(search).pages(&context, after, state.stream_page).await?;
+                let mut pages = Arc::new(plan).pages(&context, gateway.stream_page).await?;
                 let first = pages.next(&context).await?.unwrap_or_default();
                 Ok((first, Some(pages)))
             })

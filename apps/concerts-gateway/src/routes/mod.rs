@@ -1,8 +1,10 @@
-//! The gateway's handlers, one module per route. They depend on the query
-//! plan ([`crate::search`]) and the clients, never on the OpenAPI document,
-//! which is built from them ([`crate::openapi`]).
+//! The gateway's handlers, one module per route. They read as straight
+//! lines: the extractors hand them the validated query (`Validated`), the
+//! request's context (`RequestContext`) and what the client holds
+//! (`Conditional`); the plan and the clients do the work. The OpenAPI
+//! document is built from them ([`crate::openapi`]), never the other way.
 
 pub mod concerts;
-pub mod names;
 pub mod page;
 pub mod probes;
+pub mod suggestions;

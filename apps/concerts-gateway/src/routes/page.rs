@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use exceptions::HttpError;
 use serde_json::{Value, json};
 
+use crate::config::MapTiles;
 use crate::freshness::{Freshness, Tag};
+use crate::state::State as Shared;
 
 /// A file of the page: its path under `/app/`, its media type, its bytes.
 struct Asset {
@@ -45,12 +47,6 @@ const ASSETS: &[Asset] = &[
     asset!("vendor/leaflet/images/layers-2x.png", "image/png"),
 ];
 
-/// What the page's routes need.
-pub struct PageRoute {
-    /// The map tiles' URL template (empty: none) and attribution.
-    pub tiles: (String, String),
-}
-
 /// How long a browser may use the page's files before it asks again
 /// (it then gets a `304` while they are the same).
 const FILES_MAX_AGE: Freshness = Freshness::new(300);
@@ -70,8 +66,8 @@ pub(crate) async fn app_file(Path(path): Path<String>, headers: HeaderMap) -> Re
 }
 
 /// `GET /app/config.json`: what the page is told at start.
-pub(crate) async fn config(State(page): State<Arc<PageRoute>>) -> impl IntoResponse {
-    let (url, attribution) = &page.tiles;
+pub(crate) async fn config(State(gateway): State<Shared>) -> impl IntoResponse {
+    let MapTiles { url, attribution } = &gateway.tiles;
     let config: Value = json!({ "tileUrl": url, "attribution": attribution });
     ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Json(config))
 }

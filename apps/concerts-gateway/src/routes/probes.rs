@@ -1,17 +1,12 @@
-//! The gateway's probes, as the OpenAPI document shows them: `/health` is
-//! served by `bootstrap` like every process's; `/ready` asks the services.
+//! The gateway's readiness: it asks the services. (`/health` is served by
+//! `bootstrap` like every process's; the OpenAPI document describes it too.)
 
 use axum::Json;
 use axum::extract::State;
 use exceptions::{ErrorBody, HttpError};
 use serde_json::{Value, json};
 
-use crate::clients::Services;
-
-/// Liveness: the gateway process answers.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Alive", example = json!({"status": "ok"}))))]
-#[allow(dead_code)] // documents bootstrap::alive, which serves the route in every process
-pub(crate) async fn health() {}
+use crate::state::State as Shared;
 
 /// Readiness: every service answers its own readiness probe.
 #[utoipa::path(
@@ -24,8 +19,8 @@ pub(crate) async fn health() {}
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
     )
 )]
-pub(crate) async fn ready(State(services): State<Services>) -> Result<Json<Value>, HttpError> {
-    let readiness = services.readiness().await;
+pub(crate) async fn ready(State(gateway): State<Shared>) -> Result<Json<Value>, HttpError> {
+    let readiness = gateway.services.readiness().await;
     let problems: Vec<String> = readiness
         .iter()
         .filter_map(|(name, verdict)| verdict.as_ref().err().map(|why| format!("the {name} service {why}")))

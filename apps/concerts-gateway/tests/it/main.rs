@@ -7,8 +7,8 @@ mod faults;
 mod plan;
 mod validation;
 
+use bootstrap::settings::{self, Settings};
 use concerts_gateway::config::Config;
-use settings::Settings;
 use testkit::Served;
 
 /// Nothing listens on port 9 of the loopback: every call there is refused.

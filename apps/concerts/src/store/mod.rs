@@ -8,9 +8,9 @@ pub use mongo::MongoConcertStore;
 pub use sqlite::SqliteConcertStore;
 
 use async_trait::async_trait;
+use bootstrap::RecordStore;
 use concerts_model::{Concert, ConcertFilter};
 use exceptions::StoreError;
-use records::RecordStore;
 
 /// Concert search and bulk loads; imports (a concert already stored is kept
 /// once) and emptiness come from [`RecordStore`].

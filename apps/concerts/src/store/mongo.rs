@@ -9,11 +9,11 @@
 //! three numbers a third time (about 4 GB at 200 million concerts).
 
 use async_trait::async_trait;
+use bootstrap::RecordStore;
 use concerts_model::{Concert, ConcertFilter, DateRange};
 use exceptions::StoreError;
-use mongo_db::bson::Document;
-use mongo_db::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
-use records::RecordStore;
+use storage::mongo::bson::Document;
+use storage::mongo::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, doc, upsert_statement};
 
 use super::{ConcertPages, ConcertStore};
 

@@ -5,10 +5,10 @@
 use std::cmp::Reverse;
 use std::sync::Arc;
 
+use bootstrap::RecordStore;
 use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore, mongo};
 use concerts_model::{Concert, ConcertFilter, DateRange};
-use mongo_db::{MongoDb, plan_stages};
-use records::RecordStore;
+use storage::mongo::{MongoDb, plan_stages};
 use testkit::{Backend, Place};
 
 fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {

@@ -25,7 +25,7 @@ fn concerts() -> Value {
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
     let (status, body) = call(&app, "PUT", "/concerts", Some(&concerts())).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"imported": 6})));
     (app, dir)
@@ -198,7 +198,7 @@ async fn at_venues(app: &Router, venues: &[i64]) -> Vec<(i64, i64, i64)> {
 async fn a_bulk_load_is_unseen_until_committed_then_taken_in_once_each() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
     // Into an empty store (the indexes are built after the rows), twice over,
     // as a load run again after a kill stages everything again.
     for _ in 0..2 {
@@ -231,12 +231,12 @@ async fn a_store_opened_again_after_a_bulk_load_finds_it_all() {
     let path = dir.path().join("concerts.sqlite3");
     {
         let store = SqliteConcertStore::open(&path).await.unwrap();
-        let app = router(Arc::new(store), &settings::Limits::default(), &testkit::writes()).unwrap();
+        let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
         call(&app, "PUT", "/concerts/staged", Some(&concerts())).await;
         call(&app, "POST", "/concerts/staged/commit", None).await;
     }
     let store = SqliteConcertStore::open(&path).await.unwrap();
-    let app = router(Arc::new(store), &settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
     // At once (the venue heads may still be loading: the file answers) and later.
     let all = vec![(5000, 1, 10), (3000, 3, 12), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)];
     assert_eq!(at_venues(&app, &[10, 11, 12]).await, all);

@@ -9,28 +9,16 @@ pub use mongo::MongoVenueStore;
 pub use sqlite::SqliteVenueStore;
 
 use async_trait::async_trait;
+use bootstrap::NamedRecordStore;
 use exceptions::StoreError;
-use records::RecordStore;
 use venues_model::{Venue, WithinRadius};
 
-/// Venues by id and by distance; imports (upsert by id) and emptiness come
-/// from [`RecordStore`].
+/// Venues by distance; by ids and by name (which holds the city: "Le
+/// Batofar, Paris, France"), imports (upsert by id), emptiness and the
+/// data's version as every store of named records ([`NamedRecordStore`]).
 #[async_trait]
-pub trait VenueStore: RecordStore<Venue> {
-    /// The venues among `ids` that exist, in ascending id order.
-    async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError>;
-
-    /// At most `limit` venues whose name (which holds the city: "Le Batofar,
-    /// Paris, France") matches `text` whatever the case, accents and
-    /// punctuation, best first (see `names::Tier`). Read from an index.
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError>;
-
-    /// The venues at most `radius` km (great circle) from the centre, boundary
-    /// included, in ascending id order.
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError>;
-
-    /// The ids of [`Self::within_radius`], without reading the rest of each venue.
-    async fn ids_within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
-        Ok(self.within_radius(query).await?.iter().map(|venue| venue.id).collect())
-    }
+pub trait VenueStore: NamedRecordStore<Venue> {
+    /// The ids of the venues at most `radius` km (great circle) from the
+    /// centre, boundary included, ascending.
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError>;
 }

@@ -6,12 +6,14 @@
 //! original built the point per query with `$addFields`, which no index can serve.
 
 use async_trait::async_trait;
+use bootstrap::{NamedRecordStore, RecordStore};
 use exceptions::StoreError;
-use mongo_db::bson::Document;
-use mongo_db::{
-    Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, names, upsert_statement,
+use serde::Deserialize;
+use storage::mongo::bson::Document;
+use storage::mongo::{
+    Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, name_index, upsert_statement,
 };
-use records::RecordStore;
+use storage::name_match;
 use venues_model::{Venue, WithinRadius};
 
 use super::VenueStore;
@@ -38,7 +40,7 @@ pub fn indexes() -> Vec<IndexModel> {
         .sphere_2d_index_version(Sphere2DIndexVersion::V3)
         .build();
     let mut indexes = vec![IndexModel::builder().keys(doc! { "location": "2dsphere" }).options(options).build()];
-    indexes.extend(names::indexes());
+    indexes.extend(name_index::indexes());
     indexes
 }
 
@@ -52,7 +54,7 @@ pub fn venue_document(venue: &Venue) -> Document {
         // GeoJSON puts the longitude first.
         "location": { "type": "Point", "coordinates": [venue.longitude, venue.latitude] },
     };
-    document.extend(names::fields(&venue.name));
+    document.extend(name_index::fields(&venue.name));
     document
 }
 
@@ -74,10 +76,20 @@ pub fn within_radius_filter(query: WithinRadius) -> Document {
     }
 }
 
-/// The radius query as the store sends it: the candidates in the cap, by id.
+/// The radius query as the store sends it: the candidates in the cap, by
+/// id, with their positions only (for the exact test).
 pub fn within_radius_query(query: WithinRadius) -> Find {
-    let (filter, projection, sort) = (within_radius_filter(query), venue_projection(), doc! { "_id": 1 });
-    Find { filter, projection, sort, limit: None, hint: None }
+    let projection = doc! { "_id": 1, "latitude": 1, "longitude": 1 };
+    Find { filter: within_radius_filter(query), projection, sort: doc! { "_id": 1 }, limit: None, hint: None }
+}
+
+/// A candidate of a radius query.
+#[derive(Deserialize)]
+struct Position {
+    #[serde(rename = "_id")]
+    id: i64,
+    latitude: f64,
+    longitude: f64,
 }
 
 /// A stored venue as the API shows it.
@@ -86,22 +98,26 @@ pub fn venue_projection() -> Document {
 }
 
 #[async_trait]
-impl VenueStore for MongoVenueStore {
+impl NamedRecordStore<Venue> for MongoVenueStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError> {
         self.venues.by_ids(ids, venue_projection()).await
     }
 
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
-        let ids = names::search(&self.venues, text, limit).await?;
-        Ok(::names::in_order(self.by_ids(&ids).await?, &ids, |venue| venue.id))
+    async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
+        let ids = name_index::search(&self.venues, text, limit).await?;
+        Ok(name_match::in_order(self.by_ids(&ids).await?, &ids, |venue| venue.id))
     }
+}
 
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
-        let candidates: Vec<Venue> = self.venues.find(within_radius_query(query)).await?;
+#[async_trait]
+impl VenueStore for MongoVenueStore {
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
+        let candidates: Vec<Position> = self.venues.find(within_radius_query(query)).await?;
         // S2's geometry and ours may round differently on the very boundary: the
         // same exact test as the SQLite store makes both backends agree.
         let centre = (query.latitude, query.longitude);
-        Ok(candidates.into_iter().filter(|v| is_within(centre, (v.latitude, v.longitude), query.radius)).collect())
+        let inside = candidates.into_iter().filter(|v| is_within(centre, (v.latitude, v.longitude), query.radius));
+        Ok(inside.map(|v| v.id).collect())
     }
 }
 
@@ -132,7 +148,7 @@ mod tests {
             "name": "Olympia, Paris, France", "latitude": 48.87, "longitude": 2.3283,
             "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
         };
-        stored.extend(names::fields("Olympia, Paris, France"));
+        stored.extend(name_index::fields("Olympia, Paris, France"));
         assert_eq!(venue_upsert(&venue), doc! { "q": { "_id": 7_i64 }, "u": stored, "upsert": true, "multi": false });
     }
 
@@ -144,7 +160,7 @@ mod tests {
             .and_then(|l| l.get_document("$geoWithin"))
             .and_then(|g| g.get_array("$centerSphere"))
             .unwrap();
-        assert_eq!(sphere[0], mongo_db::bson::bson!([2.350144, 48.857931]), "[longitude, latitude]");
+        assert_eq!(sphere[0], storage::mongo::bson::bson!([2.350144, 48.857931]), "[longitude, latitude]");
         let angle = sphere[1].as_f64().unwrap();
         // radius / 6378.1, plus at most the 1 mm tolerance.
         assert!((20.0 / EARTH_RADIUS_KM..=20.000_001 / EARTH_RADIUS_KM).contains(&angle), "{angle}");

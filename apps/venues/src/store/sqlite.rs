@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bootstrap::{NamedRecordStore, RecordStore};
 use exceptions::StoreError;
-use records::RecordStore;
-use sqlite_db::rusqlite::{Connection, OptionalExtension, Row};
-use sqlite_db::{NameIndex, SqliteDb, id_list};
+use storage::name_match;
+use storage::sqlite::rusqlite::{self, Connection, OptionalExtension, Row};
+use storage::sqlite::{NameIndex, SqliteDb, id_list};
 use venues_model::{Venue, WithinRadius};
 
 use super::VenueStore;
@@ -41,49 +42,48 @@ impl SqliteVenueStore {
             .call("venues_positions", |connection| {
                 let mut statement = connection.prepare("SELECT id, latitude, longitude FROM venues")?;
                 let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-                Ok(Positions::new(rows.collect::<sqlite_db::rusqlite::Result<Vec<_>>>()?))
+                Ok(Positions::new(rows.collect::<rusqlite::Result<Vec<_>>>()?))
             })
             .await?;
         Ok(Self { db, positions: Arc::new(positions) })
     }
 }
 
-fn venue(row: &Row<'_>) -> sqlite_db::rusqlite::Result<Venue> {
+fn venue(row: &Row<'_>) -> rusqlite::Result<Venue> {
     Ok(Venue { id: row.get(0)?, name: row.get(1)?, latitude: row.get(2)?, longitude: row.get(3)? })
 }
 
-fn by_ids(connection: &Connection, ids: &[i64]) -> sqlite_db::rusqlite::Result<Vec<Venue>> {
+fn by_ids(connection: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Venue>> {
     let mut statement =
         connection.prepare_cached(&format!("SELECT {COLUMNS} FROM venues v WHERE v.id IN rarray(?1) ORDER BY v.id"))?;
     statement.query_map([id_list(ids)], venue)?.collect()
 }
 
 #[async_trait]
-impl VenueStore for SqliteVenueStore {
+impl NamedRecordStore<Venue> for SqliteVenueStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError> {
         let ids = ids.to_vec();
         self.db.call("venues_by_ids", move |connection| by_ids(connection, &ids)).await
     }
 
-    async fn named(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
+    async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
         let text = text.to_owned();
         self.db
-            .read("venues_named", move |connection| {
+            .read("venues_by_name", move |connection| {
                 let ids = NAMES.search(connection, &text, limit)?;
-                Ok(names::in_order(by_ids(connection, &ids)?, &ids, |venue| venue.id))
+                Ok(name_match::in_order(by_ids(connection, &ids)?, &ids, |venue| venue.id))
             })
             .await
     }
+}
 
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Venue>, StoreError> {
-        let ids = self.positions.within(query);
-        self.db.call("venues_within_radius", move |connection| by_ids(connection, &ids)).await
-    }
-
-    async fn ids_within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
+#[async_trait]
+impl VenueStore for SqliteVenueStore {
+    /// From the positions in memory: nothing is read from the file.
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
         let started = std::time::Instant::now();
         let ids = self.positions.within(query);
-        telemetry::record_store_query("memory", "venues_ids_within_radius", started.elapsed(), true);
+        storage::record_store_query("memory", "venues_ids_within_radius", started.elapsed(), true);
         Ok(ids)
     }
 }

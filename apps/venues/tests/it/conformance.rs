@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use mongo_db::{MongoDb, plan_stages};
-use records::RecordStore;
+use bootstrap::RecordStore;
+use storage::mongo::{MongoDb, plan_stages};
 use testkit::{Backend, Place};
 use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore, mongo};
 use venues_model::{Venue, WithinRadius};
@@ -35,12 +35,9 @@ fn paris_area() -> Vec<Venue> {
     ]
 }
 
-/// The ids of the venues within the radius, asked both ways (whole venues, ids only): the same set.
+/// The ids of the venues within the radius.
 async fn within(store: &dyn VenueStore, (latitude, longitude): (f64, f64), radius: f64) -> Vec<i64> {
-    let query = WithinRadius { latitude, longitude, radius };
-    let found: Vec<i64> = store.within_radius(query).await.unwrap().iter().map(|v| v.id).collect();
-    assert_eq!(store.ids_within_radius(query).await.unwrap(), found, "ids only, around {query:?}");
-    found
+    store.within_radius(WithinRadius { latitude, longitude, radius }).await.unwrap()
 }
 
 async fn open(backend: &Backend, check: &str) -> Arc<dyn VenueStore> {
@@ -141,14 +138,14 @@ async fn venues_are_found_by_name_and_city(store: Arc<dyn VenueStore>) {
     store.upsert(vec![venue(6, "Parisian Loft, Lyon, France", 45.76, 4.83)]).await.unwrap();
     let named = |text: &'static str| {
         let store = store.clone();
-        async move { store.named(text, 10).await.unwrap().into_iter().map(|v| v.id).collect::<Vec<i64>>() }
+        async move { store.by_name(text, 10).await.unwrap().into_iter().map(|v| v.id).collect::<Vec<i64>>() }
     };
     // A venue's name holds its city: "paris" finds the Paris venues (a later word), by name,
     // then the one whose name starts with it (Parisian) comes first.
     assert_eq!(named("paris").await, vec![6, 1, 2, 5]);
     assert_eq!(named("point ephemere").await, vec![2]);
     assert_eq!(named("saint denis").await, vec![3]);
-    let found = store.named("zenith", 1).await.unwrap();
+    let found = store.by_name("zenith", 1).await.unwrap();
     assert_eq!(found, vec![paris_area()[4].clone()], "every field of the venue, for a page to place it");
 }
 

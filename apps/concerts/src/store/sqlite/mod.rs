@@ -23,14 +23,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use bootstrap::RecordStore;
 use concerts_model::{Concert, ConcertFilter, DateRange};
 use exceptions::StoreError;
-use records::RecordStore;
-use sqlite_db::SqliteDb;
+use storage::sqlite::SqliteDb;
 
 use super::{ConcertPages, ConcertStore};
 use merge::Driver;
-use pages::Wanted;
+use pages::PageQuery;
 use venue_counts::VenueCounts;
 use venue_heads::VenueHeads;
 
@@ -126,7 +126,7 @@ impl ConcertStore for SqliteConcertStore {
             db: self.db.clone(),
             venue_counts: self.venue_counts.clone(),
             venue_heads: self.venue_heads.clone(),
-            search: Arc::new(Prepared::new(filter)),
+            search: Arc::new(ReadPlan::new(filter)),
         })
     }
 
@@ -166,14 +166,14 @@ impl ConcertStore for SqliteConcertStore {
 
 /// A filter as the pages read it: the shorter list drives the merge (its
 /// ids are the keys) and the other one, as a set, filters the rows.
-struct Prepared {
+struct ReadPlan {
     driver: Driver,
     keys: Vec<i64>,
     filter: Option<HashSet<i64>>,
     dates: DateRange,
 }
 
-impl Prepared {
+impl ReadPlan {
     fn new(filter: ConcertFilter) -> Self {
         let dates = filter.dates;
         let (driver, keys, filter) = match (filter.band_ids, filter.venue_ids) {
@@ -200,9 +200,9 @@ impl Prepared {
     }
 
     /// What one page is read for: `share` of all concerts the keys hold, when known.
-    fn wanted<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> Wanted<'a> {
+    fn page_query<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> PageQuery<'a> {
         let from = self.dates.from.unwrap_or(i64::MIN);
-        Wanted { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from }
+        PageQuery { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from }
     }
 }
 
@@ -210,7 +210,7 @@ struct SqlitePages {
     db: SqliteDb,
     venue_counts: Arc<VenueCounts>,
     venue_heads: Arc<VenueHeads>,
-    search: Arc<Prepared>,
+    search: Arc<ReadPlan>,
 }
 
 #[async_trait]
@@ -225,18 +225,18 @@ impl ConcertPages for SqlitePages {
         // Most venue searches start where the heads hold every row they need.
         let started = Instant::now();
         let from_memory = {
-            let wanted = search.wanted(share, Some(self.venue_heads.view()));
-            pages::read_from_memory(&wanted, after.as_ref(), limit)
+            let query = search.page_query(share, Some(self.venue_heads.view()));
+            pages::read_from_memory(&query, after.as_ref(), limit)
         };
         if let Some(page) = from_memory {
-            telemetry::record_store_query("memory", "concerts_search", started.elapsed(), true);
+            storage::record_store_query("memory", "concerts_search", started.elapsed(), true);
             return Ok(page);
         }
         let (search, venue_heads) = (self.search.clone(), self.venue_heads.clone());
         self.db
             .read("concerts_search", move |connection| {
-                let wanted = search.wanted(share, Some(venue_heads.view()));
-                pages::read(connection, &wanted, after.as_ref(), limit)
+                let query = search.page_query(share, Some(venue_heads.view()));
+                pages::read(connection, &query, after.as_ref(), limit)
             })
             .await
     }

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 
 use concerts_model::Concert;
-use sqlite_db::rusqlite::{Connection, Result, Row};
+use storage::sqlite::rusqlite::{Connection, Result, Row};
 
 use super::merge::{self, Driver};
 use super::scan;
@@ -27,7 +27,7 @@ const LIST_ORDER_SQL: &str = "
     ORDER BY date DESC, band_id DESC, venue_id DESC";
 
 /// What a page is read for.
-pub struct Wanted<'a> {
+pub struct PageQuery<'a> {
     /// Which side of a concert the keys name.
     pub driver: Driver,
     pub keys: &'a [i64],
@@ -43,27 +43,27 @@ pub struct Wanted<'a> {
     pub from: i64,
 }
 
-impl Wanted<'_> {
+impl PageQuery<'_> {
     fn passes_filter(&self, concert: &Concert) -> bool {
         self.filter.as_ref().is_none_or(|ids| ids.contains(&self.driver.second(concert)))
     }
 }
 
-/// The first `limit` concerts after `after` that `wanted` describes, in list order.
+/// The first `limit` concerts after `after` that `query` describes, in list order.
 pub fn read(
     connection: &Connection,
-    wanted: &Wanted<'_>,
+    query: &PageQuery<'_>,
     after: Option<&Concert>,
     limit: usize,
 ) -> Result<Vec<Concert>> {
-    let Some(budget) = scan::budget(wanted.keys.len(), limit, wanted.share) else {
-        return merge_page(connection, wanted, after, limit);
+    let Some(budget) = scan::budget(query.keys.len(), limit, query.share) else {
+        return merge_page(connection, query, after, limit);
     };
-    let keys: HashSet<i64> = wanted.keys.iter().copied().collect();
-    let matches = |concert: &Concert| keys.contains(&wanted.driver.key(concert)) && wanted.passes_filter(concert);
+    let keys: HashSet<i64> = query.keys.iter().copied().collect();
+    let matches = |concert: &Concert| keys.contains(&query.driver.key(concert)) && query.passes_filter(concert);
     let mut statement = connection.prepare_cached(LIST_ORDER_SQL)?;
     let (date, band_id, venue_id) = after.map_or((i64::MAX, i64::MAX, i64::MAX), Concert::list_key);
-    let rows = statement.query_map((date, band_id, venue_id, wanted.from), |row| {
+    let rows = statement.query_map((date, band_id, venue_id, query.from), |row| {
         Ok(Concert { band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)? })
     })?;
     let mut scanned = scan::scan(rows, matches, limit, budget)?;
@@ -71,7 +71,7 @@ pub fn read(
     if !scanned.complete {
         let resume_after = scanned.last_read.or(after.copied());
         let rest = limit - scanned.found.len();
-        scanned.found.extend(merge_page(connection, wanted, resume_after.as_ref(), rest)?);
+        scanned.found.extend(merge_page(connection, query, resume_after.as_ref(), rest)?);
     }
     Ok(scanned.found)
 }
@@ -81,13 +81,13 @@ pub fn read(
 /// scan serves the page better (thousands of venues holding a large share:
 /// merging their heads cost more than scanning, 7.5 ms against 2 ms for 2,940
 /// venues around Paris), or when a venue's rows the page needs go past its head.
-pub fn read_from_memory(wanted: &Wanted<'_>, after: Option<&Concert>, limit: usize) -> Option<Vec<Concert>> {
-    if scan::budget(wanted.keys.len(), limit, wanted.share).is_some() {
+pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Concert>, limit: usize) -> Option<Vec<Concert>> {
+    if scan::budget(query.keys.len(), limit, query.share).is_some() {
         return None;
     }
-    let heads = wanted.heads.as_ref().filter(|_| wanted.driver == Driver::Venues)?;
-    let page = merge::page(Driver::Venues, wanted.keys, after, limit, |key, bound, n| {
-        heads.read(key, bound, wanted.from, n, |c| wanted.passes_filter(c)).ok_or(PastTheHead)
+    let heads = query.heads.as_ref().filter(|_| query.driver == Driver::Venues)?;
+    let page = merge::page(Driver::Venues, query.keys, after, limit, |key, bound, n| {
+        heads.read(key, bound, query.from, n, |c| query.passes_filter(c)).ok_or(PastTheHead)
     });
     page.ok()
 }
@@ -98,23 +98,23 @@ struct PastTheHead;
 /// A page as a merge of per-key index ranges ([`merge::page`]).
 fn merge_page(
     connection: &Connection,
-    wanted: &Wanted<'_>,
+    query: &PageQuery<'_>,
     after: Option<&Concert>,
     limit: usize,
 ) -> Result<Vec<Concert>> {
-    let driver = wanted.driver;
+    let driver = query.driver;
     let mut statement = connection.prepare_cached(key_range_sql(driver))?;
-    merge::page(driver, wanted.keys, after, limit, |key, (date, second), n| {
-        let from_memory = wanted.heads.as_ref().filter(|_| driver == Driver::Venues);
+    merge::page(driver, query.keys, after, limit, |key, (date, second), n| {
+        let from_memory = query.heads.as_ref().filter(|_| driver == Driver::Venues);
         if let Some(found) =
-            from_memory.and_then(|heads| heads.read(key, (date, second), wanted.from, n, |c| wanted.passes_filter(c)))
+            from_memory.and_then(|heads| heads.read(key, (date, second), query.from, n, |c| query.passes_filter(c)))
         {
             return Ok(found);
         }
         // The index gives rows in order, so stepping stops after `n`: no LIMIT is
         // needed, and a bound LIMIT would make SQLite re-plan whenever it changes.
-        let rows = statement.query_map((key, date, second, wanted.from), |row| key_row(driver, key, row))?;
-        rows.filter(|row| row.as_ref().map_or(true, |concert| wanted.passes_filter(concert))).take(n).collect()
+        let rows = statement.query_map((key, date, second, query.from), |row| key_row(driver, key, row))?;
+        rows.filter(|row| row.as_ref().map_or(true, |concert| query.passes_filter(concert))).take(n).collect()
     })
 }
 
@@ -145,8 +145,8 @@ fn key_row(driver: Driver, key: i64, row: &Row<'_>) -> Result<Concert> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlite_db::rusqlite::types::Value;
-    use sqlite_db::rusqlite::{StatementStatus, params_from_iter};
+    use storage::sqlite::rusqlite::types::Value;
+    use storage::sqlite::rusqlite::{StatementStatus, params_from_iter};
 
     fn database(concerts: &[Concert]) -> Connection {
         let connection = Connection::open_in_memory().unwrap();
@@ -193,11 +193,12 @@ mod tests {
         let connection = database(&fixture());
         let many: Vec<i64> = (0..40).collect();
         let many_set: HashSet<i64> = many.iter().copied().collect();
-        let wanted = |driver, keys, filter, share| Wanted { driver, keys, filter, share, heads: None, from: i64::MIN };
+        let query =
+            |driver, keys, filter, share| PageQuery { driver, keys, filter, share, heads: None, from: i64::MIN };
         for limit in [1, 2, 10, 101, 1001] {
-            read(&connection, &wanted(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
-            read(&connection, &wanted(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
-            read(&connection, &wanted(Driver::Venues, &many, None, Some(0.7)), None, limit).unwrap();
+            read(&connection, &query(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
+            read(&connection, &query(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
+            read(&connection, &query(Driver::Venues, &many, None, Some(0.7)), None, limit).unwrap();
         }
         for sql in [key_range_sql(Driver::Venues), key_range_sql(Driver::Bands), LIST_ORDER_SQL] {
             let statement = connection.prepare_cached(sql).unwrap();
@@ -217,7 +218,7 @@ mod tests {
         let heads = VenueHeads::default();
         assert!(heads.load(&connection, 0, &[1, 2, 3, 4], true).unwrap());
         let bands: HashSet<i64> = [1, 2, 3].into_iter().collect();
-        let wanted = |keys, filter| Wanted {
+        let query = |keys, filter| PageQuery {
             driver: Driver::Venues,
             keys,
             filter,
@@ -226,24 +227,24 @@ mod tests {
             from: i64::MIN,
         };
         let from_file = |keys, filter, after: Option<&Concert>, limit| {
-            let wanted = Wanted { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN };
-            read(&connection, &wanted, after, limit).unwrap()
+            let query = PageQuery { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN };
+            read(&connection, &query, after, limit).unwrap()
         };
 
         for (keys, filter) in [(&[2, 3, 4][..], None), (&[2, 3, 4][..], Some(&bands)), (&[1, 2][..], None)] {
             for limit in [1, 10, 30] {
-                let first = read_from_memory(&wanted(keys, filter), None, limit);
+                let first = read_from_memory(&query(keys, filter), None, limit);
                 assert_eq!(first, Some(from_file(keys, filter, None, limit)), "{keys:?} by {limit}");
                 let after = first.and_then(|page| page.last().copied());
-                let second = read_from_memory(&wanted(keys, filter), after.as_ref(), limit);
+                let second = read_from_memory(&query(keys, filter), after.as_ref(), limit);
                 assert_eq!(second, Some(from_file(keys, filter, after.as_ref(), limit)), "{keys:?} by {limit}, page 2");
             }
         }
         // Every concert of the small venues; venue 1's whole list is past its head.
         let all = usize::try_from(deep).unwrap() + 60;
-        assert_eq!(read_from_memory(&wanted(&[2, 3, 4], None), None, all).map(|page| page.len()), Some(60));
-        assert_eq!(read_from_memory(&wanted(&[1, 2], None), None, all), None);
-        let by_bands = Wanted {
+        assert_eq!(read_from_memory(&query(&[2, 3, 4], None), None, all).map(|page| page.len()), Some(60));
+        assert_eq!(read_from_memory(&query(&[1, 2], None), None, all), None);
+        let by_bands = PageQuery {
             driver: Driver::Bands,
             keys: &[1],
             filter: None,
@@ -254,7 +255,7 @@ mod tests {
         assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
         // Many venues holding most concerts: a scan of the list order serves the page.
         let many: Vec<i64> = (2..=20).collect();
-        let region = Wanted {
+        let region = PageQuery {
             driver: Driver::Venues,
             keys: &many,
             filter: None,

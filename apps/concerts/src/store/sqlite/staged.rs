@@ -16,7 +16,7 @@
 //! the rows already taken in are skipped. (A service started again between
 //! the steps builds the missing indexes as it opens.)
 
-use sqlite_db::rusqlite::{self, Transaction};
+use storage::sqlite::rusqlite::{self, Transaction};
 
 use concerts_model::Concert;
 
@@ -37,7 +37,7 @@ pub fn stage(transaction: &Transaction<'_>, concerts: &[Concert]) -> rusqlite::R
 pub type Step = (&'static str, fn(&Transaction<'_>) -> rusqlite::Result<u64>);
 
 /// The steps of a commit, in order, each run by
-/// [`sqlite_db::SqliteDb::bulk_write`] (whose connection sorts on disk).
+/// [`storage::sqlite::SqliteDb::bulk_write`] (whose connection sorts on disk).
 pub const STEPS: [Step; 4] = [
     ("concerts_commit_rows", take_in_rows),
     ("concerts_commit_venue_index", |transaction| build_index(transaction, 0)),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use concerts_model::Concert;
-use sqlite_db::rusqlite::{self, Connection, Transaction};
+use storage::sqlite::rusqlite::{self, Connection, Transaction};
 
 /// Concerts per venue, in memory.
 #[derive(Debug, Default)]

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use concerts_model::Concert;
-use sqlite_db::rusqlite::{self, Connection};
+use storage::sqlite::rusqlite::{self, Connection};
 
 /// Concerts kept per venue: 128 holds the first pages of most searches, and
 /// every concert of a venue with a year or two of concerts (the demo data's

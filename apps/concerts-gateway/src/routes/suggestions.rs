@@ -1,0 +1,107 @@
+//! `GET /bands` and `GET /venues`: names as people type them, for a search
+//! box that suggests as one types; or records by their ids.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bands_model::Band;
+use exceptions::{ErrorBody, HttpError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use validator::Validated;
+use venues_model::Venue;
+
+use crate::clients::{RecordsClient, Versions};
+use crate::context::RequestContext;
+use crate::freshness::{Conditional, Tag};
+use crate::query::NamesQuery;
+use crate::state::{Gateway, State as Shared};
+
+/// Find bands by name, or by id.
+///
+/// With `q`: the bands whose name holds the text, whatever the case, the
+/// accents and the punctuation (`sigur ros` finds "Sigur Rós", `husker`
+/// "Hüsker Dü"), best first: the whole name, then names starting with it,
+/// then names with a word starting with it, then names holding it inside a
+/// word (for three characters or more); at most `limit` (10 unless said, 50
+/// at most). With `ids`: those bands, by id.
+#[utoipa::path(
+    get,
+    path = "/bands",
+    tag = "names",
+    operation_id = "findBands",
+    responses(
+        (status = 200, description = "The bands found, best first; `[]` when none", body = Vec<Band>,
+            example = json!([{"id": 1, "name": "3 Doors Down"}])),
+        (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["q must not be empty or only spaces"]})),
+        (status = 502, description = "The bands service answered something unusable", body = ErrorBody),
+        (status = 503, description = "The bands service is unreachable", body = ErrorBody),
+        (status = 504, description = "The bands service did not answer in time", body = ErrorBody),
+    )
+)]
+pub(crate) async fn find_bands(
+    State(gateway): State<Shared>,
+    context: RequestContext,
+    conditional: Conditional,
+    Validated(query): Validated<NamesQuery>,
+) -> Result<Response, HttpError> {
+    let tag = tag(&gateway, "/bands", &query, |versions| &versions.bands).await;
+    conditional.answer(tag, found(&gateway.services.bands, &context, &query)).await
+}
+
+/// Find venues by name (with their city), or by id.
+///
+/// A venue's name holds its city ("Le Batofar, Paris, France"), so `paris`
+/// finds the venues of Paris; the order is the one of `GET /bands`. Each
+/// venue comes with its position, so that a page can turn a place into a circle.
+#[utoipa::path(
+    get,
+    path = "/venues",
+    tag = "names",
+    operation_id = "findVenues",
+    responses(
+        (status = 200, description = "The venues found, best first; `[]` when none", body = Vec<Venue>,
+            example = json!([{"id": 14, "name": "Le Batofar, Paris, France", "latitude": 48.83335, "longitude": 2.3793886}])),
+        (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody),
+        (status = 502, description = "The venues service answered something unusable", body = ErrorBody),
+        (status = 503, description = "The venues service is unreachable", body = ErrorBody),
+        (status = 504, description = "The venues service did not answer in time", body = ErrorBody),
+    )
+)]
+pub(crate) async fn find_venues(
+    State(gateway): State<Shared>,
+    context: RequestContext,
+    conditional: Conditional,
+    Validated(query): Validated<NamesQuery>,
+) -> Result<Response, HttpError> {
+    let tag = tag(&gateway, "/venues", &query, |versions| &versions.venues).await;
+    conditional.answer(tag, found(&gateway.services.venues, &context, &query)).await
+}
+
+/// The tag of `route`'s answer to `query`, over the data version `reads` picks.
+async fn tag(gateway: &Gateway, route: &str, query: &NamesQuery, reads: fn(&Versions) -> &String) -> Option<Tag> {
+    let versions = gateway.services.versions().await?;
+    Some(Tag::of(route, &query.normalized(), &[reads(&versions).as_str()]))
+}
+
+/// What either route answers: the records named as `query` says, best
+/// first, or those of its ids, by id.
+async fn found<T>(
+    records: &RecordsClient<T>,
+    context: &RequestContext,
+    query: &NamesQuery,
+) -> Result<Response, HttpError>
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    let found = match query {
+        NamesQuery::Text { text, limit } => records.by_name(context, text, *limit).await?,
+        NamesQuery::Ids(ids) => {
+            let mut by_id: Vec<T> = records.by_ids(context, ids).await?.iter().map(|record| T::clone(record)).collect();
+            by_id.sort_by_key(|record| records.id_of(record));
+            by_id
+        }
+    };
+    Ok(Json(found).into_response())
+}

@@ -1,0 +1,94 @@
+//! The settings of the public gateway.
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+use super::groups::{GatewayPort, Limits, Listen, Logging, ServiceUrls};
+
+/// `concerts-gateway`: the public API.
+#[derive(Debug, Clone, Parser)]
+pub struct Gateway {
+    #[command(flatten)]
+    pub port: GatewayPort,
+    #[command(flatten)]
+    pub listen: Listen,
+    #[command(flatten)]
+    pub limits: Limits,
+    #[command(flatten)]
+    pub logging: Logging,
+    #[command(flatten)]
+    pub services: ServiceUrls,
+    #[command(flatten)]
+    pub calls: DownstreamCalls,
+    #[command(flatten)]
+    pub caching: Caching,
+    #[command(flatten)]
+    pub browsers: Browsers,
+    /// The longest a public request may take at the gateway, all its calls included, in ms (beyond it: 504)
+    #[arg(long, env = "REQUEST_DEADLINE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_deadline_ms: u64,
+    /// Concerts per internal page of an answer without limit; the gateway holds one page at a time
+    #[arg(long, env = "STREAM_PAGE_SIZE", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub stream_page_size: u32,
+}
+
+impl Gateway {
+    pub fn request_deadline(&self) -> Duration {
+        Duration::from_millis(self.request_deadline_ms)
+    }
+}
+
+/// How the gateway calls the services.
+#[derive(Debug, Clone, Args)]
+pub struct DownstreamCalls {
+    /// The longest one call to a service may take, connection included, in ms (beyond it: 504)
+    #[arg(long, env = "DOWNSTREAM_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub downstream_timeout_ms: u64,
+    /// The longest opening a connection to a service may take, in ms (beyond it: 503, unreachable)
+    #[arg(long, env = "DOWNSTREAM_CONNECT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub downstream_connect_timeout_ms: u64,
+    /// Extra attempts of a read whose service did not answer the connection or answered 503 (never after a timeout, nor when its process is gone: connection refused or dropped)
+    #[arg(long, env = "DOWNSTREAM_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub downstream_retries: u32,
+    /// The first pause before a retry, in ms; it doubles each time, with 0.5 to 1.5 jitter
+    #[arg(long, env = "DOWNSTREAM_RETRY_BACKOFF_MS", default_value_t = 50)]
+    pub downstream_retry_backoff_ms: u64,
+    /// Consecutive failed calls (timeouts, 503s, connections not answered; not those that found the process gone) after which a service's circuit opens (calls refused at once with 503)
+    #[arg(long, env = "BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub breaker_failures: u32,
+    /// How long a circuit stays open before one call tests the service again, in ms
+    #[arg(long, env = "BREAKER_COOLDOWN_MS", default_value_t = 2000)]
+    pub breaker_cooldown_ms: u64,
+}
+
+/// What the gateway keeps of the services' data, and for how long it trusts it.
+#[derive(Debug, Clone, Args)]
+pub struct Caching {
+    /// Bands and venues (each) the gateway keeps after fetching them, seldom-read ones dropped first; 0 keeps none
+    #[arg(long, env = "NAME_CACHE_CAPACITY", default_value_t = 200000)]
+    pub name_cache_capacity: u64,
+    /// How long the gateway keeps a band or venue, in ms: a renamed one shows its new name after at most this time
+    #[arg(long, env = "NAME_CACHE_TTL_MS", default_value_t = 60000)]
+    pub name_cache_ttl_ms: u64,
+    /// How long the gateway takes the services' data versions as known, in ms: an import shows in answers' tags within this time
+    #[arg(long, env = "DATA_VERSION_TTL_MS", default_value_t = 1000)]
+    pub data_version_ttl_ms: u64,
+}
+
+/// What browsers and web pages get from the gateway.
+#[derive(Debug, Clone, Args)]
+pub struct Browsers {
+    /// Origins whose pages may call the API (CORS): * for any, or a comma list such as https://a.example,https://b.example
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "*")]
+    pub cors_allowed_origins: String,
+    /// How long clients and caches may keep an answer, in seconds (Cache-Control: max-age)
+    #[arg(long, env = "CACHE_MAX_AGE_S", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=86400))]
+    pub cache_max_age_s: u32,
+    /// Map tiles of the search page, as {z}/{x}/{y} URL; empty shows the map without tiles
+    #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
+    pub map_tile_url: String,
+    /// The attribution the tiles' provider asks for, shown on the map
+    #[arg(long, env = "MAP_TILE_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
+    pub map_tile_attribution: String,
+}
