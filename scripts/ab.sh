@@ -26,17 +26,21 @@ echo "ab: $requests requests of the standard mix, wrk -t2 -c$connections -d$dura
 measure "$url_a" "$work/paths" "$encoding" > /dev/null
 measure "$url_b" "$work/paths" "$encoding" > /dev/null
 results_a="" results_b=""
-echo "| run | A ($1) req/s | p99 ms | B ($2) req/s | p99 ms | A / B |"
-echo "|---|---|---|---|---|---|"
+echo "| run | system | req/s | p99 ms | µs CPU/request: gateway | bands | venues | concerts |"
+echo "|---|---|---|---|---|---|---|---|"
+row() { read -r rps p99 gateway bands venues concerts <<< "$3"
+  awk -v r="$1" -v s="$2" -v rps="$rps" -v p="$p99" -v g="$gateway" -v b="$bands" -v v="$venues" -v c="$concerts" \
+    'BEGIN { printf "| %s | %s | %.0f | %.1f | %s | %s | %s | %s |\n", r, s, rps, p, g, b, v, c }'; }
 for run in $(seq 1 "$runs"); do
-  got_a=$(measure "$url_a" "$work/paths" "$encoding")
-  got_b=$(measure "$url_b" "$work/paths" "$encoding")
+  got_a=$(measure "$url_a" "$work/paths" "$encoding" a)
+  got_b=$(measure "$url_b" "$work/paths" "$encoding" b)
   results_a+="$got_a;" results_b+="$got_b;"
-  read -r rps_a p99_a <<< "$got_a"
-  read -r rps_b p99_b <<< "$got_b"
-  awk -v r="$run" -v a="$rps_a" -v pa="$p99_a" -v b="$rps_b" -v pb="$p99_b" \
-    'BEGIN { printf "| %s | %.0f | %.1f | %.0f | %.1f | %.2f |\n", r, a, pa, b, pb, a / b }'
+  row "$run" "A" "$got_a"
+  row "$run" "B" "$got_b"
 done
-median_a=$(echo "$results_a" | median 1) median_b=$(echo "$results_b" | median 1)
-awk -v a="$median_a" -v b="$median_b" -v pa="$(echo "$results_a" | median 2)" -v pb="$(echo "$results_b" | median 2)" \
-  'BEGIN { printf "| median | %.0f | %.1f | %.0f | %.1f | %.2f |\n", a, pa, b, pb, a / b }'
+medians() { local all=$1; echo "$(for k in 1 2 3 4 5 6; do echo -n "$(echo "$all" | median $k) "; done)"; }
+row median A "$(medians "$results_a")"
+row median B "$(medians "$results_b")"
+awk -v a="$(echo "$results_a" | median 1)" -v b="$(echo "$results_b" | median 1)" \
+  'BEGIN { printf "\nA / B throughput (medians): %.2f\n", a / b }'
+echo "A: $1, B: $2" 

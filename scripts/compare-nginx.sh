@@ -40,7 +40,9 @@ while IFS= read -r path; do
   echo "/a/$index" >> "$work/nginx.paths"
   index=$((index + 1))
 done < "$work/system.paths"
-bytes=$(du -sb "$work/www/a" | cut -f1)
+bytes=$(du -sb --exclude='*.gz' "$work/www/a" | cut -f1)
+# nginx's workers run as another user when it is started as root.
+chmod 755 "$work" && chmod -R a+rX "$work/www"
 
 cat > "$work/nginx.conf" <<CONF
 worker_processes 2;

@@ -110,20 +110,25 @@ say "a page a million concerts deep (the whole planet), limit 100: $(timed "/con
 read -r bytes seconds < <(curl -s -o /dev/null -w '%{size_download} %{time_total}\n' "$url/concerts?bandIds=1")
 say "unpaged answer of band 1: $bytes bytes in $seconds s ($(python3 -c "print(f'{$bytes / $seconds / 1e6:.1f}')") MB/s)"
 
-for run in 1 2 3; do
-  "$bin/bench" --url "$url" --data "$out/set" --limit 100 --connections 32 --duration 30s --warmup 5s > "$out/bench-standard-$run.txt"
-  head -4 "$out/bench-standard-$run.txt"
-done
-python3 - "$out" <<'PY' | tee -a "$out/summary.txt"
+# The standard mix plain, then as browsers ask (their answers compressed).
+for coding in plain gzip-br; do
+  encoding=(); [ "$coding" = plain ] || encoding=(--accept-encoding "gzip, br")
+  for run in 1 2 3; do
+    "$bin/bench" --url "$url" --data "$out/set" --limit 100 --connections 32 --duration 30s --warmup 5s "${encoding[@]}" > "$out/bench-standard-$coding-$run.txt"
+    head -4 "$out/bench-standard-$coding-$run.txt"
+  done
+  python3 - "$out" "$coding" <<'PY' | tee -a "$out/summary.txt"
 import json, statistics, sys
-runs = [json.loads(open(f"{sys.argv[1]}/bench-standard-{n}.txt").read().strip().splitlines()[-1]) for n in (1, 2, 3)]
+out, coding = sys.argv[1:]
+runs = [json.loads(open(f"{out}/bench-standard-{coding}-{n}.txt").read().strip().splitlines()[-1]) for n in (1, 2, 3)]
 rate = statistics.median(r["requests_per_s"] for r in runs)
 p99 = statistics.median(r["p99_ms"] for r in runs)
 each = ", ".join("%.0f" % r["requests_per_s"] for r in runs)
 errors = sum(r["errors"] + r["non_2xx"] for r in runs)
-print(f"scale-run: standard mix, limit 100, 32 connections, median of 3 x 30 s: {rate:.0f} req/s, p99 {p99:.1f} ms,"
+print(f"scale-run: standard mix ({coding}), limit 100, 32 connections, median of 3 x 30 s: {rate:.0f} req/s, p99 {p99:.1f} ms,"
       f" errors {errors} (runs: {each})")
 PY
+done
 "$bin/bench" --url "$url" --data "$out/set" --mix names --connections 32 --duration 30s --warmup 5s > "$out/bench-names.txt"
 head -4 "$out/bench-names.txt"
 say "names: $(sed -n 3p "$out/bench-names.txt" | sed 's/^ *//')"

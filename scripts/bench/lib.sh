@@ -18,9 +18,10 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 start_system() {
   local bin=$1 name=$2 gateway_port
   gateway_port=$(free_port)
+  : > "$work/$name.log"
   GATEWAY_HTTP_PORT=$gateway_port BANDS_HTTP_PORT=$(free_port) VENUES_HTTP_PORT=$(free_port) \
     CONCERTS_HTTP_PORT=$(free_port) DATA_DIR="$work/$name-data" IMPORT_TOKEN=bench-token \
-    "$bin/supervisor" --bin-dir "$bin" > "$work/$name.log" 2>&1 &
+    "${SUPERVISOR:-$bin/supervisor}" --bin-dir "$bin" > "$work/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
   for _ in $(seq 1 600); do
     grep -q "The concert discovery API is running" "$work/$name.log" && break
@@ -30,21 +31,44 @@ start_system() {
   echo "http://127.0.0.1:$gateway_port"
 }
 
-# measure URL PATHS_FILE [ACCEPT_ENCODING]: one wrk run, "req/s p99_ms".
+# The four processes of system NAME (the supervisor's children), gateway
+# first: "pid pid pid pid".
+system_pids() {
+  local name=$1 pid order=""
+  for process in concerts-gatewa bands venues concerts; do
+    for pid in $(pgrep -P "$(cat "$work/$name.pid")"); do
+      [ "$(cat "/proc/$pid/comm")" = "$process" ] && order+="$pid "
+    done
+  done
+  echo "$order"
+}
+
+# CPU ticks (user + system) of each of "pid pid ...".
+cpu_ticks() { for pid in $1; do awk '{ sub(/.*\) /, ""); printf "%d ", $12 + $13 }' "/proc/$pid/stat"; done; }
+
+# measure URL PATHS_FILE [ACCEPT_ENCODING] [NAME]: one wrk run, "req/s p99_ms";
+# with NAME, then the µs of CPU per request of its gateway, bands, venues, concerts.
 measure() {
-  local header=()
+  local header=() pids="" before="" after=""
   [ -n "${3:-}" ] && header=(-H "Accept-Encoding: $3")
+  [ -n "${4:-}" ] && pids=$(system_pids "$4") && before=$(cpu_ticks "$pids")
   PATHS_FILE=$2 wrk -t2 -c"$connections" -d"$duration" --latency "${header[@]}" \
     -s scripts/bench/paths.lua "$1" > "$work/wrk.out"
+  [ -n "$pids" ] && after=$(cpu_ticks "$pids")
   if grep -q "Non-2xx\|Socket errors" "$work/wrk.out"; then
     echo "wrk saw errors: $(grep "Non-2xx\|Socket errors" "$work/wrk.out")" >&2
   fi
-  awk '/^Requests\/sec:/ { rps = $2 }
+  awk -v before="$before" -v after="$after" -v hz="$(getconf CLK_TCK)" \
+      '/ requests in / { requests = $1 }
+       /^Requests\/sec:/ { rps = $2 }
        $1 == "99%" { v = $2
          if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) }
          else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
          p99 = v }
-       END { print rps, p99 }' "$work/wrk.out"
+       END { printf "%s %s", rps, p99
+             n = split(before, b, " "); split(after, a, " ")
+             for (i = 1; i <= n; i++) printf " %.0f", (a[i] - b[i]) / hz / requests * 1e6
+             printf "\n" }' "$work/wrk.out"
 }
 
 # median K: the median of column K of "a b;c d;..." on stdin.

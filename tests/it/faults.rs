@@ -53,7 +53,13 @@ async fn steady_load(url: String, workers: usize, stop: Arc<AtomicBool>) -> Vec<
 async fn a_service_stopped_under_load_fails_fast_and_recovers_without_restarting_the_gateway() {
     let options = SystemOptions {
         downstream_timeout: Duration::from_millis(1000),
-        gateway_env: vec![("REQUEST_DEADLINE_MS", "2000".into()), ("BREAKER_COOLDOWN_MS", "300".into())],
+        // No answer kept: every request of the load reaches the services
+        // (kept answers during an outage: the next test).
+        gateway_env: vec![
+            ("REQUEST_DEADLINE_MS", "2000".into()),
+            ("BREAKER_COOLDOWN_MS", "300".into()),
+            ("ANSWER_CACHE_BYTES", "0".into()),
+        ],
         ..SystemOptions::default()
     };
     let mut system = System::start_seeded(options).await;
@@ -94,6 +100,23 @@ async fn a_service_stopped_under_load_fails_fast_and_recovers_without_restarting
     let last = answers.iter().max_by_key(|a| a.at).unwrap();
     assert_eq!(last.status, StatusCode::OK, "the load ends on 200s (recovered after {recovered:?})");
     assert_eq!(last.body.as_array().map(Vec::len), Some(935));
+}
+
+#[tokio::test]
+async fn an_answer_kept_is_served_while_a_service_is_down_and_a_new_one_fails_fast() {
+    let mut system = System::start_seeded(SystemOptions::default()).await;
+    let (status, kept) = system.get(GEO_QUERY).await;
+    assert_eq!(status, StatusCode::OK);
+    system.venues.kill().await;
+
+    let (status, again) = system.get(GEO_QUERY).await;
+    assert_eq!(status, StatusCode::OK, "the answer made before the outage, for the same data");
+    assert_eq!(again, kept);
+    let started = Instant::now();
+    let (status, body) = system.get("/concerts?latitude=48.86&longitude=2.35&radius=7").await;
+    assert!(status.is_server_error(), "an answer not kept needs the venues service: {status}");
+    error_messages(status, &body, status);
+    assert!(started.elapsed() < Duration::from_secs(3), "failed fast: {:?}", started.elapsed());
 }
 
 /// Sends the head and the first half of a `PUT /concerts` body, and returns

@@ -14,6 +14,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_swagger_ui::SwaggerUi;
 use validator::{FromQuery, SchemaError};
 
+use crate::answer_cache::AnswerCache;
 use crate::clients::Services;
 use crate::config::Config;
 use crate::context::RequestDeadline;
@@ -48,6 +49,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         services: Arc::new(Services::new(&config.services)?),
         deadline: RequestDeadline(config.request_deadline),
         freshness: Freshness::new(config.cache_max_age_seconds),
+        answers: AnswerCache::new(config.answer_cache_bytes),
         stream_page: config.stream_page,
         tiles: config.map_tiles.clone(),
     });

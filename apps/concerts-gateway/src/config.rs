@@ -20,6 +20,8 @@ pub struct Config {
     pub cors_origins: Option<Vec<String>>,
     /// How long clients may keep an answer.
     pub cache_max_age_seconds: u32,
+    /// Bytes of answers kept to be served again; 0 keeps none.
+    pub answer_cache_bytes: u64,
     /// The search page's map tiles.
     pub map_tiles: MapTiles,
     pub limits: Limits,
@@ -56,6 +58,7 @@ impl From<&settings::Gateway> for Config {
             stream_page: settings.stream_page_size as usize,
             cors_origins: origins(&settings.browsers.cors_allowed_origins),
             cache_max_age_seconds: settings.browsers.cache_max_age_s,
+            answer_cache_bytes: settings.caching.answer_cache_bytes,
             map_tiles: MapTiles {
                 url: settings.browsers.map_tile_url.clone(),
                 attribution: settings.browsers.map_tile_attribution.clone(),

@@ -18,8 +18,10 @@ use axum::response::{IntoResponse, Response};
 use exceptions::HttpError;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
+use crate::answer_cache::{AnswerCache, Coding};
+
 /// An answer's tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tag(String);
 
 impl Tag {
@@ -75,16 +77,20 @@ impl Freshness {
 }
 
 /// A read as a conditional request: what the client holds (its
-/// `If-None-Match`), and how long answers may be kept. Every read route
-/// answers through [`Conditional::answer`].
+/// `If-None-Match`) and the coding it accepts; how long answers may be kept,
+/// and the answers already made. Every read route answers through
+/// [`Conditional::answer`].
 pub struct Conditional {
     held: HeaderMap,
+    coding: Coding,
     freshness: Freshness,
+    answers: AnswerCache,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Conditional
 where
     Freshness: FromRef<S>,
+    AnswerCache: FromRef<S>,
 {
     type Rejection = std::convert::Infallible;
 
@@ -93,14 +99,17 @@ where
         if let Some(tags) = parts.headers.get(header::IF_NONE_MATCH) {
             held.insert(header::IF_NONE_MATCH, tags.clone());
         }
-        Ok(Self { held, freshness: Freshness::from_ref(state) })
+        let coding = Coding::accepted_by(&parts.headers);
+        Ok(Self { held, coding, freshness: Freshness::from_ref(state), answers: AnswerCache::from_ref(state) })
     }
 }
 
 impl Conditional {
-    /// A `304` when the client holds `tag`; else the response `answer` makes
-    /// (not made at all for a `304`: a future does nothing until awaited),
-    /// tagged and with its `Cache-Control`.
+    /// A `304` when the client holds `tag`; else the answer kept for `tag`
+    /// in the client's coding, or the response `answer` makes (made only
+    /// then: a future does nothing until awaited), kept for the next time;
+    /// tagged and with its `Cache-Control`. An answer without a tag (the
+    /// data versions unknown) is neither kept nor taken from what is kept.
     pub async fn answer(
         self,
         tag: Option<Tag>,
@@ -109,7 +118,13 @@ impl Conditional {
         if let Some(unchanged) = self.freshness.unchanged(&self.held, tag.as_ref()) {
             return Ok(unchanged);
         }
-        let mut response = answer.await?;
+        let mut response = match &tag {
+            Some(tag) => match self.answers.get(tag, self.coding) {
+                Some(kept) => kept,
+                None => self.answers.keep(tag, self.coding, answer.await?).await,
+            },
+            None => answer.await?,
+        };
         self.freshness.stamp(&mut response, tag.as_ref());
         Ok(response)
     }

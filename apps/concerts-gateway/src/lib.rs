@@ -10,7 +10,8 @@
 //!   [`plan`] the plan of a search (which service, in which order, pages
 //!   joined with names); [`paging`] the cursors and `Link`s; [`answer`] the
 //!   public item shape and its writer.
-//! - [`freshness`] tags answers (`ETag`, `304`); [`context`] is what a
+//! - [`freshness`] tags answers (`ETag`, `304`) and serves them through
+//!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
 //!   resiliently, and knows their data versions.
 //!
@@ -19,6 +20,7 @@
 //! `context`.
 
 pub mod answer;
+pub mod answer_cache;
 pub mod app;
 pub mod clients;
 pub mod config;

@@ -1,21 +1,23 @@
 //! What every handler shares (behind one `Arc`: axum clones the state per
 //! request), and the parts of it the extractors take
-//! ([`RequestDeadline`] for the request's context, [`Freshness`] for
-//! conditional reads).
+//! ([`RequestDeadline`] for the request's context, [`Freshness`] and
+//! [`AnswerCache`] for conditional reads).
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 
-use crate::clients::Services;
+use crate::answer_cache::AnswerCache;
+use crate::clients::{Services, Versions};
 use crate::config::MapTiles;
 use crate::context::RequestDeadline;
-use crate::freshness::Freshness;
+use crate::freshness::{Freshness, Tag};
 
 pub struct Gateway {
     pub services: Arc<Services>,
     pub deadline: RequestDeadline,
     pub freshness: Freshness,
+    pub answers: AnswerCache,
     /// Concerts per internal page of an answer without a limit.
     pub stream_page: usize,
     /// The search page's map tiles.
@@ -24,9 +26,26 @@ pub struct Gateway {
 
 pub type State = Arc<Gateway>;
 
+impl Gateway {
+    /// The tag of `route`'s answer to `query` (normalized) over the data
+    /// versions `reads` picks, when the versions are known; the answers kept
+    /// follow the versions.
+    pub async fn tag(&self, route: &str, query: &str, reads: fn(&Versions) -> Vec<&str>) -> Option<Tag> {
+        let versions = self.services.versions().await?;
+        self.answers.follow(&versions);
+        Some(Tag::of(route, query, &reads(&versions)))
+    }
+}
+
 impl FromRef<State> for RequestDeadline {
     fn from_ref(gateway: &State) -> Self {
         gateway.deadline
+    }
+}
+
+impl FromRef<State> for AnswerCache {
+    fn from_ref(gateway: &State) -> Self {
+        gateway.answers.clone()
     }
 }
 

@@ -112,6 +112,29 @@ pub fn record_downstream_call(service: &'static str, outcome: &'static str, elap
         .record(elapsed.as_secs_f64());
 }
 
+/// One read of the gateway's answer cache:
+/// `answer_cache_requests_total{outcome}` (`hit`, `miss`, or `not_kept`: an
+/// answer made but not kept, streamed or too large), and
+/// `answer_cache_hit_ratio`, the hits among the hits and misses so far.
+pub fn record_answer_cache(outcome: &'static str) {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    static MISSES: AtomicU64 = AtomicU64::new(0);
+    metrics::counter!("answer_cache_requests_total", "outcome" => outcome).increment(1);
+    let (hits, misses) = match outcome {
+        "hit" => (HITS.fetch_add(1, Relaxed) + 1, MISSES.load(Relaxed)),
+        "miss" => (HITS.load(Relaxed), MISSES.fetch_add(1, Relaxed) + 1),
+        _ => return,
+    };
+    metrics::gauge!("answer_cache_hit_ratio").set(hits as f64 / (hits + misses) as f64);
+}
+
+/// What the gateway's answer cache holds: `answer_cache_bytes` and `answer_cache_entries`.
+pub fn record_answer_cache_size(bytes: u64, entries: usize) {
+    metrics::gauge!("answer_cache_bytes").set(bytes as f64);
+    metrics::gauge!("answer_cache_entries").set(entries as f64);
+}
+
 /// Whether calls to a service are refused for now: `downstream_circuit_open{service}` (1 or 0).
 pub fn record_circuit(service: &'static str, open: bool) {
     metrics::gauge!("downstream_circuit_open", "service" => service).set(if open { 1.0 } else { 0.0 });

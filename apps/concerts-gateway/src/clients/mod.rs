@@ -84,18 +84,21 @@ impl Services {
     /// names kept of them are dropped: a renamed band shows within the
     /// versions' time to live, not after the cache's.
     pub async fn versions(&self) -> Option<Arc<Versions>> {
-        let services = self.clone();
-        let ask = move || async move {
-            let clients = [&services.bands.service, &services.venues.service, &services.concerts.service];
-            let changed = |before: &Versions, now: &Versions| {
-                if before.bands != now.bands {
-                    services.bands.cache.clear();
-                }
-                if before.venues != now.venues {
-                    services.venues.cache.clear();
-                }
-            };
-            services.versions.learn(clients, changed).await;
+        // The services are cloned only when the versions must be asked again.
+        let ask = || {
+            let services = self.clone();
+            async move {
+                let clients = [&services.bands.service, &services.venues.service, &services.concerts.service];
+                let changed = |before: &Versions, now: &Versions| {
+                    if before.bands != now.bands {
+                        services.bands.cache.clear();
+                    }
+                    if before.venues != now.venues {
+                        services.venues.cache.clear();
+                    }
+                };
+                services.versions.learn(clients, changed).await;
+            }
         };
         self.versions.current(ask).await
     }

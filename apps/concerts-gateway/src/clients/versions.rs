@@ -34,6 +34,23 @@ pub struct Versions {
     pub concerts: String,
 }
 
+impl Versions {
+    /// What an answer that reads every service depends on.
+    pub fn all(&self) -> Vec<&str> {
+        vec![&self.bands, &self.venues, &self.concerts]
+    }
+
+    /// What an answer that reads the bands service only depends on.
+    pub fn bands(&self) -> Vec<&str> {
+        vec![&self.bands]
+    }
+
+    /// What an answer that reads the venues service only depends on.
+    pub fn venues(&self) -> Vec<&str> {
+        vec![&self.venues]
+    }
+}
+
 #[derive(Deserialize)]
 struct Version {
     version: String,

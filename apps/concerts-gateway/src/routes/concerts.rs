@@ -13,8 +13,9 @@ use futures::StreamExt;
 use validator::Validated;
 
 use crate::answer::{self, ConcertView};
+use crate::clients::Versions;
 use crate::context::RequestContext;
-use crate::freshness::{Conditional, Tag};
+use crate::freshness::Conditional;
 use crate::paging;
 use crate::plan::{Page, Pages, Plan};
 use crate::query::{ConcertsQuery, Paging};
@@ -52,10 +53,7 @@ pub(crate) async fn find_concerts(
     conditional: Conditional,
     Validated(query): Validated<ConcertsQuery>,
 ) -> Result<Response, HttpError> {
-    let tag = gateway.services.versions().await.map(|versions| {
-        let reads = [&versions.bands, &versions.venues, &versions.concerts];
-        Tag::of("/concerts", &query.normalized(), &reads.map(String::as_str))
-    });
+    let tag = gateway.tag("/concerts", &query.normalized(), Versions::all).await;
     conditional.answer(tag, answer(&gateway, &query, context)).await
 }
 

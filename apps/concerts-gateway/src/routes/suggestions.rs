@@ -13,9 +13,9 @@ use venues_model::Venue;
 
 use crate::clients::{RecordsClient, Versions};
 use crate::context::RequestContext;
-use crate::freshness::{Conditional, Tag};
+use crate::freshness::Conditional;
 use crate::query::NamesQuery;
-use crate::state::{Gateway, State as Shared};
+use crate::state::State as Shared;
 
 /// Find bands by name, or by id.
 ///
@@ -46,7 +46,7 @@ pub(crate) async fn find_bands(
     conditional: Conditional,
     Validated(query): Validated<NamesQuery>,
 ) -> Result<Response, HttpError> {
-    let tag = tag(&gateway, "/bands", &query, |versions| &versions.bands).await;
+    let tag = gateway.tag("/bands", &query.normalized(), Versions::bands).await;
     conditional.answer(tag, found(&gateway.services.bands, &context, &query)).await
 }
 
@@ -75,14 +75,8 @@ pub(crate) async fn find_venues(
     conditional: Conditional,
     Validated(query): Validated<NamesQuery>,
 ) -> Result<Response, HttpError> {
-    let tag = tag(&gateway, "/venues", &query, |versions| &versions.venues).await;
+    let tag = gateway.tag("/venues", &query.normalized(), Versions::venues).await;
     conditional.answer(tag, found(&gateway.services.venues, &context, &query)).await
-}
-
-/// The tag of `route`'s answer to `query`, over the data version `reads` picks.
-async fn tag(gateway: &Gateway, route: &str, query: &NamesQuery, reads: fn(&Versions) -> &String) -> Option<Tag> {
-    let versions = gateway.services.versions().await?;
-    Some(Tag::of(route, &query.normalized(), &[reads(&versions).as_str()]))
 }
 
 /// What either route answers: the records named as `query` says, best

@@ -17,6 +17,8 @@ pub const NOWHERE: [&str; 3] = ["http://127.0.0.1:9"; 3];
 /// The gateway, with the bands, venues and concerts services at `services`
 /// and the default settings changed by `configure`.
 pub async fn gateway(services: &[&str; 3], configure: impl FnOnce(&mut settings::Gateway)) -> Served {
+    // As the gateway's main does: metrics recorded from the first request.
+    bootstrap::telemetry::init_metrics();
     let mut settings = settings::Gateway::defaults();
     let [bands, venues, concerts] = services.map(|url| Some(url.to_owned()));
     settings.services.bands_service_url = bands;

@@ -49,10 +49,28 @@ struct StandIns {
     venues: Served,
     concerts: Served,
     calls: Calls,
+    /// The data version every stand-in says it has (`GET /version`), when it says one.
+    version: Arc<Mutex<String>>,
 }
 
+/// Stand-ins that say no data version: the gateway tags no answer and keeps none.
 async fn stand_ins() -> StandIns {
+    stand_ins_saying_versions(false).await
+}
+
+async fn stand_ins_saying_versions(say_versions: bool) -> StandIns {
     let calls = Calls::default();
+    let version = Arc::new(Mutex::new("v1".to_owned()));
+    let versioned = |router: Router| {
+        let version = version.clone();
+        if !say_versions {
+            return router;
+        }
+        router.route(
+            "/version",
+            get(move || async move { axum::Json(json!({"version": version.lock().unwrap().clone()})) }),
+        )
+    };
     let bands = Router::new()
         .route(
             "/bands",
@@ -98,10 +116,11 @@ async fn stand_ins() -> StandIns {
         )
         .with_state(calls.clone());
     StandIns {
-        bands: testkit::serve(bands).await,
-        venues: testkit::serve(venues).await,
-        concerts: testkit::serve(concerts).await,
+        bands: testkit::serve(versioned(bands)).await,
+        venues: testkit::serve(versioned(venues)).await,
+        concerts: testkit::serve(versioned(concerts)).await,
         calls,
+        version,
     }
 }
 
@@ -162,4 +181,67 @@ async fn a_page_asks_for_one_more_and_names_only_its_own_bands_and_venues() {
     let calls = services.calls.taken();
     assert_eq!(searches(&calls).len(), 1);
     assert!(!calls.iter().any(|c| c.starts_with("GET /bands") || c.starts_with("GET /venues")), "{calls:#?}");
+}
+
+/// An answer asked again is served from what the gateway keeps, in every
+/// coding asked, without a call to any service; once the data versions
+/// change, it is made again.
+#[tokio::test]
+async fn an_answer_asked_again_is_served_without_calling_the_services() {
+    let services = stand_ins_saying_versions(true).await;
+    let urls = [services.bands.url.as_str(), services.venues.url.as_str(), services.concerts.url.as_str()];
+    let gateway = gateway(&urls, |s| s.caching.data_version_ttl_ms = 50).await;
+    let http = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let get = |query: &str, coding: Option<&str>| {
+        let mut request = http.get(format!("{}/concerts?{query}", gateway.url));
+        if let Some(coding) = coding {
+            request = request.header("accept-encoding", coding);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let coding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            let tag = response.headers()["etag"].to_str().unwrap().to_owned();
+            (coding, tag, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let query = "latitude=48.8&longitude=2.3&radius=20";
+    let (_, tag, plain) = get(query, None).await;
+    let (coding, brotli_tag, brotli) = get(query, Some("gzip, br")).await;
+    assert_eq!((coding.as_deref(), &brotli_tag), (Some("br"), &tag), "the same answer, its own coding");
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut brotli::Decompressor::new(&brotli[..], 4096), &mut decoded).unwrap();
+    assert_eq!(decoded, plain, "the same answer, compressed");
+    assert_eq!(searches(&services.calls.taken()).len(), 2, "made once per coding asked");
+
+    assert_eq!(get(query, None).await.2, plain, "the plain answer kept");
+    assert_eq!(get(query, Some("br")).await.2, brotli, "the brotli answer kept");
+    let calls = services.calls.taken();
+    assert!(calls.is_empty(), "no service was called for the answers kept: {calls:#?}");
+    let (coding, _, gzip) = get(query, Some("gzip")).await;
+    assert_eq!(coding.as_deref(), Some("gzip"));
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut decoded).unwrap();
+    assert_eq!(decoded, plain);
+    assert_eq!(get(query, Some("gzip")).await.2, gzip);
+    assert_eq!(searches(&services.calls.taken()).len(), 1, "gzip made once, then kept");
+
+    get("bandIds=1,2", None).await;
+    assert_eq!(searches(&services.calls.taken()).len(), 1, "another query is made");
+
+    *services.version.lock().unwrap() = "v2".to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for _ in 0..20 {
+        let (_, new_tag, _) = get(query, Some("br")).await;
+        if new_tag != tag {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, new_tag, _) = get(query, Some("br")).await;
+    assert_ne!(new_tag, tag, "new data, a new tag");
+    assert!(!searches(&services.calls.taken()).is_empty(), "the answer is made again from the new data");
+
+    let metrics = testkit::http().get(format!("{}/metrics", gateway.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("answer_cache_requests_total{outcome=\"hit\"}"), "{metrics}");
+    assert!(metrics.contains("answer_cache_hit_ratio") && metrics.contains("answer_cache_bytes"), "{metrics}");
 }
