@@ -25,9 +25,10 @@ setup: token build
 .env:
 	cp .env.example .env
 
-# The services' write routes require IMPORT_TOKEN: one is made when .env has none.
+# The imports need IMPORT_TOKEN, the writes through the API a token of WRITE_TOKENS:
+# each is made when .env has none.
 token: .env
-	scripts/import-token.sh .env
+	scripts/tokens.sh .env
 
 build:
 	$(CARGO) build --release --workspace --bins

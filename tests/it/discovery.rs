@@ -6,7 +6,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use bootstrap::RecordStore;
-use concerts_model::Concert;
+use concerts_model::NewConcert;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -287,7 +287,11 @@ async fn a_client_holding_the_current_answer_gets_a_304_until_an_import_changes_
     assert_eq!(other.status(), StatusCode::OK, "another query, another tag");
 
     // A concert of band 1 imported: within the versions' time to live, the answer changes and so does its tag.
-    system.concert_store.upsert(vec![Concert { band_id: 1, venue_id: 1, date: 1_600_000_000_000 }]).await.unwrap();
+    system
+        .concert_store
+        .upsert(vec![NewConcert { band_id: 1, venue_id: 1, date: 1_600_000_000_000, status: Default::default() }])
+        .await
+        .unwrap();
     let mut changed = None;
     for _ in 0..50 {
         let answer = again(tag.clone()).await;

@@ -6,24 +6,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use system_tests::answers_the_exercise;
+use system_tests::{ON_MONGODB, answers_the_exercise, slow_store_waits};
 use testkit::{System, SystemOptions, error_messages, mongodb_test_uri, repo_root};
 
 #[tokio::test]
 async fn the_public_api_answers_the_exercise() {
     let system = System::start_seeded(SystemOptions::default()).await;
     answers_the_exercise(&system.gateway.url).await;
-}
-
-/// One system on the MongoDB test server at a time: a page from it takes
-/// tens of milliseconds, and two systems seeding it at once slow both.
-static ON_MONGODB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// The gateway's waits on a system whose stores are the MongoDB test server,
-/// which answers a page of a thousand concerts in a second or more, not in
-/// milliseconds as MongoDB does.
-fn slow_store_waits() -> Vec<(&'static str, String)> {
-    vec![("DOWNSTREAM_TIMEOUT_MS", "15000".to_owned()), ("REQUEST_DEADLINE_MS", "30000".to_owned())]
 }
 
 /// The same system on MongoDB, seeded by the same tool (twice: imports are idempotent).

@@ -7,6 +7,7 @@
 
 mod abuse;
 mod browser;
+mod catalogue;
 mod deploy;
 mod discovery;
 mod end_to_end;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use testkit::{Process, binary, free_port, repo_root};
 
 /// A folder laid out as a fresh clone is, for what `make token` and `make
@@ -25,7 +25,13 @@ fn a_clone() -> tempfile::TempDir {
 
 /// `make token` in `dir`: the Makefile's own recipe writes `.env`.
 fn make_token(dir: &Path) {
-    let made = Command::new("make").arg("token").current_dir(dir).env_remove("IMPORT_TOKEN").output().expect("make");
+    let made = Command::new("make")
+        .arg("token")
+        .current_dir(dir)
+        .env_remove("IMPORT_TOKEN")
+        .env_remove("WRITE_TOKENS")
+        .output()
+        .expect("make");
     assert!(made.status.success(), "make token: {}", String::from_utf8_lossy(&made.stderr));
 }
 
@@ -108,6 +114,18 @@ async fn make_start_then_make_seed_works_from_the_env_make_writes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(all_answered(&answer), "every imported concert of band {band} is answered: {answer}");
+
+    // The editor's token that make wrote writes through the API, and the write shows at once.
+    let editor = env.lines().find_map(|line| line.strip_prefix("WRITE_TOKENS=editor=")).expect("make wrote an editor");
+    assert_eq!(editor.len(), 64, "256 random bits");
+    let concert = json!({"band": {"name": "The First Hour"}, "venueId": 1, "date": "2027-06-01T20:30:00Z"});
+    let made =
+        reqwest::Client::new().post(format!("{gateway}/concerts")).bearer_auth(editor).json(&concert).send().await;
+    let made = made.expect("the gateway answers");
+    assert_eq!(made.status(), reqwest::StatusCode::CREATED);
+    let band = made.json::<Value>().await.unwrap()["bandId"].clone();
+    let (_, found) = testkit::get(&format!("{gateway}/concerts?bandIds={band}")).await;
+    assert_eq!(found[0]["band"], "The First Hour", "{found}");
     system.interrupt();
     let stopped = system.wait_exit(Duration::from_secs(30)).await.expect("Ctrl-C stops it");
     assert!(stopped.success());
@@ -139,29 +157,31 @@ fn a_env_that_cannot_be_read_stops_every_binary_naming_the_line() {
 /// `docker-compose config` parses the compose file as `make start-docker`
 /// needs it: with a token it resolves, without one it stops and says why;
 /// and the file holds what the README says: the four apps each on their own
-/// MongoDB, only the gateway published, health checks on `/ready`, the
-/// token given to the services and the seed.
+/// MongoDB (a replica set, for transactions), only the gateway published,
+/// health checks on `/ready`, the tokens given to who checks them.
 #[test]
 fn docker_compose_parses_the_compose_file_and_wires_what_the_readme_says() {
     let Some(compose) = compose_tool() else { return };
     let empty = tempfile::tempdir().unwrap();
     let env_file = empty.path().join("none.env");
     std::fs::write(&env_file, "").unwrap();
-    let config = |token: Option<&str>| {
+    let config = |tokens: &[(&str, &str)]| {
         let mut command = Command::new(&compose.command[0]);
         command.args(&compose.command[1..]).arg("-f").arg(repo_root().join("docker-compose.yaml"));
-        command.arg("--env-file").arg(&env_file).arg("config").args(compose.as_json).env_remove("IMPORT_TOKEN");
-        if let Some(token) = token {
-            command.env("IMPORT_TOKEN", token);
-        }
+        command.arg("--env-file").arg(&env_file).arg("config").args(compose.as_json);
+        command.env_remove("IMPORT_TOKEN").env_remove("WRITE_TOKENS").envs(tokens.iter().copied());
         command.output().expect("the compose tool runs")
     };
-    let refused = config(None);
-    assert!(!refused.status.success(), "no token, no start");
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("IMPORT_TOKEN is not set") && said.contains("make start-docker"), "{said}");
+    let import = ("IMPORT_TOKEN", "compose-check-token");
+    let write = ("WRITE_TOKENS", "editor=compose-editor-token");
+    for (given, missing) in [(vec![], "IMPORT_TOKEN"), (vec![write], "IMPORT_TOKEN"), (vec![import], "WRITE_TOKENS")] {
+        let refused = config(&given);
+        assert!(!refused.status.success(), "without {missing}, no start");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains(&format!("{missing} is not set")) && said.contains("make start-docker"), "{said}");
+    }
 
-    let resolved = config(Some("compose-check-token"));
+    let resolved = config(&[import, write]);
     assert!(resolved.status.success(), "{}", String::from_utf8_lossy(&resolved.stderr));
     let file = compose.read(&resolved.stdout);
     let services = file["services"].as_object().expect("services");
@@ -177,12 +197,20 @@ fn docker_compose_parses_the_compose_file_and_wires_what_the_readme_says() {
     }
     for service in ["bands", "venues", "concerts"] {
         let env = &services[service]["environment"];
-        assert_eq!(env["IMPORT_TOKEN"], "compose-check-token", "{service} checks the token");
+        assert_eq!(env["IMPORT_TOKEN"], "compose-check-token", "{service} checks the import token");
+        assert_eq!(env["WRITE_TOKENS"], "editor=compose-editor-token", "{service} checks the editors' tokens");
         let uri = env[format!("{}_MONGODB_URI", service.to_uppercase())].as_str().unwrap_or_default();
         assert!(uri.starts_with(&format!("mongodb://{service}-mongo:27017/")), "{service} owns its MongoDB: {uri}");
+        assert!(uri.contains("directConnection=true"), "{service} connects to its member directly: {uri}");
+        let mongo = services[&format!("{service}-mongo")]["command"].to_string();
+        assert!(mongo.contains("--replSet"), "{service}'s MongoDB is a replica set (transactions): {mongo}");
+        let initiated = services[&format!("{service}-mongo")]["healthcheck"]["test"].to_string();
+        assert!(initiated.contains("rs.initiate()"), "its healthcheck initiates the set: {initiated}");
     }
     assert_eq!(services["seed"]["environment"]["IMPORT_TOKEN"], "compose-check-token", "the seed sends it");
-    assert!(services["concerts-gateway"]["environment"].get("IMPORT_TOKEN").is_none(), "the gateway imports nothing");
+    assert!(services["seed"]["environment"].get("WRITE_TOKENS").is_none(), "the seed edits nothing");
+    let gateway = &services["concerts-gateway"]["environment"];
+    assert_eq!(gateway["WRITE_TOKENS"], "editor=compose-editor-token", "the gateway checks the editors' tokens");
     for app in ["bands", "venues", "concerts", "concerts-gateway"] {
         let check = services[app]["healthcheck"]["test"].to_string();
         assert!(check.contains("GET /ready"), "{app} is healthy once ready: {check}");

@@ -2,7 +2,7 @@
 //! answer exactly, also while concerts are imported between pages.
 
 use bootstrap::RecordStore;
-use concerts_model::Concert;
+use concerts_model::NewConcert;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use system_tests::InProcess;
@@ -89,8 +89,13 @@ async fn pages_stay_consistent_while_concerts_are_imported() {
     let (_, paris) = system.get(&format!("/concerts?{query}")).await;
     let (_, inside) = testkit::get(&format!("{}/venues/within/ids?{query}", system.venues.url)).await;
     let venue_id = inside[0].as_i64().expect("a venue in the circle");
-    let newer = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 4_000_000_000_000 + i });
-    let older = (0..30).map(|i| Concert { band_id: 1 + i, venue_id, date: 1_000 + i });
+    let newer = (0..30).map(|i| NewConcert {
+        band_id: 1 + i,
+        venue_id,
+        date: 4_000_000_000_000 + i,
+        status: Default::default(),
+    });
+    let older = (0..30).map(|i| NewConcert { band_id: 1 + i, venue_id, date: 1_000 + i, status: Default::default() });
     system.concert_store.upsert(newer.chain(older).collect()).await.unwrap();
 
     while let Some(path) = next.take() {

@@ -83,7 +83,7 @@ async fn writes_need_the_import_token_and_reads_stay_open() {
     let wrong = "not-the-token-0123456789";
     for (authorization, rule) in [
         (None, "Authorization: Bearer"),
-        (Some(format!("Bearer {wrong}")), "not this service's IMPORT_TOKEN"),
+        (Some(format!("Bearer {wrong}")), "not one this service knows"),
         (Some(format!("Basic {IMPORT_TOKEN}")), "Authorization: Bearer"),
     ] {
         let mut request = client.put(&url).json(&band);

@@ -11,7 +11,7 @@ use bootstrap::settings::{self, Settings};
 use bootstrap::{MAX_IMPORT_BATCH, RecordStore};
 use concerts::store::SqliteConcertStore;
 use concerts_gateway::config::Config;
-use concerts_model::Concert;
+use concerts_model::NewConcert;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -43,11 +43,12 @@ impl InProcess {
         let concert_store =
             Arc::new(SqliteConcertStore::open(&data.path().join("concerts.sqlite3")).await.expect("a store"));
         let bands =
-            serve(bands::routes::router(band_store.clone(), &limits, &testkit::writes()).expect("a router")).await;
+            serve(bands::routes::router(band_store.clone(), &limits, &testkit::credentials()).expect("a router")).await;
         let venues =
-            serve(venues::routes::router(venue_store.clone(), &limits, &testkit::writes()).expect("a router")).await;
+            serve(venues::routes::router(venue_store.clone(), &limits, &testkit::credentials()).expect("a router"))
+                .await;
         let concerts =
-            serve(concerts::routes::router(concert_store.clone(), &limits, &testkit::writes()).expect("a router"))
+            serve(concerts::routes::router(concert_store.clone(), &limits, &testkit::credentials()).expect("a router"))
                 .await;
 
         let mut gateway = settings::Gateway::defaults();
@@ -70,7 +71,7 @@ impl InProcess {
     pub async fn import_demo_data(&self) {
         import::<Band>(self.band_store.as_ref(), "bands.json").await;
         import::<Venue>(self.venue_store.as_ref(), "venues.json").await;
-        import::<Concert>(self.concert_store.as_ref(), "concerts.json").await;
+        import::<NewConcert>(self.concert_store.as_ref(), "concerts.json").await;
     }
 
     /// The variables that point a client (the seed tool) at these services,

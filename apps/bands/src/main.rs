@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bands::routes;
 use bands::store::{BandStore, MongoBandStore, SqliteBandStore};
+use bootstrap::Credentials;
 use bootstrap::settings::{self, MongoDb as _, Settings};
 use bootstrap::telemetry;
 use storage::mongo::{MongoConfig, MongoDb};
@@ -30,7 +31,8 @@ async fn run(settings: settings::Bands) -> anyhow::Result<()> {
         Some(mongo) => Arc::new(MongoBandStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteBandStore::open(&settings.data.data_dir.join("bands.sqlite3")).await?),
     };
-    let app = routes::router(store, &settings.limits, &settings.writes)?;
+    let credentials = Credentials::new(&settings.imports, &settings.edits)?;
+    let app = routes::router(store, &settings.limits, &credentials)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("bands", address, app, &settings.limits).await?;
     Ok(())

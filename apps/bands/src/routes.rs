@@ -4,6 +4,9 @@
 //! - `GET /bands/search?q=sigur+ros&limit=10`: the bands whose name matches,
 //!   best first (up to 50; 10 when `limit` is not given).
 //! - `PUT /bands`: upserts a JSON array of bands (up to 10,000), all or nothing.
+//! - `GET /bands/{id}`, `POST /bands`, `PATCH /bands/{id}`, `DELETE /bands/{id}`:
+//!   one band at a time (`bootstrap::edits`). Whether it still has concerts
+//!   is asked of the concerts service, by the gateway.
 //! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
 //!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -12,18 +15,34 @@
 use std::sync::Arc;
 
 use axum::Router;
-use bands_model::{BAND_SCHEMA, Band};
-use bootstrap::NamedRecordStore;
+use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, BAND_SCHEMA, Band, NewBand};
+use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, lookup, ready, search, version};
-use bootstrap::settings::{Limits, Writes};
+use bootstrap::settings::Limits;
+use bootstrap::{Credentials, NamedRecordStore};
 use validator::SchemaError;
 
 use crate::store::BandStore;
 
-pub fn router(store: Arc<dyn BandStore>, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
+/// One band as its writes read and check it.
+const BANDS: Kind<Band, NewBand> = Kind {
+    name: "band",
+    path: "/bands",
+    record: BAND_SCHEMA,
+    draft: BAND_DRAFT_SCHEMA,
+    patch: BAND_PATCH_SCHEMA,
+    settle: |_, after| Ok(after),
+    types: std::marker::PhantomData,
+};
+
+pub fn router(store: Arc<dyn BandStore>, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     let named: Arc<dyn NamedRecordStore<Band>> = store.clone();
+    let editable: Arc<dyn EditableStore<Band, NewBand>> = store.clone();
+    let (create, one) = edits::routes(BANDS, editable, credentials)?;
+    let bulk = import("bands import", BAND_SCHEMA, store.clone(), credentials)?;
     let api = Router::new()
-        .route("/bands", lookup(named.clone())?.merge(import("bands import", BAND_SCHEMA, store.clone(), writes)?))
+        .route("/bands", lookup(named.clone())?.merge(bulk).merge(create))
+        .route("/bands/{id}", one)
         .route("/bands/search", search(named)?)
         .route("/version", version(store.clone()));
     Ok(bootstrap::service_router(api, ready(store), limits))

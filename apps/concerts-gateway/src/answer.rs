@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 
+use concerts_model::Status;
 use hashbrown::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,10 +21,15 @@ use crate::plan::Page;
 /// type; [`write_items`] writes its bytes without building it (each band's
 /// and venue's part once per page), and a test proves the two agree byte for
 /// byte ([`views`]).
+///
+/// The exercise's five fields come first, as they always were; the concert's
+/// identity and status follow (clients ignore fields they do not know).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!({
     "band": "Radiohead", "location": "Point Ephémère, Paris, France",
-    "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356
+    "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356,
+    "id": 9012, "bandId": 12, "venueId": 345, "status": "scheduled"
 }))]
 pub struct ConcertView<'a> {
     /// The band's name.
@@ -36,6 +42,14 @@ pub struct ConcertView<'a> {
     pub latitude: f64,
     /// The venue's longitude, in degrees.
     pub longitude: f64,
+    /// The concert's id: `GET /concerts/{id}`; it stays when the concert is rescheduled.
+    pub id: i64,
+    /// The band's id: `GET /bands/{id}`.
+    pub band_id: i64,
+    /// The venue's id: `GET /venues/{id}`.
+    pub venue_id: i64,
+    /// Whether the concert takes place as planned; cancelled and postponed concerts are listed too.
+    pub status: Status,
 }
 
 /// The page's items as the public API shows them, built with serde's types:
@@ -55,13 +69,20 @@ pub(crate) fn views(page: &Page) -> Vec<ConcertView<'_>> {
                 date: concert.date,
                 latitude: venue.latitude,
                 longitude: venue.longitude,
+                id: concert.id,
+                band_id: concert.band_id,
+                venue_id: concert.venue_id,
+                status: concert.status,
             }
         })
         .collect()
 }
 
-/// The longest a date (an `i64`) can be written: `-9223372036854775808`.
-const LONGEST_DATE: usize = 20;
+/// The longest a number (an `i64`) can be written: `-9223372036854775808`.
+const LONGEST_NUMBER: usize = 20;
+/// The longest of what follows the position: `,"id":` and the id, `,"bandId":`
+/// and the id, `,"venueId":` and the id, `,"status":"rescheduled"}`.
+const LONGEST_TAIL: usize = 6 + 10 + 11 + 3 * LONGEST_NUMBER + 25;
 
 /// Appends the page's items to `out` as comma-separated JSON objects, with a
 /// comma first unless `first` (the items of one array may come in several pieces).
@@ -73,11 +94,21 @@ pub fn write_items(page: &Page, first: bool, out: &mut Vec<u8>) {
         if index > 0 || !first {
             out.push(b',');
         }
-        // `{"band":"...","location":"...","date":` then the date, then `,"latitude":..,"longitude":..}`.
+        // `{"band":"...","location":"...","date":` then the date, then `,"latitude":..,"longitude":..`,
+        // then the ids and the status.
         out.extend_from_slice(&parts.bytes[band.clone()]);
         out.extend_from_slice(&parts.bytes[location.clone()]);
         write_json(out, &concert.date);
         out.extend_from_slice(&parts.bytes[position.clone()]);
+        out.extend_from_slice(b",\"id\":");
+        write_json(out, &concert.id);
+        out.extend_from_slice(b",\"bandId\":");
+        write_json(out, &concert.band_id);
+        out.extend_from_slice(b",\"venueId\":");
+        write_json(out, &concert.venue_id);
+        out.extend_from_slice(b",\"status\":\"");
+        out.extend_from_slice(concert.status.name().as_bytes());
+        out.extend_from_slice(b"\"}");
     }
 }
 
@@ -95,7 +126,7 @@ pub fn array(page: &Page) -> Vec<u8> {
 struct Parts {
     bytes: Vec<u8>,
     /// Per concert: its band's `{"band":"..."`, its venue's
-    /// `,"location":"...","date":` and `,"latitude":..,"longitude":..}`.
+    /// `,"location":"...","date":` and `,"latitude":..,"longitude":..`.
     items: Vec<[Range<usize>; 3]>,
     /// The most bytes the items can take.
     longest: usize,
@@ -127,7 +158,6 @@ impl Parts {
                     write_json(out, &venue.latitude);
                     out.extend_from_slice(b",\"longitude\":");
                     write_json(out, &venue.longitude);
-                    out.push(b'}');
                 });
                 (venue.id, [location, position])
             })
@@ -140,7 +170,7 @@ impl Parts {
                 // A page holds the band and venue of each of its concerts.
                 let band = bands.get(&concert.band_id).cloned().unwrap_or_default();
                 let [location, position] = venues.get(&concert.venue_id).cloned().unwrap_or_default();
-                longest += band.len() + location.len() + LONGEST_DATE + position.len();
+                longest += band.len() + location.len() + LONGEST_NUMBER + position.len() + LONGEST_TAIL;
                 [band, location, position]
             })
             .collect();
@@ -180,7 +210,17 @@ mod tests {
             Venue { id: 11, name: "Südpol 🎸".into(), latitude: -90.0, longitude: -0.000_000_1 },
             Venue { id: 12, name: String::new(), latitude: 1e-7, longitude: 179.99999999 },
         ];
-        let concerts = concerts.iter().map(|&(band_id, venue_id, date)| Concert { band_id, venue_id, date }).collect();
+        // Ids and statuses of every kind, the same for a concert in any page.
+        let concerts = concerts
+            .iter()
+            .map(|&(band_id, venue_id, date)| Concert {
+                id: band_id * 1_000_000_007 + venue_id,
+                band_id,
+                venue_id,
+                date,
+                status: concerts_model::Status::ALL[(venue_id % 4) as usize],
+            })
+            .collect();
         let bands = bands.into_iter().map(|b| (b.id, Arc::new(b))).collect();
         let venues = venues.into_iter().map(|v| (v.id, Arc::new(v))).collect();
         Page::new(concerts, bands, venues, None)
@@ -208,17 +248,22 @@ mod tests {
     }
 
     #[test]
-    fn the_public_item_has_the_exercise_shape() {
+    fn the_public_item_has_the_exercise_shape_then_its_identity_and_status() {
         let view = ConcertView {
             band: "Radiohead",
             location: "Point Ephémère, Paris, France",
             date: 1569531810650,
             latitude: 48.8814422,
             longitude: 2.3684356,
+            id: 9012,
+            band_id: 12,
+            venue_id: 345,
+            status: Status::Cancelled,
         };
+        let written = serde_json::to_string(&view).unwrap();
         assert_eq!(
-            serde_json::to_value(&view).unwrap(),
-            serde_json::json!({"band": "Radiohead", "location": "Point Ephémère, Paris, France", "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356})
+            written,
+            r#"{"band":"Radiohead","location":"Point Ephémère, Paris, France","date":1569531810650,"latitude":48.8814422,"longitude":2.3684356,"id":9012,"bandId":12,"venueId":345,"status":"cancelled"}"#
         );
     }
 }

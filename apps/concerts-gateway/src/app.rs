@@ -6,8 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get, patch, post};
+use bootstrap::edits::{IDEMPOTENCY_KEY, MAX_EDIT_BYTES};
+use bootstrap::{Credentials, Scope, only_for};
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -21,11 +24,15 @@ use crate::context::RequestDeadline;
 use crate::freshness::Freshness;
 use crate::openapi;
 use crate::query::{ConcertsQuery, NamesQuery};
+use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
 use crate::routes::concerts::find_concerts;
 use crate::routes::page;
 use crate::routes::probes;
+use crate::routes::records::{
+    change_band, change_venue, create_band, create_venue, delete_band, delete_venue, read_band, read_venue,
+};
 use crate::routes::suggestions::{find_bands, find_venues};
-use crate::state::Gateway;
+use crate::state::{Gateway, State};
 
 /// Why the gateway could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -36,13 +43,17 @@ pub enum BuildError {
     Client(#[from] reqwest::Error),
     #[error("CORS_ALLOWED_ORIGINS={0:?} holds something that is not an origin")]
     Origins(String),
+    #[error(transparent)]
+    Credentials(#[from] bootstrap::credentials::CredentialsError),
 }
 
-/// The public API (`/concerts`, `/bands`, `/venues`, Swagger UI at `/api`,
-/// the OpenAPI document at `/api-json`), the search page at `/`, and the
-/// probes, with the middleware every process has; answers are compressed
-/// and readable from any allowed origin.
+/// The public API (`/concerts`, `/bands`, `/venues`, each record at
+/// `/<entity>/{id}`, Swagger UI at `/api`, the OpenAPI document at
+/// `/api-json`), the search page at `/`, and the probes, with the middleware
+/// every process has; answers are compressed and readable from any allowed
+/// origin. Reads are open; writes need a token of scope `catalogue:write`.
 pub fn router(config: &Config) -> Result<Router, BuildError> {
+    let credentials = Credentials::new(&config.imports, &config.edits)?;
     let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let state = Arc::new(Gateway {
@@ -58,10 +69,16 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         ("/bands", names_query.source()),
         ("/venues", names_query.source()),
     ]);
+    let writes = |route: MethodRouter<State>| {
+        only_for(route, &credentials, Scope::Edit).layer(DefaultBodyLimit::max(MAX_EDIT_BYTES))
+    };
     let api = Router::new()
-        .route("/concerts", get(find_concerts))
-        .route("/bands", get(find_bands))
-        .route("/venues", get(find_venues))
+        .route("/concerts", get(find_concerts).merge(writes(post(create_concert))))
+        .route("/concerts/{id}", get(read_concert).merge(writes(patch(change_concert).delete(delete_concert))))
+        .route("/bands", get(find_bands).merge(writes(post(create_band))))
+        .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))
+        .route("/venues", get(find_venues).merge(writes(post(create_venue))))
+        .route("/venues/{id}", get(read_venue).merge(writes(patch(change_venue).delete(delete_venue))))
         .route("/", get(page::index))
         .route("/app/config.json", get(page::config))
         .route("/app/{*path}", get(page::app_file))
@@ -86,8 +103,9 @@ fn compression() -> CompressionLayer<impl Predicate> {
 /// Each coding's fastest level: brotli's 0, gzip's 1.
 const COMPRESSION_LEVEL: CompressionLevel = CompressionLevel::Fastest;
 
-/// Pages of `origins` (any when `None`) may read every public answer, and
-/// the headers scripts need: the next page's `Link`, the `ETag`, the request id.
+/// Pages of `origins` (any when `None`) may read every public answer and
+/// write with a token, and see the headers scripts need: the next page's
+/// `Link`, the `ETag`, a new record's `Location`, the request id.
 fn cors(origins: Option<&[String]>) -> Result<CorsLayer, BuildError> {
     let allowed = match origins {
         None => AllowOrigin::any(),
@@ -99,8 +117,16 @@ fn cors(origins: Option<&[String]>) -> Result<CorsLayer, BuildError> {
     };
     Ok(CorsLayer::new()
         .allow_origin(allowed)
-        .allow_methods([Method::GET, Method::HEAD])
-        .allow_headers([header::IF_NONE_MATCH, header::ACCEPT, bootstrap::REQUEST_ID])
-        .expose_headers([header::LINK, header::ETAG, bootstrap::REQUEST_ID])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::IF_NONE_MATCH,
+            header::IF_MATCH,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            IDEMPOTENCY_KEY,
+            bootstrap::REQUEST_ID,
+        ])
+        .expose_headers([header::LINK, header::ETAG, header::LOCATION, bootstrap::REQUEST_ID])
         .max_age(Duration::from_secs(600)))
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bootstrap::settings::{self, Limits};
+use bootstrap::settings::{self, Edits, Imports, Limits};
 
 use crate::clients::{CachePolicy, CallPolicy, ServicesConfig};
 
@@ -25,6 +25,9 @@ pub struct Config {
     /// The search page's map tiles.
     pub map_tiles: MapTiles,
     pub limits: Limits,
+    /// The tokens that may write, and the import token (refused: 403).
+    pub edits: Edits,
+    pub imports: Imports,
 }
 
 impl From<&settings::Gateway> for Config {
@@ -64,6 +67,8 @@ impl From<&settings::Gateway> for Config {
                 attribution: settings.browsers.map_tile_attribution.clone(),
             },
             limits: settings.limits.clone(),
+            edits: settings.edits.clone(),
+            imports: settings.imports.clone(),
         }
     }
 }

@@ -14,6 +14,9 @@
 //!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
 //!   resiliently, and knows their data versions.
+//! - [`writes`] is what every write shares (who writes, the service's answer
+//!   relayed, the versions asked again after it); [`orchestrator`] makes a
+//!   concert with its new band and venue, all or nothing.
 //!
 //! Dependencies point one way: `app` → `openapi` → `routes` → `answer`,
 //! `state` → `plan`, `config` → `query`, `clients` → `paging`, `freshness`,
@@ -27,8 +30,10 @@ pub mod config;
 pub mod context;
 pub mod freshness;
 pub mod openapi;
+pub mod orchestrator;
 pub mod paging;
 pub mod plan;
 pub mod query;
 pub mod routes;
 pub mod state;
+pub mod writes;

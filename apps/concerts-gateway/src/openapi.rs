@@ -6,15 +6,24 @@
 //! answer whatever it does (a 304 to a conditional read, the limits of every
 //! process, a failure) is added to each operation here, once.
 
-use bands_model::Band;
+use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, Band};
+use concerts_model::{ConcertRecord, Status};
 use exceptions::ErrorBody;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use venues_model::Venue;
+use venues_model::{VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
 
 use crate::answer::ConcertView;
+use crate::routes::concert_records::{
+    __path_change_concert, __path_create_concert, __path_delete_concert, __path_read_concert, CREATE_SCHEMA,
+    EDIT_SCHEMA,
+};
 use crate::routes::concerts::__path_find_concerts;
 use crate::routes::probes::__path_ready;
+use crate::routes::records::{
+    __path_change_band, __path_change_venue, __path_create_band, __path_create_venue, __path_delete_band,
+    __path_delete_venue, __path_read_band, __path_read_venue,
+};
 use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
 
 #[derive(OpenApi)]
@@ -24,21 +33,48 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
         description = "Which concerts match these bands and/or this place? Concerts come newest first.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    paths(find_concerts, find_bands, find_venues, ready),
-    components(schemas(ConcertView, Band, Venue, ErrorBody)),
+    paths(
+        find_concerts, find_bands, find_venues, ready,
+        read_concert, create_concert, change_concert, delete_concert,
+        read_band, create_band, change_band, delete_band,
+        read_venue, create_venue, change_venue, delete_venue,
+    ),
+    components(schemas(ConcertView, ConcertRecord, Status, Band, Venue, ErrorBody)),
     tags(
         (name = "concerts", description = "Concert search"),
         (name = "names", description = "Bands and venues by name, for a search box"),
+        (name = "catalogue", description = "One record at a time: read it; add, correct, reschedule, cancel or remove it \
+            (writes need a token of scope catalogue:write: Authorize, then Bearer <token>)"),
         (name = "operations", description = "Probes for operators"),
     )
 )]
 struct ApiDoc;
 
+/// The body of each write, as the JSON Schema that checks it (at the gateway
+/// for concerts, at the owning service for bands and venues).
+const BODIES: [(&str, &str, &str); 6] = [
+    ("/bands", "post", BAND_DRAFT_SCHEMA),
+    ("/bands/{id}", "patch", BAND_PATCH_SCHEMA),
+    ("/venues", "post", VENUE_DRAFT_SCHEMA),
+    ("/venues/{id}", "patch", VENUE_PATCH_SCHEMA),
+    ("/concerts", "post", CREATE_SCHEMA),
+    ("/concerts/{id}", "patch", EDIT_SCHEMA),
+];
+
 /// The document, with each route's query parameters and query schema taken
-/// from the JSON Schema that validates it: `(path, schema)` for each.
+/// from the JSON Schema that validates it: `(path, schema)` for each; each
+/// write's body from the schema that checks it, and the bearer token writes need.
 pub fn document(queries: &[(&str, &Value)]) -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     document["paths"]["/health"] = health();
+    document["components"]["securitySchemes"]["bearer"] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token of WRITE_TOKENS (scope catalogue:write); `make` writes one into .env"
+    });
+    for (path, method, schema) in BODIES {
+        document["paths"][path][method]["requestBody"] = request_body(schema);
+    }
     for operation in operations(&mut document) {
         add_common_answers(operation);
     }
@@ -64,6 +100,20 @@ fn health() -> Value {
     }})
 }
 
+/// A write's body: its JSON Schema, and its first example filled in.
+fn request_body(schema_text: &str) -> Value {
+    let mut schema: Value = serde_json::from_str(schema_text).unwrap_or_else(|_| json!({}));
+    let example = schema["examples"].get(0).cloned();
+    if let Some(schema) = schema.as_object_mut() {
+        schema.remove("$schema");
+    }
+    let mut media = json!({"schema": schema});
+    if let Some(example) = example {
+        media["example"] = example;
+    }
+    json!({"required": true, "content": {"application/json": media}})
+}
+
 /// Every operation of the document.
 fn operations(document: &mut Value) -> Vec<&mut Value> {
     let Some(paths) = document["paths"].as_object_mut() else { return Vec::new() };
@@ -72,21 +122,56 @@ fn operations(document: &mut Value) -> Vec<&mut Value> {
 
 /// The answers every route may give, whatever it does: the limits every
 /// process has (`bootstrap`), a shed request, a failure; for the public
-/// reads, a `304` to a request that holds the current `ETag`.
+/// reads, a `304` to a request that holds the current `ETag`; for the
+/// writes, what checking the token and the body can answer.
 fn add_common_answers(operation: &mut Value) {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
-    let is_public_read = operation["tags"].as_array().is_some_and(|tags| !tags.iter().any(|tag| tag == "operations"));
+    let tagged = |name: &str| operation["tags"].as_array().is_some_and(|tags| tags.iter().any(|tag| tag == name));
+    let is_write = operation.get("security").is_some();
+    let is_search = !tagged("operations") && !tagged("catalogue");
+    let has_body = operation.get("requestBody").is_some();
+    let keyed = operation["operationId"].as_str().is_some_and(|id| id.starts_with("create"));
+    let is_catalogue = tagged("catalogue");
     let responses = &mut operation["responses"];
     let mut add = |status: &str, answer: Value| {
         if responses.get(status).is_none() {
             responses[status] = answer;
         }
     };
-    if is_public_read {
+    if is_search {
         add(
             "304",
             json!({"description": "Not modified: the `If-None-Match` of the request holds the answer's current `ETag`"}),
         );
+    }
+    if is_write {
+        add(
+            "400",
+            error(
+                "The request breaks a rule; each message names the field and the rule (a band or venue that does not exist included)",
+            ),
+        );
+        add("401", error("No token, or one the API does not know: send `Authorization: Bearer <token>`"));
+        add("403", error("The token's scope does not allow this write (an import token cannot edit)"));
+        if !keyed {
+            add("412", error("`If-Match` names a revision that is no longer the current one: read it again"));
+        }
+    }
+    if is_catalogue {
+        add("502", error("The owning service answered something unusable"));
+        add(
+            "504",
+            error(
+                "The owning service did not answer in time (a write may then have been made or not: send it again, with the same `Idempotency-Key` for a create)",
+            ),
+        );
+    }
+    if has_body {
+        add("413", error("The body is larger than a write accepts (64 KiB)"));
+        add("415", error("The body is not JSON: send `Content-Type: application/json`"));
+    }
+    if keyed {
+        add("422", error("The `Idempotency-Key` was given before with another body"));
     }
     add("414", error("The query string is longer than the gateway accepts (`MAX_QUERY_LENGTH`)"));
     add("431", error("The request's header fields are larger than the gateway accepts (`MAX_HEADER_BYTES`)"));
@@ -149,12 +234,18 @@ mod tests {
         let doc = doc();
         let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
         let by_name = |name: &str| parameters.iter().find(|p| p["name"] == name).unwrap().clone();
-        assert_eq!(parameters.len(), 8);
+        assert_eq!(parameters.len(), 9);
         assert_eq!(by_name("limit")["schema"]["maximum"], 1000);
         assert!(by_name("cursor")["description"].as_str().unwrap().contains("Link header"));
         assert_eq!(by_name("latitude")["schema"]["maximum"], 90);
         assert_eq!(by_name("longitude")["schema"]["minimum"], -180);
         assert_eq!(by_name("radius")["schema"]["minimum"], 0);
+        let status = by_name("status");
+        assert_eq!(
+            status["schema"]["items"]["enum"],
+            serde_json::json!(["scheduled", "postponed", "rescheduled", "cancelled"])
+        );
+        assert_eq!((status["style"].as_str(), status["explode"].as_bool()), (Some("form"), Some(false)));
         let band_ids = by_name("bandIds");
         assert_eq!(band_ids["schema"]["items"]["minimum"], 1);
         assert_eq!((band_ids["style"].as_str(), band_ids["explode"].as_bool()), (Some("form"), Some(false)));

@@ -1,25 +1,25 @@
 //! Pages of the public answer: the opaque cursor a page starts from, and the
 //! `Link` header that leads to the next page.
 //!
-//! A cursor is the last concert of the previous page (its identity, which is
-//! also its place in the list), so a page starts right after it: concerts
+//! A cursor is where the last concert of the previous page stands in the
+//! list (its date, band and venue), so a page starts right after it: concerts
 //! added meanwhile shift nothing, and a deep page costs what the first does.
 
 use axum::http::HeaderValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use concerts_model::Concert;
+use concerts_model::Position;
 use exceptions::HttpError;
 
 const VERSION: &str = "v1";
 
 /// The cursor that starts the page after `last`.
-pub fn cursor_after(last: &Concert) -> String {
+pub fn cursor_after(last: &Position) -> String {
     URL_SAFE_NO_PAD.encode(format!("{VERSION}:{}:{}:{}", last.date, last.band_id, last.venue_id))
 }
 
-/// The concert a cursor names.
-pub fn decode_cursor(cursor: &str) -> Result<Concert, HttpError> {
+/// The place a cursor names.
+pub fn decode_cursor(cursor: &str) -> Result<Position, HttpError> {
     let invalid =
         || HttpError::bad_request("cursor is not one this API gave out: take it from the previous page's Link header");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
@@ -33,7 +33,7 @@ pub fn decode_cursor(cursor: &str) -> Result<Concert, HttpError> {
     if parts.next().is_some() {
         return Err(invalid());
     }
-    Ok(Concert { band_id, venue_id, date })
+    Ok(Position { band_id, venue_id, date })
 }
 
 /// `Link: </concerts?...&cursor=...>; rel="next"`: the query of the page
@@ -47,14 +47,14 @@ pub fn next_link(path: &str, query_string: &str) -> Option<HeaderValue> {
 mod tests {
     use super::*;
 
-    const LAST: Concert = Concert { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+    const LAST: Position = Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
 
     #[test]
     fn a_cursor_names_the_concert_it_was_made_from() {
         let cursor = cursor_after(&LAST);
         assert!(cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{cursor}");
         assert_eq!(decode_cursor(&cursor).unwrap(), LAST);
-        let negative = Concert { band_id: 1, venue_id: 1, date: -5 };
+        let negative = Position { band_id: 1, venue_id: 1, date: -5 };
         assert_eq!(decode_cursor(&cursor_after(&negative)).unwrap(), negative);
     }
 

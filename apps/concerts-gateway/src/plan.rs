@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bands_model::Band;
-use concerts_model::{Concert, ConcertFilter, ConcertSearch};
+use concerts_model::{Concert, ConcertFilter, ConcertSearch, Position};
 use exceptions::HttpError;
 use hashbrown::HashMap;
 use venues_model::Venue;
@@ -34,8 +34,8 @@ pub struct Page {
     concerts: Vec<Concert>,
     bands: HashMap<i64, Arc<Band>>,
     venues: HashMap<i64, Arc<Venue>>,
-    /// The last concert of this page, when more come after it.
-    pub next_after: Option<Concert>,
+    /// Where the last concert of this page stands, when more come after it.
+    pub next_after: Option<Position>,
 }
 
 impl Page {
@@ -46,7 +46,7 @@ impl Page {
         mut concerts: Vec<Concert>,
         bands: HashMap<i64, Arc<Band>>,
         venues: HashMap<i64, Arc<Venue>>,
-        next_after: Option<Concert>,
+        next_after: Option<Position>,
     ) -> Self {
         let named = concerts.len();
         concerts.retain(|c| bands.contains_key(&c.band_id) && venues.contains_key(&c.venue_id));
@@ -96,7 +96,7 @@ impl Plan {
                 (search_for(Some(ids(&bands, |b| b.id)), Some(venue_ids)), bands)
             }
         };
-        let filter = ConcertFilter { dates: query.dates, ..filter };
+        let filter = ConcertFilter { dates: query.dates, statuses: query.statuses.clone(), ..filter };
         let nothing_matches = [&filter.band_ids, &filter.venue_ids].into_iter().flatten().any(Vec::is_empty);
         if nothing_matches {
             return Ok(None);
@@ -109,7 +109,7 @@ impl Plan {
     pub async fn page(
         &self,
         context: &RequestContext,
-        after: Option<Concert>,
+        after: Option<Position>,
         limit: usize,
     ) -> Result<Page, HttpError> {
         // One more than asked tells whether a next page exists.
@@ -117,7 +117,7 @@ impl Plan {
         let mut concerts = self.services.concerts.search(context, &search).await?;
         let more = concerts.len() > limit;
         concerts.truncate(limit);
-        let next_after = more.then(|| concerts.last().copied()).flatten();
+        let next_after = more.then(|| concerts.last().map(Concert::position)).flatten();
         self.with_names(context, concerts, next_after).await
     }
 
@@ -134,7 +134,7 @@ impl Plan {
         &self,
         context: &RequestContext,
         concerts: Vec<Concert>,
-        next_after: Option<Concert>,
+        next_after: Option<Position>,
     ) -> Result<Page, HttpError> {
         let (known_bands, unknown_bands): (Vec<i64>, Vec<i64>) =
             distinct(&concerts, |c| c.band_id).into_iter().partition(|id| self.bands.contains_key(id));
@@ -204,6 +204,8 @@ fn distinct(concerts: &[Concert], id: impl Fn(&Concert) -> i64) -> Vec<i64> {
 
 #[cfg(test)]
 mod tests {
+    use concerts_model::Status;
+
     use super::*;
     use crate::answer::ConcertView;
 
@@ -220,7 +222,21 @@ mod tests {
     }
 
     fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
-        Concert { band_id, venue_id, date }
+        Concert { id: date * 10, band_id, venue_id, date, status: Status::Scheduled }
+    }
+
+    fn view<'a>(concert: Concert, band: &'a str, location: &'a str, latitude: f64, longitude: f64) -> ConcertView<'a> {
+        ConcertView {
+            band,
+            location,
+            date: concert.date,
+            latitude,
+            longitude,
+            id: concert.id,
+            band_id: concert.band_id,
+            venue_id: concert.venue_id,
+            status: concert.status,
+        }
     }
 
     #[test]
@@ -234,31 +250,13 @@ mod tests {
             ],
             |v| v.id,
         );
-        let page = Page::new(concerts, bands, venues, None);
+        let page = Page::new(concerts.clone(), bands, venues, None);
         assert_eq!(
             crate::answer::views(&page),
             vec![
-                ConcertView {
-                    band: "Sigur Rós",
-                    location: "Olympia, Paris, France",
-                    date: 300,
-                    latitude: 48.87,
-                    longitude: 2.32
-                },
-                ConcertView {
-                    band: "Radiohead",
-                    location: "Point Ephémère, Paris, France",
-                    date: 200,
-                    latitude: 48.88,
-                    longitude: 2.36
-                },
-                ConcertView {
-                    band: "Sigur Rós",
-                    location: "Point Ephémère, Paris, France",
-                    date: 100,
-                    latitude: 48.88,
-                    longitude: 2.36
-                },
+                view(concerts[0], "Sigur Rós", "Olympia, Paris, France", 48.87, 2.32),
+                view(concerts[1], "Radiohead", "Point Ephémère, Paris, France", 48.88, 2.36),
+                view(concerts[2], "Sigur Rós", "Point Ephémère, Paris, France", 48.88, 2.36),
             ]
         );
     }
@@ -270,12 +268,12 @@ mod tests {
             concerts,
             by_id(vec![band(1, "A")], |b| b.id),
             by_id(vec![venue(10, "V", 0.0, 0.0)], |v| v.id),
-            Some(concert(1, 99, 1)),
+            Some(concert(1, 99, 1).position()),
         );
         assert_eq!(page.concerts(), &[concert(1, 10, 3)]);
         assert_eq!(crate::answer::views(&page).iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
         // Where the next page starts does not depend on what this one could show.
-        assert_eq!(page.next_after, Some(concert(1, 99, 1)));
+        assert_eq!(page.next_after, Some(concert(1, 99, 1).position()));
         assert!(Page::new(Vec::new(), HashMap::new(), HashMap::new(), None).is_empty());
     }
 

@@ -6,7 +6,7 @@
 //! what these types rule out.
 
 use chrono::{DateTime, NaiveDate};
-use concerts_model::{Concert, DateRange};
+use concerts_model::{DateRange, Position, Status};
 use exceptions::HttpError;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,6 +25,8 @@ static NAMES_SCHEMA: CompiledSchema = CompiledSchema::new(names_schema);
 pub struct ConcertsQuery {
     pub filter: Filter,
     pub dates: DateRange,
+    /// The statuses kept (each once, in their order); `None`: every status.
+    pub statuses: Option<Vec<Status>>,
     pub paging: Paging,
 }
 
@@ -43,7 +45,7 @@ pub enum Filter {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Paging {
     /// At most `limit` concerts, right after `after` (from the start when `None`).
-    Page { limit: usize, after: Option<Concert> },
+    Page { limit: usize, after: Option<Position> },
     /// Every match, streamed.
     Everything,
 }
@@ -60,6 +62,7 @@ pub struct ConcertsParams {
     to: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    status: Option<Vec<Status>>,
 }
 
 impl FromQuery for ConcertsQuery {
@@ -98,7 +101,12 @@ impl FromQuery for ConcertsQuery {
             }
             None => Paging::Everything,
         };
-        Ok(Self { filter, dates: DateRange { from, to }, paging })
+        let statuses = params.status.map(|mut statuses| {
+            statuses.sort_unstable();
+            statuses.dedup();
+            statuses
+        });
+        Ok(Self { filter, dates: DateRange { from, to }, statuses, paging })
     }
 }
 
@@ -125,17 +133,18 @@ impl ConcertsQuery {
     pub fn normalized(&self) -> String {
         let circle = self.circle().map(|c| (c.latitude, c.longitude, c.radius));
         format!(
-            "bands={:?};circle={circle:?};from={:?};to={:?};paging={:?}",
+            "bands={:?};circle={circle:?};from={:?};to={:?};statuses={:?};paging={:?}",
             self.bands(),
             self.dates.from,
             self.dates.to,
+            self.statuses,
             self.paging
         )
     }
 
     /// The query string of this search's page that starts right after
     /// `last`, in its canonical form: what the `Link` to the next page holds.
-    pub fn next_page(&self, last: &Concert) -> Option<String> {
+    pub fn next_page(&self, last: &Position) -> Option<String> {
         let Paging::Page { limit, .. } = self.paging else { return None };
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(bands) = self.bands() {
@@ -152,6 +161,10 @@ impl ConcertsQuery {
         }
         if let Some(to) = self.dates.to {
             query.append_pair("to", &to.to_string());
+        }
+        if let Some(statuses) = &self.statuses {
+            let names: Vec<&str> = statuses.iter().map(|status| status.name()).collect();
+            query.append_pair("status", &names.join(","));
         }
         query.append_pair("limit", &limit.to_string());
         query.append_pair("cursor", &paging::cursor_after(last));
@@ -330,14 +343,14 @@ mod tests {
         assert_eq!(
             rejected("bandId=1"),
             vec![
-                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)",
+                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, status, to)",
                 "give bandIds, or latitude, longitude and radius together (or all four)"
             ]
         );
         assert_eq!(
             rejected("bandIds=1&page=5"),
             vec![
-                "page is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)"
+                "page is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, status, to)"
             ]
         );
     }
@@ -398,7 +411,7 @@ mod tests {
 
     #[test]
     fn pages_are_asked_with_a_limit_and_an_opaque_cursor() {
-        let last = Concert { band_id: 1, venue_id: 2, date: 3 };
+        let last = Position { band_id: 1, venue_id: 2, date: 3 };
         let cursor = paging::cursor_after(&last);
         let query = parse(&format!("bandIds=1&limit=100&cursor={cursor}")).unwrap();
         assert_eq!(query.paging, Paging::Page { limit: 100, after: Some(last) });
@@ -462,7 +475,7 @@ mod tests {
 
     #[test]
     fn the_next_page_is_the_same_query_in_its_canonical_form_with_a_cursor() {
-        let last = Concert { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+        let last = Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
         let query =
             parse("limit=5&bandIds=2&bandIds=1,2&latitude=48.5&longitude=2.25&radius=10&from=2019-06-01").unwrap();
         let next = query.next_page(&last).unwrap();

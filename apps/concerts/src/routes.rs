@@ -8,7 +8,14 @@
 //!   streamed page by page, so that the search's venues are sent and checked
 //!   once however long the answer.
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
-//!   concerts already stored are kept once.
+//!   concerts already stored are kept once; each new one gets its id.
+//! - `GET /concerts/{id}`, `POST /concerts`, `PATCH /concerts/{id}`,
+//!   `DELETE /concerts/{id}`: one concert at a time (`bootstrap::edits`); a
+//!   new date reschedules it. Whether its band and venue exist is asked of
+//!   the services that own them, by the gateway.
+//! - `GET /concerts/count?bandId=..` (or `venueId`): `{"count": n}`;
+//!   `DELETE /concerts?bandId=..` (or `venueId`): deletes them all,
+//!   `{"deleted": n}`: what deleting a band or a venue asks.
 //! - `PUT /concerts/staged`, then `POST /concerts/staged/commit`: a bulk load.
 //!   The batches (as `PUT /concerts`) are set aside, unseen by searches, and
 //!   the commit takes them all in at once, sorted (`{"committed": n}`, the
@@ -21,38 +28,123 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use bootstrap::RecordStore;
+use bootstrap::credentials::{Credentials, Scope, only_for};
+use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, ready, version};
-use bootstrap::settings::{Limits, Writes};
-use concerts_model::{CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRow, ConcertSearch, rows};
+use bootstrap::settings::Limits;
+use concerts_model::{
+    CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRecord, ConcertRow,
+    ConcertSearch, NewConcert, Position, rows,
+};
 use exceptions::{HttpError, StoreError};
 use futures::StreamExt;
-use validator::{CompiledSchema, FromBody, Schema, SchemaError, ValidatedJson};
+use serde::Deserialize;
+use serde_json::json;
+use validator::{CompiledSchema, FromBody, FromQuery, Schema, SchemaError, Validated, ValidatedJson};
 
-use crate::store::{ConcertPages, ConcertStore};
+use crate::store::{ConcertPages, ConcertStore, Side};
 
 /// Concerts read from the store at a time for an answer without a limit.
 const STREAMED_PAGE: usize = 5000;
 
 type Store = Arc<dyn ConcertStore>;
 
-pub fn router(store: Store, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
+/// One concert as its writes read and check it.
+const CONCERTS: Kind<ConcertRecord, NewConcert> = Kind {
+    name: "concert",
+    path: "/concerts",
+    record: CONCERT_RECORD_SCHEMA,
+    draft: CONCERT_SCHEMA,
+    patch: CONCERT_PATCH_SCHEMA,
+    settle: |before, after| Ok(before.settled(after)),
+    types: std::marker::PhantomData,
+};
+
+pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     SearchRequest::schema().map_err(Clone::clone)?;
-    let staging: Arc<dyn RecordStore<Concert>> = Arc::new(Staging(store.clone()));
+    Of::schema().map_err(Clone::clone)?;
+    let staging: Arc<dyn RecordStore<NewConcert>> = Arc::new(Staging(store.clone()));
+    let editable: Arc<dyn EditableStore<ConcertRecord, NewConcert>> = store.clone();
+    let (create, one) = edits::routes(CONCERTS, editable, credentials)?;
+    let delete_all = only_for(axum::routing::delete(delete_all_of).with_state(store.clone()), credentials, Scope::Edit);
     let api = Router::new()
         .route("/concerts/search", post(search))
+        .route("/concerts/count", get(count_of))
         .route("/version", version(store.clone()))
-        .route("/concerts", import("concerts import", CONCERT_SCHEMA, store.clone(), writes)?)
-        .route("/concerts/staged", import("staged concerts", CONCERT_SCHEMA, staging, writes)?)
-        .route("/concerts/staged/commit", bootstrap::only_with_token(post(commit_staged), writes))
+        .route(
+            "/concerts",
+            import("concerts import", CONCERT_SCHEMA, store.clone(), credentials)?.merge(create).merge(delete_all),
+        )
+        .route("/concerts/{id}", one)
+        .route("/concerts/staged", import("staged concerts", CONCERT_SCHEMA, staging, credentials)?)
+        .route("/concerts/staged/commit", only_for(post(commit_staged), credentials, Scope::Import))
         .with_state(store.clone());
     Ok(bootstrap::service_router(api, ready(store), limits))
+}
+
+/// `?bandId=..` or `?venueId=..`: whose concerts.
+struct Of(Side);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OfParams {
+    band_id: Option<i64>,
+    venue_id: Option<i64>,
+}
+
+static OF: CompiledSchema = CompiledSchema::new(|| {
+    let id = json!({"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64});
+    Schema::new(
+        "ConcertsOf",
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {"bandId": id, "venueId": id},
+            "oneOf": [{"required": ["bandId"]}, {"required": ["venueId"]}],
+            "errorMessage": {"oneOf": "give bandId or venueId (one of them)"}
+        }),
+    )
+});
+
+impl FromQuery for Of {
+    type Params = OfParams;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        OF.as_ref()
+    }
+
+    fn parse(params: OfParams) -> Result<Self, HttpError> {
+        match (params.band_id, params.venue_id) {
+            (Some(band), None) => Ok(Self(Side::Band(band))),
+            (None, Some(venue)) => Ok(Self(Side::Venue(venue))),
+            _ => Err(HttpError::bad_request("give bandId or venueId (one of them)")),
+        }
+    }
+}
+
+/// `GET /concerts/count?bandId=..`.
+async fn count_of(
+    State(store): State<Store>,
+    Validated(Of(side)): Validated<Of>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    Ok(Json(json!({ "count": store.count_of(side).await? })))
+}
+
+/// `DELETE /concerts?bandId=..`.
+async fn delete_all_of(
+    State(store): State<Store>,
+    Validated(Of(side)): Validated<Of>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let deleted = store.delete_all_of(side).await?;
+    tracing::info!(?side, deleted, "concerts deleted with their band or venue");
+    Ok(Json(json!({ "deleted": deleted })))
 }
 
 /// `POST /concerts/staged/commit`.
@@ -66,7 +158,7 @@ async fn commit_staged(State(store): State<Store>) -> Result<axum::Json<serde_js
 struct SearchRequest {
     filter: ConcertFilter,
     limit: Option<usize>,
-    after: Option<Concert>,
+    after: Option<Position>,
 }
 
 static SEARCH: CompiledSchema = CompiledSchema::new(|| {
@@ -89,8 +181,8 @@ impl FromBody for SearchRequest {
 struct Staging(Arc<dyn ConcertStore>);
 
 #[async_trait::async_trait]
-impl RecordStore<Concert> for Staging {
-    async fn upsert(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+impl RecordStore<NewConcert> for Staging {
+    async fn upsert(&self, concerts: Vec<NewConcert>) -> Result<usize, StoreError> {
         self.0.stage(concerts).await
     }
 
@@ -118,9 +210,13 @@ async fn search(
 /// Every match, page by page. The first page is read before answering, so
 /// that a failing store still gets its error status; a failure after it can
 /// only cut the answer short.
-async fn streamed(format: Format, pages: Box<dyn ConcertPages>, after: Option<Concert>) -> Result<Response, HttpError> {
+async fn streamed(
+    format: Format,
+    pages: Box<dyn ConcertPages>,
+    after: Option<Position>,
+) -> Result<Response, HttpError> {
     let first = pages.page(after, STREAMED_PAGE).await?;
-    let Some(&last) = first.last().filter(|_| first.len() == STREAMED_PAGE) else {
+    let Some(last) = first.last().map(Concert::position).filter(|_| first.len() == STREAMED_PAGE) else {
         return Ok(format.answer(Body::from(format.write(&first, true, true))));
     };
     let opening = Bytes::from(format.write(&first, true, false));
@@ -130,7 +226,7 @@ async fn streamed(format: Format, pages: Box<dyn ConcertPages>, after: Option<Co
             Ok(page) => {
                 let more = page.len() == STREAMED_PAGE;
                 let chunk = Bytes::from(format.write(&page, false, !more));
-                let next = page.last().copied().filter(|_| more).map(|last| (pages, last));
+                let next = page.last().map(Concert::position).filter(|_| more).map(|last| (pages, last));
                 Some((Ok(chunk), next))
             }
             Err(error) => {

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use bootstrap::Credentials;
 use bootstrap::settings::{self, MongoDb as _, Settings};
 use bootstrap::telemetry;
 use storage::mongo::{MongoConfig, MongoDb};
@@ -30,7 +31,8 @@ async fn run(settings: settings::Venues) -> anyhow::Result<()> {
         Some(mongo) => Arc::new(MongoVenueStore::new(&MongoDb::connect(&mongo).await?)),
         None => Arc::new(SqliteVenueStore::open(&settings.data.data_dir.join("venues.sqlite3")).await?),
     };
-    let app = routes::router(store, &settings.limits, &settings.writes)?;
+    let credentials = Credentials::new(&settings.imports, &settings.edits)?;
+    let app = routes::router(store, &settings.limits, &credentials)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("venues", address, app, &settings.limits).await?;
     Ok(())

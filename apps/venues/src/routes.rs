@@ -8,6 +8,8 @@
 //!   what a concert search needs (a circle can hold thousands of venues, of
 //!   which a page of concerts names a few, looked up by id).
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
+//! - `GET /venues/{id}`, `POST /venues`, `PATCH /venues/{id}`, `DELETE /venues/{id}`:
+//!   one venue at a time (`bootstrap::edits`).
 //! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
 //!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -18,43 +20,43 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use bootstrap::settings::{Limits, Writes};
+use bootstrap::edits::{self, EditableStore, Kind};
+use bootstrap::records::{import, lookup, ready, search, version};
+use bootstrap::settings::Limits;
+use bootstrap::{Credentials, NamedRecordStore};
 use exceptions::HttpError;
-use validator::id_batch::IdBatch;
-use validator::name_search::NameSearch;
 use validator::{CompiledSchema, FromQuery, Schema, SchemaError, Validated};
-use venues_model::{VENUE_SCHEMA, Venue, WithinRadius};
+use venues_model::{NewVenue, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, VENUE_SCHEMA, Venue, WithinRadius};
 
 use crate::store::VenueStore;
 
 type Store = Arc<dyn VenueStore>;
 
-pub fn router(store: Store, limits: &Limits, writes: &Writes) -> Result<Router, SchemaError> {
-    IdBatch::schema().map_err(Clone::clone)?;
-    NameSearch::schema().map_err(Clone::clone)?;
+/// One venue as its writes read and check it.
+const VENUES: Kind<Venue, NewVenue> = Kind {
+    name: "venue",
+    path: "/venues",
+    record: VENUE_SCHEMA,
+    draft: VENUE_DRAFT_SCHEMA,
+    patch: VENUE_PATCH_SCHEMA,
+    settle: |_, after| Ok(after),
+    types: std::marker::PhantomData,
+};
+
+pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     Circle::schema().map_err(Clone::clone)?;
-    let import = bootstrap::records::import("venues import", VENUE_SCHEMA, store.clone(), writes)?;
+    let named: Arc<dyn NamedRecordStore<Venue>> = store.clone();
+    let editable: Arc<dyn EditableStore<Venue, NewVenue>> = store.clone();
+    let (create, one) = edits::routes(VENUES, editable, credentials)?;
+    let bulk = import("venues import", VENUE_SCHEMA, store.clone(), credentials)?;
     let api = Router::new()
-        .route("/venues", get(by_ids).merge(import))
-        .route("/venues/search", get(by_name))
+        .route("/venues", lookup(named.clone())?.merge(bulk).merge(create))
+        .route("/venues/{id}", one)
+        .route("/venues/search", search(named)?)
         .route("/venues/within/ids", get(within_radius))
-        .route("/version", bootstrap::records::version(store.clone()))
+        .route("/version", version(store.clone()))
         .with_state(store.clone());
-    Ok(bootstrap::service_router(api, bootstrap::records::ready(store), limits))
-}
-
-async fn by_ids(
-    State(store): State<Store>,
-    Validated(batch): Validated<IdBatch>,
-) -> Result<Json<Vec<Venue>>, HttpError> {
-    Ok(Json(store.by_ids(&batch.ids).await?))
-}
-
-async fn by_name(
-    State(store): State<Store>,
-    Validated(search): Validated<NameSearch>,
-) -> Result<Json<Vec<Venue>>, HttpError> {
-    Ok(Json(store.by_name(&search.q, search.limit).await?))
+    Ok(bootstrap::service_router(api, ready(store), limits))
 }
 
 async fn within_radius(

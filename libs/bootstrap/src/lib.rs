@@ -8,17 +8,18 @@
 //!   how a process that cannot run says why and exits;
 //! - for the entity services, their [`records`] (the store interface every
 //!   one has, and the import, readiness and version routes on it) and the
-//!   bearer token their writes need.
+//!   bearer tokens their writes need, each with its scope ([`credentials`]).
 
 mod connections;
+pub mod credentials;
+pub mod edits;
 mod exit;
 mod http;
 pub mod records;
 pub mod settings;
 pub mod telemetry;
-mod writes;
 
+pub use credentials::{Credentials, Scope, Writer, only_for};
 pub use exit::exit_status;
 pub use http::{REQUEST_ID, alive, listen_address, serve, serve_on, service_router, shutdown_signal};
 pub use records::{MAX_IMPORT_BATCH, NamedRecordStore, RecordStore};
-pub use writes::only_with_token;

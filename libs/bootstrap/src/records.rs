@@ -23,8 +23,7 @@ use validator::id_batch::IdBatch;
 use validator::name_search::NameSearch;
 use validator::{FromQuery, Schema, SchemaError, Validated};
 
-use crate::settings::Writes;
-use crate::writes::only_with_token;
+use crate::credentials::{Credentials, Scope, only_for};
 
 /// The most records one import request may carry.
 pub const MAX_IMPORT_BATCH: usize = 10_000;
@@ -103,23 +102,21 @@ struct Import<T> {
 
 /// `PUT`: a JSON array of at most [`MAX_IMPORT_BATCH`] records, each valid
 /// under `record_schema` (JSON text), answered with `{"imported": n}`; only
-/// with the bearer token of `writes` (else 401, before the body is read).
+/// with the import token (else 401 or 403, before the body is read).
 pub fn import<T, S>(
     name: &str,
     record_schema: &str,
     store: Arc<dyn RecordStore<T>>,
-    writes: &Writes,
+    credentials: &Credentials,
 ) -> Result<MethodRouter<S>, SchemaError>
 where
     T: DeserializeOwned + Send + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    if writes.token().is_none() {
-        tracing::warn!("IMPORT_TOKEN is not set: every write ({name}) will be refused with 401");
-    }
     let schema = Schema::list_of(name, record_schema, MAX_IMPORT_BATCH)?;
     let state = Arc::new(Import { store, schema });
-    Ok(only_with_token(put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)), writes))
+    let route = put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
+    Ok(only_for(route, credentials, Scope::Import))
 }
 
 async fn take_import<T: DeserializeOwned + Send + 'static>(

@@ -5,49 +5,194 @@ pub mod rows;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// JSON Schema of one concert record, as imported (`PUT /concerts`) and as in `concerts.json`.
+/// JSON Schema of one concert as imported (`PUT /concerts`) and as in
+/// `concerts.json`, and of a concert to add (`POST /concerts`).
 pub const CONCERT_SCHEMA: &str = include_str!("../schemas/concert.schema.json");
+/// JSON Schema of a concert whole, as kept.
+pub const CONCERT_RECORD_SCHEMA: &str = include_str!("../schemas/concert-record.schema.json");
+/// JSON Schema of a merge patch of a concert (`PATCH /concerts/{id}`).
+pub const CONCERT_PATCH_SCHEMA: &str = include_str!("../schemas/concert-patch.schema.json");
 
-/// A concert; `(band_id, venue_id, date)` is its identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+/// Where a concert stands in every list of concerts: they come by this key,
+/// descending (newest first, then band, then venue). Two concerts never share
+/// it, so the order is total and a page can start right after any concert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Position {
+    /// UNIX time in milliseconds.
+    pub date: i64,
+    pub band_id: i64,
+    pub venue_id: i64,
+}
+
+impl Position {
+    /// Before every concert in list order (a page starting after it starts at the newest).
+    pub const FIRST: Position = Position { date: i64::MAX, band_id: i64::MAX, venue_id: i64::MAX };
+
+    /// `(date, band, venue)`, compared as the list orders them (descending).
+    pub fn key(&self) -> (i64, i64, i64) {
+        (self.date, self.band_id, self.venue_id)
+    }
+}
+
+/// Whether a concert takes place as planned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// As planned (the default).
+    #[default]
+    Scheduled,
+    /// Put off to a date not known yet.
+    Postponed,
+    /// Moved to another date (the previous one is kept).
+    Rescheduled,
+    /// Called off.
+    Cancelled,
+}
+
+impl Status {
+    pub fn is_scheduled(&self) -> bool {
+        *self == Status::Scheduled
+    }
+
+    pub const ALL: [Status; 4] = [Status::Scheduled, Status::Postponed, Status::Rescheduled, Status::Cancelled];
+
+    /// The status as one byte (binary rows, SQLite).
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Scheduled => 0,
+            Status::Postponed => 1,
+            Status::Rescheduled => 2,
+            Status::Cancelled => 3,
+        }
+    }
+
+    /// The status of a byte of [`Self::code`]; an unknown byte is `None`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
+    /// The status's name in answers and queries (`scheduled`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Scheduled => "scheduled",
+            Status::Postponed => "postponed",
+            Status::Rescheduled => "rescheduled",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A concert as searches find it: its identity (`id`, which stays when it is
+/// rescheduled), where it stands in the list, and its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Concert {
+    pub id: i64,
     pub band_id: i64,
     pub venue_id: i64,
     /// UNIX time in milliseconds.
     pub date: i64,
+    #[serde(default)]
+    pub status: Status,
 }
 
 impl Concert {
-    /// Where the concert stands in every list of concerts: they come by this
-    /// key, descending (newest first, then band, then venue). The key is the
-    /// identity, so the order is total and a page can start right after any concert.
+    pub fn position(&self) -> Position {
+        Position { date: self.date, band_id: self.band_id, venue_id: self.venue_id }
+    }
+
+    /// `(date, band, venue)`: see [`Position`].
     pub fn list_key(&self) -> (i64, i64, i64) {
         (self.date, self.band_id, self.venue_id)
     }
 }
 
-/// A concert in a search answer: `[bandId, venueId, date]`. Pages carry up
-/// to a thousand concerts; as arrays they are about half the bytes of objects
-/// and quicker to write and read, with no key to match.
+/// A concert to add: in an import (`concerts.json`, where a concert has no
+/// id: the service gives it one) or through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewConcert {
+    pub band_id: i64,
+    pub venue_id: i64,
+    /// UNIX time in milliseconds.
+    pub date: i64,
+    /// Written only when not `scheduled`: a data set of scheduled concerts
+    /// stays the exercise's `concerts.json` shape.
+    #[serde(default, skip_serializing_if = "Status::is_scheduled")]
+    pub status: Status,
+}
+
+impl NewConcert {
+    pub fn position(&self) -> Position {
+        Position { date: self.date, band_id: self.band_id, venue_id: self.venue_id }
+    }
+
+    pub fn with_id(self, id: i64) -> ConcertRecord {
+        let NewConcert { band_id, venue_id, date, status } = self;
+        ConcertRecord { id, band_id, venue_id, date, status, previous_date: None }
+    }
+}
+
+/// A concert whole, as the record is read, written and followed: a search's
+/// [`Concert`], and the date it had before it was rescheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertRecord {
+    pub id: i64,
+    pub band_id: i64,
+    pub venue_id: i64,
+    /// UNIX time in milliseconds.
+    pub date: i64,
+    pub status: Status,
+    /// The date before the last reschedule, when it was rescheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_date: Option<i64>,
+}
+
+impl ConcertRecord {
+    pub fn position(&self) -> Position {
+        Position { date: self.date, band_id: self.band_id, venue_id: self.venue_id }
+    }
+
+    pub fn concert(&self) -> Concert {
+        Concert { id: self.id, band_id: self.band_id, venue_id: self.venue_id, date: self.date, status: self.status }
+    }
+
+    /// `after`, the record as a patch left it, settled: a new date
+    /// reschedules it (its status becomes `rescheduled` unless the patch
+    /// changed it, and the date before is kept); the previous date is never
+    /// the patch's to set.
+    pub fn settled(&self, after: ConcertRecord) -> ConcertRecord {
+        let moved = after.date != self.date;
+        let status = if moved && after.status == self.status { Status::Rescheduled } else { after.status };
+        let previous_date = if moved { Some(self.date) } else { self.previous_date };
+        ConcertRecord { status, previous_date, ..after }
+    }
+}
+
+/// A concert in a search answer: `[id, bandId, venueId, date, status]`.
+/// Pages carry up to a thousand concerts; as arrays they are about half the
+/// bytes of objects and quicker to write and read, with no key to match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConcertRow(pub i64, pub i64, pub i64);
+pub struct ConcertRow(pub i64, pub i64, pub i64, pub i64, pub Status);
 
 impl From<Concert> for ConcertRow {
     fn from(c: Concert) -> Self {
-        Self(c.band_id, c.venue_id, c.date)
+        Self(c.id, c.band_id, c.venue_id, c.date, c.status)
     }
 }
 
 impl From<ConcertRow> for Concert {
-    fn from(ConcertRow(band_id, venue_id, date): ConcertRow) -> Self {
-        Self { band_id, venue_id, date }
+    fn from(ConcertRow(id, band_id, venue_id, date, status): ConcertRow) -> Self {
+        Self { id, band_id, venue_id, date, status }
     }
 }
 
 /// Which concerts a search matches: those of these bands and/or at these
-/// venues (both given: both must match), within `dates`. A search without
-/// bands or venues matches nothing: dates narrow a search, they are not one.
+/// venues (both given: both must match), within `dates`, of these statuses
+/// (any when `None`). A search without bands or venues matches nothing:
+/// dates and statuses narrow a search, they are not one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConcertFilter {
@@ -57,6 +202,15 @@ pub struct ConcertFilter {
     pub venue_ids: Option<Vec<i64>>,
     #[serde(flatten)]
     pub dates: DateRange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<Status>>,
+}
+
+impl ConcertFilter {
+    /// Whether `status` is one the search keeps.
+    pub fn keeps(&self, status: Status) -> bool {
+        self.statuses.as_ref().is_none_or(|statuses| statuses.contains(&status))
+    }
 }
 
 /// A range of dates, UNIX milliseconds, both ends included; an end not
@@ -76,8 +230,8 @@ impl DateRange {
 }
 
 /// `POST /concerts/search`: the concerts `filter` matches, in list order (see
-/// [`Concert::list_key`]), starting right after `after`: at most `limit` of
-/// them, or without a limit all of them, streamed.
+/// [`Position`]), starting right after `after`: at most `limit` of them, or
+/// without a limit all of them, streamed.
 ///
 /// A body rather than a query string because a geo search can name thousands
 /// of venues; it is sent once per public request, however many pages its
@@ -90,7 +244,33 @@ pub struct ConcertSearch {
     /// The most concerts to return; `None`: every match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
-    /// The last concert of the previous page: the answer starts right after it.
+    /// Where the previous page ended: the answer starts right after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<Concert>,
+    pub after: Option<Position>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_date_reschedules_and_keeps_the_date_before() {
+        let booked = NewConcert { band_id: 1, venue_id: 2, date: 1000, status: Status::Scheduled }.with_id(7);
+        let moved = booked.settled(ConcertRecord { date: 2000, ..booked });
+        assert_eq!((moved.status, moved.previous_date), (Status::Rescheduled, Some(1000)));
+        let cancelled = moved.settled(ConcertRecord { status: Status::Cancelled, ..moved });
+        assert_eq!(
+            (cancelled.status, cancelled.previous_date),
+            (Status::Cancelled, Some(1000)),
+            "the date before stays"
+        );
+        let postponed = booked.settled(ConcertRecord { date: 3000, status: Status::Postponed, ..booked });
+        assert_eq!(
+            (postponed.status, postponed.previous_date),
+            (Status::Postponed, Some(1000)),
+            "the status given wins"
+        );
+        let forged = booked.settled(ConcertRecord { previous_date: Some(5), ..booked });
+        assert_eq!(forged.previous_date, None, "not the patch's to set");
+    }
 }

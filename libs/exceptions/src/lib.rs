@@ -13,10 +13,12 @@
 #[cfg(feature = "axum")]
 mod response;
 mod store;
+mod write;
 
 #[cfg(feature = "axum")]
 pub use response::{method_not_allowed, route_not_found};
 pub use store::{Source, StoreError};
+pub use write::WriteError;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,19 @@ pub enum HttpError {
     BadRequest(Vec<String>),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The client is known (its token is valid) but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The request contradicts what is stored (another record holds that
+    /// identity; a band that still has concerts).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// `If-Match` names a version of the record that is no longer the current one.
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// Well formed, but not what it should be: an `Idempotency-Key` used before for another body.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large: {0}")]
@@ -77,6 +92,10 @@ impl HttpError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -99,6 +118,10 @@ impl HttpError {
             Self::NotFound(what) => vec![format!("{what} not found")],
             Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
             Self::PayloadTooLarge(message)
+            | Self::Forbidden(message)
+            | Self::Conflict(message)
+            | Self::PreconditionFailed(message)
+            | Self::Unprocessable(message)
             | Self::UnsupportedMediaType(message)
             | Self::UriTooLong(message)
             | Self::HeadersTooLarge(message)

@@ -23,7 +23,7 @@ impl IntoResponse for HttpError {
             // Shedding load is the system working as designed, not a failure to page anyone about.
             Self::Overloaded(_) => Severity::Warning,
             // A refused write is the client's mistake, but operators want to see who tries.
-            Self::Unauthorized(_) => Severity::Warning,
+            Self::Unauthorized(_) | Self::Forbidden(_) => Severity::Warning,
             _ if self.status().is_server_error() => Severity::Error,
             _ => Severity::ClientError,
         };

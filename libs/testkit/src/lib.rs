@@ -9,6 +9,7 @@
 //! - [`SilentService`]: a dependency that never answers.
 //! - [`Backend`]: where the store conformance suites put their stores.
 
+pub mod edits;
 mod process;
 mod serve;
 mod silent;
@@ -31,9 +32,23 @@ use tower::ServiceExt;
 /// [`System`] and the seed runs of the tests send it.
 pub const IMPORT_TOKEN: &str = "test-import-token";
 
-/// The write settings of a service under test: [`IMPORT_TOKEN`] required.
-pub fn writes() -> bootstrap::settings::Writes {
-    bootstrap::settings::Writes { import_token: Some(IMPORT_TOKEN.to_owned()) }
+/// The token of the editors in tests (scope `catalogue:write`), named
+/// [`WRITER`] in `WRITE_TOKENS`.
+pub const WRITE_TOKEN: &str = "test-write-token-of-the-editor";
+/// The name [`WRITE_TOKEN`] is logged under.
+pub const WRITER: &str = "tester";
+
+/// `WRITE_TOKENS` of every process under test: [`WRITER`]'s [`WRITE_TOKEN`].
+pub fn write_tokens() -> String {
+    format!("{WRITER}={WRITE_TOKEN}")
+}
+
+/// The credentials of a service under test: [`IMPORT_TOKEN`] imports,
+/// [`WRITE_TOKEN`] edits.
+pub fn credentials() -> bootstrap::Credentials {
+    let imports = bootstrap::settings::Imports { import_token: Some(IMPORT_TOKEN.to_owned()) };
+    let edits = bootstrap::settings::Edits { write_tokens: Some(write_tokens()) };
+    bootstrap::Credentials::new(&imports, &edits).expect("the test tokens are valid")
 }
 
 /// Sends one request through `router`, with [`IMPORT_TOKEN`] as a trusted

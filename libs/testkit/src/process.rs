@@ -57,6 +57,7 @@ pub fn supervisor_env(ports: [u16; 4], data_dir: &Path) -> Vec<(String, String)>
         ("DATA_DIR".into(), data_dir.display().to_string()),
         ("DEMO_DATA_DIR".into(), repo_root().join("data/wemaintain").display().to_string()),
         ("IMPORT_TOKEN".into(), crate::IMPORT_TOKEN.into()),
+        ("WRITE_TOKENS".into(), crate::write_tokens()),
     ]
 }
 

@@ -60,6 +60,8 @@ impl System {
             ("VENUES_SERVICE_URL", venues.url.clone()),
             ("CONCERTS_SERVICE_URL", concerts.url.clone()),
             ("DOWNSTREAM_TIMEOUT_MS", options.downstream_timeout.as_millis().to_string()),
+            ("WRITE_TOKENS", crate::write_tokens()),
+            ("IMPORT_TOKEN", crate::IMPORT_TOKEN.to_owned()),
         ];
         gateway_env.extend(options.gateway_env);
         let gateway = Process::start("concerts-gateway", dir, &gateway_env).await;
@@ -145,6 +147,31 @@ impl System {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// A write through the gateway with the editor's token ([`crate::WRITE_TOKEN`]):
+    /// `method path` with `body` (JSON) and `headers`; the status, the
+    /// headers, and the JSON body (`Null` when none).
+    pub async fn write(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request =
+            self.http.request(method, format!("{}{path}", self.gateway.url)).bearer_auth(crate::WRITE_TOKEN);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.text().await.unwrap_or_default();
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// `GET` on the gateway, returning the raw response (for non-JSON pages).
     pub async fn get_raw(&self, path_and_query: &str) -> reqwest::Response {
         self.http.get(format!("{}{path_and_query}", self.gateway.url)).send().await.expect("the gateway answers")
@@ -159,6 +186,7 @@ fn service_env(service: &str, port: u16, dir: &Path, mongodb: Option<&(String, S
         (format!("{prefix}_HTTP_PORT"), port.to_string()),
         ("DATA_DIR".to_owned(), dir.join("data").display().to_string()),
         ("IMPORT_TOKEN".to_owned(), crate::IMPORT_TOKEN.to_owned()),
+        ("WRITE_TOKENS".to_owned(), crate::write_tokens()),
     ];
     if let Some((uri, run)) = mongodb {
         env.push((format!("{prefix}_MONGODB_URI"), uri.clone()));

@@ -57,6 +57,20 @@ pub struct Validated<T>(pub T);
 #[derive(Debug, Clone)]
 pub struct ValidatedJson<T>(pub T);
 
+/// That a body's media type is JSON (`application/json`, or a `+json` such as
+/// `application/merge-patch+json`), or not given: else a 415.
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), HttpError> {
+    let Some(given) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+    let media_type = given.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json") || media_type.ends_with("+json") {
+        Ok(())
+    } else {
+        Err(HttpError::UnsupportedMediaType(format!(
+            "the body must be JSON (Content-Type: application/json or application/merge-patch+json), not {media_type:?}"
+        )))
+    }
+}
+
 impl<S: Send + Sync, T: FromQuery> FromRequestParts<S> for Validated<T> {
     type Rejection = HttpError;
 
@@ -71,15 +85,7 @@ impl<S: Send + Sync, T: FromBody> FromRequest<S> for ValidatedJson<T> {
     type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, HttpError> {
-        if let Some(given) = request.headers().get(header::CONTENT_TYPE) {
-            let media_type = given.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim();
-            let json = media_type.eq_ignore_ascii_case("application/json") || media_type.ends_with("+json");
-            if !json {
-                return Err(HttpError::UnsupportedMediaType(format!(
-                    "the body must be JSON (Content-Type: application/json), not {media_type}"
-                )));
-            }
-        }
+        require_json(request.headers())?;
         let schema = T::schema().map_err(|error| HttpError::Internal(error.to_string()))?;
         let body = Bytes::from_request(request, state).await?;
         let params = schema.parse_json(&body)?;

@@ -10,7 +10,7 @@ mod extract;
 mod messages;
 mod query;
 
-pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson};
+pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, require_json};
 
 use exceptions::HttpError;
 use serde::de::DeserializeOwned;

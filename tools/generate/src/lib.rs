@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use bands_model::Band;
-use concerts_model::Concert;
+use concerts_model::{NewConcert, Status};
 use json_array::ArrayWriter;
 use rand::distr::weighted::WeightedIndex;
 use rand::{RngExt, SeedableRng};
@@ -180,7 +180,7 @@ fn write_concerts(writer: &mut Writer, sizes: Sizes, mut rng: ChaCha8Rng) -> std
         let band_id = band_of_rank(rank, sizes.bands);
         let venue_id = rng.random_range(1..=sizes.venues) as i64;
         let date = FIRST_DATE + index * step + rng.random_range(0..step);
-        writer.push(&Concert { band_id, venue_id, date })?;
+        writer.push(&NewConcert { band_id, venue_id, date, status: Status::Scheduled })?;
     }
     Ok(())
 }

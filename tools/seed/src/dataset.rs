@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
 use bands_model::{BAND_SCHEMA, Band};
-use concerts_model::{CONCERT_SCHEMA, Concert};
+use concerts_model::{CONCERT_SCHEMA, NewConcert};
 use json_array::{ReadError, for_each_element};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -54,7 +54,7 @@ pub async fn check(dir: &Path, services: &Services) -> anyhow::Result<Checked> {
     // The first concert naming each id that neither file holds.
     let mut unknown_bands: BTreeMap<i64, u64> = BTreeMap::new();
     let mut unknown_venues: BTreeMap<i64, u64> = BTreeMap::new();
-    let concerts = scan(dir, "concerts.json", CONCERT_SCHEMA, |index, concert: Concert| {
+    let concerts = scan(dir, "concerts.json", CONCERT_SCHEMA, |index, concert: NewConcert| {
         if band_ids.binary_search(&concert.band_id).is_err() {
             unknown_bands.entry(concert.band_id).or_insert(index);
         }

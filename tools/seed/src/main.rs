@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use bands_model::Band;
 use clap::Parser;
-use concerts_model::Concert;
+use concerts_model::NewConcert;
 use venues_model::Venue;
 
 use crate::services::{Owner, Services};
@@ -104,9 +104,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Bulk::Never => false,
         };
         if bulk {
-            services.import_staged::<Concert>(file("concerts.json"), batch, in_flight).await?;
+            services.import_staged::<NewConcert>(file("concerts.json"), batch, in_flight).await?;
         } else {
-            services.import::<Concert>(Owner::Concerts, file("concerts.json"), batch, in_flight).await?;
+            services.import::<NewConcert>(Owner::Concerts, file("concerts.json"), batch, in_flight).await?;
         }
     }
     let records = checked.records();

@@ -7,10 +7,11 @@ mod sqlite;
 pub use mongo::MongoBandStore;
 pub use sqlite::SqliteBandStore;
 
-use bands_model::Band;
+use bands_model::{Band, NewBand};
 use bootstrap::NamedRecordStore;
+use bootstrap::edits::EditableStore;
 
 /// Bands by ids and by name, imports (upsert by id), emptiness and the
-/// data's version: what every store of named records does
-/// ([`NamedRecordStore`]), and nothing more.
-pub trait BandStore: NamedRecordStore<Band> {}
+/// data's version, writes one at a time: what every store of named records
+/// does ([`NamedRecordStore`], [`EditableStore`]), and nothing more.
+pub trait BandStore: NamedRecordStore<Band> + EditableStore<Band, NewBand> {}

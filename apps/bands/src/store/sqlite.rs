@@ -1,26 +1,29 @@
 //! Bands in the service's own SQLite file, keyed by id, with a name index
-//! ([`NameIndex`]) for the search by name.
+//! ([`NameIndex`]) for the search by name, a revision per band and the
+//! service's ledger (change log, keys of creates): a [`NamedTable`].
 
 use std::path::Path;
 
 use async_trait::async_trait;
-use bands_model::Band;
+use bands_model::{Band, NewBand};
+use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
-use exceptions::StoreError;
+use exceptions::{StoreError, WriteError};
 use storage::name_match;
-use storage::sqlite::rusqlite::{self, Connection, OptionalExtension};
-use storage::sqlite::{NameIndex, SqliteDb, id_list};
+use storage::sqlite::rusqlite::types::Value;
+use storage::sqlite::{NameIndex, NamedTable, SqliteDb};
 
 use super::BandStore;
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS bands (
-        id   INTEGER PRIMARY KEY,
-        name TEXT NOT NULL
-    );
-";
-
-const NAMES: NameIndex = NameIndex::new("bands");
+const BANDS: NamedTable<Band> = NamedTable {
+    table: "bands",
+    columns: &["name"],
+    names: NameIndex::new("bands"),
+    id: |band| band.id,
+    name: |band| &band.name,
+    values: |band| vec![Value::from(band.name.clone())],
+    read: |row| Ok(Band { id: row.get(0)?, name: row.get(1)? }),
+};
 
 pub struct SqliteBandStore {
     db: SqliteDb,
@@ -28,16 +31,10 @@ pub struct SqliteBandStore {
 
 impl SqliteBandStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = SqliteDb::open(path, format!("{SCHEMA}{}", NAMES.schema())).await?;
-        db.write("bands_names_backfill", |transaction| NAMES.backfill(transaction)).await?;
+        let db = SqliteDb::open(path, BANDS.schema()).await?;
+        db.write("bands_migrate", |transaction| BANDS.migrate(transaction)).await?;
         Ok(Self { db })
     }
-}
-
-fn by_ids(connection: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Band>> {
-    let mut statement = connection.prepare_cached("SELECT id, name FROM bands WHERE id IN rarray(?1) ORDER BY id")?;
-    let rows = statement.query_map([id_list(ids)], |row| Ok(Band { id: row.get(0)?, name: row.get(1)? }))?;
-    rows.collect()
 }
 
 impl BandStore for SqliteBandStore {}
@@ -46,37 +43,54 @@ impl BandStore for SqliteBandStore {}
 impl NamedRecordStore<Band> for SqliteBandStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Band>, StoreError> {
         let ids = ids.to_vec();
-        self.db.call("bands_by_ids", move |connection| by_ids(connection, &ids)).await
+        self.db.call("bands_by_ids", move |connection| BANDS.by_ids(connection, &ids)).await
     }
 
     async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Band>, StoreError> {
         let text = text.to_owned();
         self.db
             .read("bands_by_name", move |connection| {
-                let ids = NAMES.search(connection, &text, limit)?;
-                Ok(name_match::in_order(by_ids(connection, &ids)?, &ids, |band| band.id))
+                let ids = BANDS.names.search(connection, &text, limit)?;
+                Ok(name_match::in_order(BANDS.by_ids(connection, &ids)?, &ids, |band| band.id))
             })
             .await
     }
 }
 
 #[async_trait]
+impl EditableStore<Band, NewBand> for SqliteBandStore {
+    async fn get(&self, id: i64) -> Result<Option<Revised<Band>>, StoreError> {
+        let found = self.db.read("bands_get", move |connection| BANDS.get(connection, id)).await?;
+        Ok(found.map(|(record, revision)| Revised { record, revision }))
+    }
+
+    async fn create(&self, draft: NewBand, once: Option<Once>) -> Result<Created<Band>, WriteError> {
+        let made = self
+            .db
+            .edit("bands_create", move |transaction| {
+                let once = once.as_ref().map(|once| (once.key.as_str(), once.fingerprint.as_str()));
+                BANDS.create(transaction, |id| Band { id, name: draft.name }, once)
+            })
+            .await??;
+        let (record, revision, replayed) = made;
+        Ok(Created { revised: Revised { record, revision }, replayed })
+    }
+
+    async fn update(&self, id: i64, expected: Option<i64>, edit: Edit<Band>) -> Result<Revised<Band>, WriteError> {
+        let (_, record, revision) =
+            self.db.edit("bands_update", move |transaction| BANDS.update(transaction, id, expected, edit)).await??;
+        Ok(Revised { record, revision })
+    }
+
+    async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Band, WriteError> {
+        Ok(self.db.edit("bands_delete", move |transaction| BANDS.delete(transaction, id, expected)).await??)
+    }
+}
+
+#[async_trait]
 impl RecordStore<Band> for SqliteBandStore {
     async fn upsert(&self, bands: Vec<Band>) -> Result<usize, StoreError> {
-        self.db
-            .write("bands_upsert", move |transaction| {
-                let mut previous = transaction.prepare_cached("SELECT name FROM bands WHERE id = ?1")?;
-                let mut save = transaction.prepare_cached(
-                    "INSERT INTO bands (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                )?;
-                for band in &bands {
-                    let before: Option<String> = previous.query_row([band.id], |row| row.get(0)).optional()?;
-                    NAMES.put(transaction, band.id, before.as_deref(), &band.name)?;
-                    save.execute((band.id, &band.name))?;
-                }
-                Ok(bands.len())
-            })
-            .await
+        self.db.write("bands_upsert", move |transaction| BANDS.import(transaction, &bands)).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use bands::store::{BandStore, MongoBandStore, SqliteBandStore};
-use bands_model::Band;
+use bands_model::{Band, NewBand};
+use testkit::edits::Editing;
 use testkit::{Backend, Place};
 
 fn band(id: i64, name: &str) -> Band {
@@ -25,6 +26,8 @@ async fn conformance(backend: Backend) {
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_updates_by_id(open(&backend, "reimport").await).await;
     bands_are_found_by_name_as_people_type_it(open(&backend, "named").await).await;
+    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    a_band_written_alone_is_found_by_its_name_at_once(open(&backend, "edited").await).await;
     backend.clean_up().await;
 }
 
@@ -61,6 +64,27 @@ async fn importing_twice_is_idempotent_and_updates_by_id(store: Arc<dyn BandStor
 
     store.upsert(vec![band(2, "Muse (UK)")]).await.unwrap();
     assert_eq!(store.by_ids(&[1, 2]).await.unwrap(), vec![band(1, "Radiohead"), band(2, "Muse (UK)")]);
+}
+
+const EDITING: Editing<Band, NewBand> = Editing {
+    draft: |n| NewBand { name: format!("Band number {n}") },
+    id: |band| band.id,
+    change: |band| Band { id: band.id, name: format!("{} (renamed)", band.name) },
+};
+
+async fn a_band_written_alone_is_found_by_its_name_at_once(store: Arc<dyn BandStore>) {
+    store.upsert(vec![band(40, "Radiohead")]).await.unwrap();
+    let made = store.create(NewBand { name: "Sigur Rós".into() }, None).await.unwrap().revised.record;
+    assert_eq!(made.id, 41, "after the largest id imported");
+    assert_eq!(named(store.as_ref(), "sigur", 10).await, ["Sigur Rós"]);
+    let before = store.data_version().await.unwrap();
+    store.update(made.id, None, Box::new(|band| Ok(Band { id: band.id, name: "Jónsi".into() }))).await.unwrap();
+    assert_ne!(store.data_version().await.unwrap(), before, "a write changes the data's version");
+    assert_eq!(named(store.as_ref(), "sigur", 10).await, Vec::<String>::new(), "not by its old name");
+    assert_eq!(named(store.as_ref(), "jonsi", 10).await, ["Jónsi"]);
+    store.delete(made.id, None).await.unwrap();
+    assert_eq!(named(store.as_ref(), "jonsi", 10).await, Vec::<String>::new());
+    assert_eq!(store.by_ids(&[40, 41]).await.unwrap(), vec![band(40, "Radiohead")]);
 }
 
 /// The names found, in the order found.

@@ -13,7 +13,7 @@ use testkit::{call, error_messages};
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteBandStore::open(&dir.path().join("bands.sqlite3")).await.unwrap();
-    (router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap(), dir)
+    (router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap(), dir)
 }
 
 async fn import(app: &Router, bands: Value) -> (StatusCode, Value) {

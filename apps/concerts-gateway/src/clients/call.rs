@@ -370,7 +370,7 @@ mod tests {
             (
                 concerts_model::rows::CONTENT_TYPE,
                 &[0_u8; 25][..],
-                "answered an unreadable body (25 bytes are not whole rows of 24)",
+                "answered an unreadable body (25 bytes are not whole rows of 33)",
             ),
         ];
         for (content_type, body, expected) in cases {
@@ -380,7 +380,7 @@ mod tests {
             assert_eq!(error.status().as_u16(), 502, "{error}");
             assert_eq!(error.to_string(), format!("bad gateway: the concerts service {expected}"));
         }
-        let url = service_answering(concerts_model::rows::CONTENT_TYPE, &[0_u8; 48]).await;
+        let url = service_answering(concerts_model::rows::CONTENT_TYPE, &[0_u8; 66]).await;
         let client = ServiceClient::new("concerts", &url, reqwest::Client::new(), policy());
         let read = client.call(&context, |http| http.get(&client.base_url), RowsAnswer).await;
         assert_eq!(read.unwrap().len(), 2);

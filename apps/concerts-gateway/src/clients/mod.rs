@@ -9,12 +9,14 @@ mod call;
 mod concerts;
 mod records;
 mod versions;
+mod writes;
 
 pub use cache::CachePolicy;
 pub use call::CallPolicy;
 pub use concerts::{ConcertsClient, RowStream};
 pub use records::{BandsClient, RecordsClient, VenuesClient};
-pub use versions::Versions;
+pub use versions::{Owner, Versions};
+pub use writes::{Forwarded, ServiceAnswer};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,18 +91,36 @@ impl Services {
             let services = self.clone();
             async move {
                 let clients = [&services.bands.service, &services.venues.service, &services.concerts.service];
-                let changed = |before: &Versions, now: &Versions| {
-                    if before.bands != now.bands {
-                        services.bands.cache.clear();
-                    }
-                    if before.venues != now.venues {
-                        services.venues.cache.clear();
-                    }
-                };
-                services.versions.learn(clients, changed).await;
+                services.versions.learn(clients, |before, now| services.drop_stale_names(before, now)).await;
             }
         };
         self.versions.current(ask).await
+    }
+
+    /// After a write that `owner`'s service answered: its data version asked
+    /// again, so that what this gateway answers next reads the write.
+    pub async fn written(&self, owner: Owner) {
+        let service = self.of(owner);
+        self.versions.relearn(service, owner, |before, now| self.drop_stale_names(before, now)).await;
+    }
+
+    /// The client of `owner`'s service.
+    pub(crate) fn of(&self, owner: Owner) -> &ServiceClient {
+        match owner {
+            Owner::Bands => &self.bands.service,
+            Owner::Venues => &self.venues.service,
+            Owner::Concerts => &self.concerts.service,
+        }
+    }
+
+    /// The names kept of bands or venues whose data changed are dropped.
+    fn drop_stale_names(&self, before: &Versions, now: &Versions) {
+        if before.bands != now.bands {
+            self.bands.cache.clear();
+        }
+        if before.venues != now.venues {
+            self.venues.cache.clear();
+        }
     }
 
     /// Each service's readiness, asked concurrently: `(name, Ok)` or `(name, Err(why))`.

@@ -11,8 +11,15 @@
 //! keeps) within about one time to live, and no request waits for the
 //! versions, not even while a service is down. Only the very first request
 //! waits, briefly, for them. Without versions an answer goes untagged.
+//!
+//! A write made through this gateway does not wait for the time to live:
+//! once the owning service has answered it, the gateway asks that service
+//! its version again before it answers the writer ([`KnownVersions::relearn`]),
+//! so that the writer's next read, on this gateway, sees the write. A full
+//! asking that started before is then not kept: it could hold the version
+//! from before the write.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -34,7 +41,26 @@ pub struct Versions {
     pub concerts: String,
 }
 
+/// Which service's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Bands,
+    Venues,
+    Concerts,
+}
+
 impl Versions {
+    /// These versions with `owner`'s at `version`.
+    fn with(&self, owner: Owner, version: String) -> Versions {
+        let mut changed = self.clone();
+        match owner {
+            Owner::Bands => changed.bands = version,
+            Owner::Venues => changed.venues = version,
+            Owner::Concerts => changed.concerts = version,
+        }
+        changed
+    }
+
     /// What an answer that reads every service depends on.
     pub fn all(&self) -> Vec<&str> {
         vec![&self.bands, &self.venues, &self.concerts]
@@ -61,11 +87,14 @@ pub(crate) struct KnownVersions {
     known: RwLock<Option<(Arc<Versions>, Instant)>>,
     asking: AtomicBool,
     time_to_live: Duration,
+    /// How many versions were learned after a write: an asking of all
+    /// three that saw this number change meanwhile is not kept.
+    relearned: AtomicU64,
 }
 
 impl KnownVersions {
     pub(crate) fn new(time_to_live: Duration) -> Self {
-        Self { known: RwLock::new(None), asking: AtomicBool::new(false), time_to_live }
+        Self { known: RwLock::new(None), asking: AtomicBool::new(false), time_to_live, relearned: AtomicU64::new(0) }
     }
 
     fn known(&self) -> Option<(Arc<Versions>, Duration)> {
@@ -98,6 +127,7 @@ impl KnownVersions {
     /// Asks `services` (bands, venues, concerts) for their versions and keeps
     /// them; `changed` is told of the versions before and after.
     pub(crate) async fn learn(&self, services: [&ServiceClient; 3], changed: impl FnOnce(&Versions, &Versions)) {
+        let relearned = self.relearned.load(Ordering::Acquire);
         let asked = self.ask(services).await;
         self.asking.store(false, Ordering::Release);
         let learned = match asked {
@@ -108,10 +138,42 @@ impl KnownVersions {
             }
         };
         let mut known = self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.relearned.load(Ordering::Acquire) != relearned {
+            return;
+        }
         if let Some((before, _)) = known.as_ref() {
             changed(before, &learned);
         }
         *known = Some((learned, Instant::now()));
+    }
+
+    /// Asks `owner`'s service (`service`) its version again, after a write
+    /// it answered, and keeps it with the others; `changed` as for
+    /// [`Self::learn`]. Nothing known yet: the next request asks them all.
+    pub(crate) async fn relearn(
+        &self,
+        service: &ServiceClient,
+        owner: Owner,
+        changed: impl FnOnce(&Versions, &Versions),
+    ) {
+        let asked = match Self::version_of(service, self.time_to_live.max(FIRST_WAIT)).await {
+            Ok(version) => version,
+            Err(error) => {
+                // The versions kept may be from before the write: forgotten, asked again by the next request.
+                tracing::warn!(%error, "a data version is not known after a write: asking them all again");
+                *self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                self.relearned.fetch_add(1, Ordering::AcqRel);
+                return;
+            }
+        };
+        let mut known = self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.relearned.fetch_add(1, Ordering::AcqRel);
+        if let Some((before, since)) = known.as_ref() {
+            let learned = Arc::new(before.with(owner, asked));
+            changed(before, &learned);
+            // The others are as old as they were: they are asked again on time.
+            *known = Some((learned, *since));
+        }
     }
 
     /// Each service's version, asked directly, as readiness is: no retry and
@@ -119,18 +181,20 @@ impl KnownVersions {
     /// nothing for the requests that call it.
     async fn ask(&self, services: [&ServiceClient; 3]) -> Result<Versions, String> {
         let within = self.time_to_live.max(FIRST_WAIT);
-        let asked = services.map(|service| async move {
-            let answer = service.http.get(format!("{}/version", service.base_url)).timeout(within).send().await;
-            let version: Version = match answer {
-                Ok(response) if response.status().is_success() => response.json().await,
-                Ok(response) => return Err(format!("the {} service answered {}", service.name, response.status())),
-                Err(error) => Err(error),
-            }
-            .map_err(|error| format!("the {} service: {error}", service.name))?;
-            Ok(version.version)
-        });
+        let asked = services.map(|service| Self::version_of(service, within));
         let mut versions = try_join_all(asked).await?.into_iter();
         let mut next = || versions.next().ok_or_else(|| "a version is missing".to_owned());
         Ok(Versions { bands: next()?, venues: next()?, concerts: next()? })
+    }
+
+    async fn version_of(service: &ServiceClient, within: Duration) -> Result<String, String> {
+        let answer = service.http.get(format!("{}/version", service.base_url)).timeout(within).send().await;
+        let version: Version = match answer {
+            Ok(response) if response.status().is_success() => response.json().await,
+            Ok(response) => return Err(format!("the {} service answered {}", service.name, response.status())),
+            Err(error) => Err(error),
+        }
+        .map_err(|error| format!("the {} service: {error}", service.name))?;
+        Ok(version.version)
     }
 }

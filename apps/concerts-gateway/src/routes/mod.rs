@@ -4,7 +4,9 @@
 //! (`Conditional`); the plan and the clients do the work. The OpenAPI
 //! document is built from them ([`crate::openapi`]), never the other way.
 
+pub mod concert_records;
 pub mod concerts;
 pub mod page;
 pub mod probes;
+pub mod records;
 pub mod suggestions;

@@ -41,7 +41,13 @@ fn ids(query: &Option<String>) -> Vec<i64> {
 
 /// The i-th concert of the stand-in, newest first.
 fn concert(i: i64) -> Concert {
-    Concert { band_id: i % 10 + 1, venue_id: i % VENUES_IN_CIRCLE + 1, date: 10_000 - i }
+    Concert {
+        id: i + 1,
+        band_id: i % 10 + 1,
+        venue_id: i % VENUES_IN_CIRCLE + 1,
+        date: 10_000 - i,
+        status: Default::default(),
+    }
 }
 
 struct StandIns {

@@ -9,13 +9,23 @@ pub use sqlite::SqliteConcertStore;
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
-use concerts_model::{Concert, ConcertFilter};
+use bootstrap::edits::EditableStore;
+use concerts_model::{Concert, ConcertFilter, ConcertRecord, NewConcert, Position};
 use exceptions::StoreError;
 
-/// Concert search and bulk loads; imports (a concert already stored is kept
-/// once) and emptiness come from [`RecordStore`].
+/// A band or a venue, as what concerts are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Band(i64),
+    Venue(i64),
+}
+
+/// Concert search, bulk loads, writes one at a time ([`EditableStore`]) and
+/// what the rules across services ask (how many concerts a band or venue
+/// has; deleting them all); imports (a concert already stored is kept once)
+/// and emptiness come from [`RecordStore`].
 #[async_trait]
-pub trait ConcertStore: RecordStore<Concert> {
+pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, NewConcert> {
     /// The concerts `filter` matches, ready to be read page by page: what a
     /// search needs from its filter is worked out once, whatever the number
     /// of pages.
@@ -24,7 +34,7 @@ pub trait ConcertStore: RecordStore<Concert> {
     /// Sets `concerts` aside for [`Self::commit_staged`], for a bulk load:
     /// durable, but not seen by searches before the commit. By default (a
     /// store with no cheaper way) they are simply imported.
-    async fn stage(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+    async fn stage(&self, concerts: Vec<NewConcert>) -> Result<usize, StoreError> {
         self.upsert(concerts).await
     }
 
@@ -33,6 +43,13 @@ pub trait ConcertStore: RecordStore<Concert> {
     async fn commit_staged(&self) -> Result<u64, StoreError> {
         Ok(0)
     }
+
+    /// How many concerts the band or venue has.
+    async fn count_of(&self, side: Side) -> Result<u64, StoreError>;
+
+    /// Deletes every concert of the band or venue (each a change in the
+    /// log); how many there were.
+    async fn delete_all_of(&self, side: Side) -> Result<u64, StoreError>;
 }
 
 /// The pages of one search.
@@ -40,6 +57,6 @@ pub trait ConcertStore: RecordStore<Concert> {
 pub trait ConcertPages: Send + Sync {
     /// At most `limit` concerts, those right after `after` (from the newest
     /// when `None`), in list order: date, then band id, then venue id, all
-    /// descending (a total order, the three being the identity).
-    async fn page(&self, after: Option<Concert>, limit: usize) -> Result<Vec<Concert>, StoreError>;
+    /// descending (a total order: no two concerts share all three).
+    async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError>;
 }

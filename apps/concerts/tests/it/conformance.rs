@@ -6,16 +6,18 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use bootstrap::RecordStore;
-use concerts::store::{ConcertStore, MongoConcertStore, SqliteConcertStore, mongo};
-use concerts_model::{Concert, ConcertFilter, DateRange};
+use concerts::store::{ConcertStore, MongoConcertStore, Side, SqliteConcertStore, mongo};
+use concerts_model::{ConcertFilter, ConcertRecord, DateRange, NewConcert, Position, Status};
+use exceptions::WriteError;
 use storage::mongo::{MongoDb, plan_stages};
+use testkit::edits::Editing;
 use testkit::{Backend, Place};
 
-fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
-    Concert { band_id, venue_id, date }
+fn concert(band_id: i64, venue_id: i64, date: i64) -> NewConcert {
+    NewConcert { band_id, venue_id, date, status: Status::Scheduled }
 }
 
-fn fixture() -> Vec<Concert> {
+fn fixture() -> Vec<NewConcert> {
     vec![
         concert(1, 10, 1000),
         concert(1, 11, 3000),
@@ -43,7 +45,12 @@ async fn page(
 }
 
 fn filter(bands: Option<&[i64]>, venues: Option<&[i64]>, dates: DateRange) -> ConcertFilter {
-    ConcertFilter { band_ids: bands.map(<[i64]>::to_vec), venue_ids: venues.map(<[i64]>::to_vec), dates }
+    ConcertFilter {
+        band_ids: bands.map(<[i64]>::to_vec),
+        venue_ids: venues.map(<[i64]>::to_vec),
+        dates,
+        statuses: None,
+    }
 }
 
 /// One page of `filter`'s search, as (date, bandId, venueId).
@@ -53,7 +60,7 @@ async fn page_of(
     limit: usize,
     after: Option<(i64, i64, i64)>,
 ) -> Vec<(i64, i64, i64)> {
-    let after = after.map(|(date, band_id, venue_id)| Concert { band_id, venue_id, date });
+    let after = after.map(|(date, band_id, venue_id)| Position { band_id, venue_id, date });
     let page = store.search(filter.clone()).page(after, limit).await.unwrap();
     page.iter().map(|c| (c.date, c.band_id, c.venue_id)).collect()
 }
@@ -96,7 +103,110 @@ async fn conformance(backend: Backend, walks: Walks) {
     date_ranges_narrow_every_search_and_its_pages(open(&backend, "dates").await, walks).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
+    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    a_concert_written_alone_takes_its_place_in_every_search(open(&backend, "edited").await).await;
+    two_concerts_never_share_a_place(open(&backend, "unique").await).await;
+    statuses_narrow_a_search(open(&backend, "statuses").await).await;
+    the_concerts_of_a_band_or_venue_are_counted_and_deleted(open(&backend, "of").await).await;
     backend.clean_up().await;
+}
+
+const EDITING: Editing<ConcertRecord, NewConcert> = Editing {
+    draft: |n| concert(900 + i64::from(n), 90, 1_000_000 + i64::from(n)),
+    id: |concert| concert.id,
+    change: |concert| ConcertRecord { date: concert.date + 7, status: Status::Rescheduled, ..*concert },
+};
+
+/// (date, bandId, venueId, status) of each concert of `filter`, in order.
+async fn found(store: &dyn ConcertStore, filter: &ConcertFilter) -> Vec<(i64, i64, i64, Status)> {
+    let page = store.search(filter.clone()).page(None, 10_000).await.unwrap();
+    page.iter().map(|c| (c.date, c.band_id, c.venue_id, c.status)).collect()
+}
+
+async fn a_concert_written_alone_takes_its_place_in_every_search(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    let at_10 = filter(None, Some(&[10]), DateRange::default());
+    let of_1 = filter(Some(&[1]), None, DateRange::default());
+    let made = store.create(concert(1, 10, 4000), None).await.unwrap().revised.record;
+    assert_eq!(made.id, 7, "after the six imported");
+    let scheduled = Status::Scheduled;
+    assert_eq!(
+        found(store.as_ref(), &at_10).await,
+        [
+            (5000, 1, 10, scheduled),
+            (4000, 1, 10, scheduled),
+            (3000, 2, 10, scheduled),
+            (2000, 2, 10, scheduled),
+            (1000, 1, 10, scheduled)
+        ]
+    );
+    let page = store.search(at_10.clone()).page(None, 2).await.unwrap();
+    assert_eq!(page[1].id, made.id, "found with its id");
+
+    // Rescheduled to another venue and date: gone from where it was, found where it is.
+    let moved =
+        ConcertRecord { venue_id: 11, date: 6000, status: Status::Rescheduled, previous_date: Some(4000), ..made };
+    let revised = store.update(made.id, Some(1), Box::new(move |_| Ok(moved))).await.unwrap();
+    assert_eq!(revised.record, moved);
+    assert_eq!(store.get(made.id).await.unwrap().unwrap().record, moved);
+    assert_eq!(found(store.as_ref(), &at_10).await.len(), 4);
+    let at_11 = filter(None, Some(&[11]), DateRange::default());
+    assert_eq!(found(store.as_ref(), &at_11).await, [(6000, 1, 11, Status::Rescheduled), (3000, 1, 11, scheduled)]);
+    assert_eq!(found(store.as_ref(), &of_1).await[0], (6000, 1, 11, Status::Rescheduled));
+
+    // Cancelled: still found, with its status; deleted: found nowhere.
+    let cancelled = ConcertRecord { status: Status::Cancelled, ..moved };
+    store.update(made.id, None, Box::new(move |_| Ok(cancelled))).await.unwrap();
+    assert_eq!(found(store.as_ref(), &at_11).await[0], (6000, 1, 11, Status::Cancelled));
+    store.delete(made.id, None).await.unwrap();
+    assert_eq!(found(store.as_ref(), &at_11).await, [(3000, 1, 11, scheduled)]);
+    assert_eq!(found(store.as_ref(), &of_1).await.len(), 3);
+}
+
+async fn two_concerts_never_share_a_place(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    let taken = store.create(concert(1, 10, 5000), None).await;
+    assert!(matches!(taken, Err(WriteError::Conflict(_))), "the band already plays there then: {taken:?}");
+    let made = store.create(concert(1, 10, 5001), None).await.unwrap().revised.record;
+    let onto = store.update(made.id, None, Box::new(|c| Ok(ConcertRecord { date: 5000, ..*c }))).await;
+    assert!(matches!(onto, Err(WriteError::Conflict(_))), "{onto:?}");
+    assert_eq!(store.get(made.id).await.unwrap().unwrap().record.date, 5001, "unchanged");
+    // An import of a concert already there keeps the one there, its id and status.
+    let cancelled =
+        store.update(made.id, None, Box::new(|c| Ok(ConcertRecord { status: Status::Cancelled, ..*c }))).await;
+    cancelled.unwrap();
+    store.upsert(vec![concert(1, 10, 5001)]).await.unwrap();
+    let kept = store.get(made.id).await.unwrap().unwrap().record;
+    assert_eq!((kept.id, kept.status), (made.id, Status::Cancelled));
+}
+
+async fn statuses_narrow_a_search(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    let of_2 = filter(Some(&[2]), None, DateRange::default());
+    let first = store.search(of_2.clone()).page(None, 1).await.unwrap()[0];
+    store.update(first.id, None, Box::new(|c| Ok(ConcertRecord { status: Status::Postponed, ..*c }))).await.unwrap();
+    let only = |statuses: &[Status]| ConcertFilter { statuses: Some(statuses.to_vec()), ..of_2.clone() };
+    assert_eq!(found(store.as_ref(), &only(&[Status::Scheduled])).await, [(2000, 2, 10, Status::Scheduled)]);
+    assert_eq!(found(store.as_ref(), &only(&[Status::Postponed])).await, [(3000, 2, 10, Status::Postponed)]);
+    assert_eq!(found(store.as_ref(), &only(&[Status::Cancelled, Status::Rescheduled])).await, []);
+    assert_eq!(found(store.as_ref(), &of_2).await.len(), 2, "every status without the filter");
+    let at_10 =
+        ConcertFilter { statuses: Some(vec![Status::Scheduled]), ..filter(None, Some(&[10]), DateRange::default()) };
+    assert_eq!(found(store.as_ref(), &at_10).await.len(), 3, "by venue too");
+}
+
+async fn the_concerts_of_a_band_or_venue_are_counted_and_deleted(store: Arc<dyn ConcertStore>) {
+    store.upsert(fixture()).await.unwrap();
+    assert_eq!(store.count_of(Side::Band(1)).await.unwrap(), 3);
+    assert_eq!(store.count_of(Side::Venue(10)).await.unwrap(), 4);
+    assert_eq!(store.count_of(Side::Band(99)).await.unwrap(), 0);
+    assert_eq!(store.delete_all_of(Side::Venue(10)).await.unwrap(), 4);
+    assert_eq!(store.count_of(Side::Band(1)).await.unwrap(), 1);
+    let everything = filter(Some(&[1, 2, 3]), None, DateRange::default());
+    assert_eq!(found(store.as_ref(), &everything).await.len(), 2);
+    assert_eq!(found(store.as_ref(), &filter(None, Some(&[10]), DateRange::default())).await, []);
+    assert_eq!(store.delete_all_of(Side::Band(1)).await.unwrap(), 1);
+    assert_eq!(store.delete_all_of(Side::Band(1)).await.unwrap(), 0);
 }
 
 async fn by_band_newest_first_ties_by_band_then_venue(store: Arc<dyn ConcertStore>) {
@@ -129,7 +239,7 @@ async fn by_venue_and_by_both(store: Arc<dyn ConcertStore>) {
 /// Hundreds of concerts with few distinct dates, so that the tie-breaks
 /// decide most of the order; expected by a plain sort here.
 async fn a_large_search_is_in_the_total_order(store: Arc<dyn ConcertStore>) {
-    let concerts: Vec<Concert> = (0..600).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
+    let concerts: Vec<NewConcert> = (0..600).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
     store.upsert(concerts.clone()).await.unwrap();
     let bands = [1, 3, 4, 6];
     let venues = [100, 101, 102, 103, 104, 105];
@@ -147,7 +257,7 @@ async fn a_large_search_is_in_the_total_order(store: Arc<dyn ConcertStore>) {
 /// Pages of every size, by bands, by venues and by both, walked by their last
 /// concert, give the whole answer once and in order.
 async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertStore>, walks: Walks) {
-    let concerts: Vec<Concert> = (0..300).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
+    let concerts: Vec<NewConcert> = (0..300).map(|i| concert(1 + i % 7, 100 + (i * 5) % 11, 1000 * (i % 4))).collect();
     store.upsert(concerts).await.unwrap();
     let bands: &[i64] = &[1, 3, 4, 6];
     let venues: &[i64] = &[100, 101, 102, 103, 104, 105];
@@ -208,7 +318,7 @@ async fn walk_and_compare(
 /// size: the same answer as a plain filter and sort, whatever way the store
 /// reads them.
 async fn searches_naming_many_keys_walk_the_same_order(store: Arc<dyn ConcertStore>, walks: Walks) {
-    let concerts: Vec<Concert> =
+    let concerts: Vec<NewConcert> =
         (0..walks.many_keys_fixture).map(|i| concert(1 + i % 50, 100 + (i * 7) % 120, (i * 13) % 500)).collect();
     store.upsert(concerts.clone()).await.unwrap();
     let dense_venues: Vec<i64> = (100..150).collect();
@@ -241,7 +351,7 @@ async fn searches_naming_many_keys_walk_the_same_order(store: Arc<dyn ConcertSto
 /// A venue with a long history, then concerts imported newer, older and in
 /// between: every search by venue sees each where it belongs, at once.
 async fn concerts_imported_later_take_their_place(store: Arc<dyn ConcertStore>) {
-    let mut all: Vec<Concert> = (0..150).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
+    let mut all: Vec<NewConcert> = (0..150).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
     store.upsert(all.clone()).await.unwrap();
     assert_eq!(search(store.as_ref(), None, Some(&[7])).await.len(), 150);
     for batch in [
@@ -272,7 +382,7 @@ type Keys<'a> = (Option<&'a [i64]>, Option<&'a [i64]>);
 /// bands, by one venue, by many venues and by both; their pages walk the
 /// range without gap or repeat.
 async fn date_ranges_narrow_every_search_and_its_pages(store: Arc<dyn ConcertStore>, walks: Walks) {
-    let concerts: Vec<Concert> =
+    let concerts: Vec<NewConcert> =
         (0..walks.dates_fixture).map(|i| concert(1 + i % 9, 100 + (i * 7) % 40, 1000 * (i % 50))).collect();
     store.upsert(concerts.clone()).await.unwrap();
     let many_venues: Vec<i64> = (100..130).collect();
@@ -359,7 +469,7 @@ async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
     let store = MongoConcertStore::new(db);
     store.upsert((0..500).map(|i| concert(1 + i % 40, 100 + i % 30, i * 7)).collect()).await.unwrap();
     let concerts = db.collection("concerts", Vec::new());
-    let after = concert(3, 110, 2000);
+    let after = concert(3, 110, 2000).position();
     let searches = [
         (ConcertFilter { band_ids: Some(vec![3, 7]), ..ConcertFilter::default() }, mongo::BAND_INDEX),
         (ConcertFilter { venue_ids: Some(vec![110, 111, 112]), ..ConcertFilter::default() }, mongo::VENUE_INDEX),
@@ -390,7 +500,7 @@ async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
 async fn a_reopened_sqlite_store_answers_venue_searches_as_before() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("concerts.sqlite3");
-    let mut all: Vec<Concert> = (0..40).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
+    let mut all: Vec<NewConcert> = (0..40).map(|i| concert(1 + i % 3, 7, 1000 + 10 * i)).collect();
     all.extend((0..20).map(|i| concert(4, 100 + i, 500 + i)));
     let store = SqliteConcertStore::open(&path).await.unwrap();
     store.upsert(all.clone()).await.unwrap();

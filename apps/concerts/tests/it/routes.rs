@@ -25,7 +25,7 @@ fn concerts() -> Value {
 async fn app() -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap();
     let (status, body) = call(&app, "PUT", "/concerts", Some(&concerts())).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"imported": 6})));
     (app, dir)
@@ -42,7 +42,7 @@ async fn search(app: &Router, mut query: Value) -> Vec<(i64, i64, i64)> {
     body.as_array()
         .unwrap()
         .iter()
-        .map(|c| (c[2].as_i64().unwrap(), c[0].as_i64().unwrap(), c[1].as_i64().unwrap()))
+        .map(|c| (c[3].as_i64().unwrap(), c[1].as_i64().unwrap(), c[2].as_i64().unwrap()))
         .collect()
 }
 
@@ -52,7 +52,8 @@ async fn searches_answer_concerts_newest_first() {
     assert_eq!(search(&app, json!({"bandIds": [1]})).await, vec![(5000, 1, 10), (3000, 1, 11), (1000, 1, 10)]);
     assert_eq!(search(&app, json!({"bandIds": [2], "venueIds": [10, 12]})).await, vec![(3000, 2, 10), (2000, 2, 10)]);
     let (_, body) = call(&app, "POST", "/concerts/search", Some(&json!({"venueIds": [12], "limit": 10}))).await;
-    assert_eq!(body, json!([[3, 12, 3000]]));
+    // [id, bandId, venueId, date, status]; ids given in the order imported.
+    assert_eq!(body, json!([[5, 3, 12, 3000, "scheduled"]]));
 }
 
 #[tokio::test]
@@ -94,7 +95,7 @@ async fn searches_and_imports_are_validated() {
         (json!({"bandIds": [], "limit": 5}), vec!["bandIds must have at least 1 item"]),
         (
             json!({"bandIds": [1], "city": "Paris", "limit": 5}),
-            vec!["city is not a known parameter (known: after, bandIds, from, limit, to, venueIds)"],
+            vec!["city is not a known parameter (known: after, bandIds, from, limit, statuses, to, venueIds)"],
         ),
         (json!({"venueIds": ["1"], "limit": 5}), vec!["venueIds[0] must be an integer (got \"1\")"]),
         (json!({"venueIds": [1], "limit": 10_001}), vec!["limit must be <= 10000"]),
@@ -170,7 +171,7 @@ async fn a_search_without_a_limit_answers_every_match_in_order() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c[2].as_i64().unwrap(), c[0].as_i64().unwrap(), c[1].as_i64().unwrap()))
+        .map(|c| (c[3].as_i64().unwrap(), c[1].as_i64().unwrap(), c[2].as_i64().unwrap()))
         .collect();
     assert_eq!(json, expected);
 
@@ -198,7 +199,7 @@ async fn at_venues(app: &Router, venues: &[i64]) -> Vec<(i64, i64, i64)> {
 async fn a_bulk_load_is_unseen_until_committed_then_taken_in_once_each() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteConcertStore::open(&dir.path().join("concerts.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap();
     // Into an empty store (the indexes are built after the rows), twice over,
     // as a load run again after a kill stages everything again.
     for _ in 0..2 {
@@ -231,12 +232,12 @@ async fn a_store_opened_again_after_a_bulk_load_finds_it_all() {
     let path = dir.path().join("concerts.sqlite3");
     {
         let store = SqliteConcertStore::open(&path).await.unwrap();
-        let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
+        let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap();
         call(&app, "PUT", "/concerts/staged", Some(&concerts())).await;
         call(&app, "POST", "/concerts/staged/commit", None).await;
     }
     let store = SqliteConcertStore::open(&path).await.unwrap();
-    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap();
     // At once (the venue heads may still be loading: the file answers) and later.
     let all = vec![(5000, 1, 10), (3000, 3, 12), (3000, 2, 10), (3000, 1, 11), (2000, 2, 10), (1000, 1, 10)];
     assert_eq!(at_venues(&app, &[10, 11, 12]).await, all);

@@ -10,14 +10,16 @@ pub use sqlite::SqliteVenueStore;
 
 use async_trait::async_trait;
 use bootstrap::NamedRecordStore;
+use bootstrap::edits::EditableStore;
 use exceptions::StoreError;
-use venues_model::{Venue, WithinRadius};
+use venues_model::{NewVenue, Venue, WithinRadius};
 
 /// Venues by distance; by ids and by name (which holds the city: "Le
 /// Batofar, Paris, France"), imports (upsert by id), emptiness and the
-/// data's version as every store of named records ([`NamedRecordStore`]).
+/// data's version as every store of named records ([`NamedRecordStore`]),
+/// and written one at a time ([`EditableStore`]).
 #[async_trait]
-pub trait VenueStore: NamedRecordStore<Venue> {
+pub trait VenueStore: NamedRecordStore<Venue> + EditableStore<Venue, NewVenue> {
     /// The ids of the venues at most `radius` km (great circle) from the
     /// centre, boundary included, ascending.
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError>;

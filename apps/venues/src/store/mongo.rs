@@ -6,15 +6,17 @@
 //! original built the point per query with `$addFields`, which no index can serve.
 
 use async_trait::async_trait;
+use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
-use exceptions::StoreError;
+use exceptions::{StoreError, WriteError};
 use serde::Deserialize;
 use storage::mongo::bson::Document;
 use storage::mongo::{
-    Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Sphere2DIndexVersion, doc, name_index, upsert_statement,
+    Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Shape, Sphere2DIndexVersion, doc, name_index,
+    upsert_statement,
 };
 use storage::name_match;
-use venues_model::{Venue, WithinRadius};
+use venues_model::{NewVenue, Venue, WithinRadius};
 
 use super::VenueStore;
 use crate::geo::{cap_angle, is_within};
@@ -58,10 +60,19 @@ pub fn venue_document(venue: &Venue) -> Document {
     document
 }
 
-/// Replaces the venue with this id, position included, or inserts it.
+/// Replaces the venue with this id, position included, or inserts it; its
+/// revision moves on.
 pub fn venue_upsert(venue: &Venue) -> Document {
-    upsert_statement(doc! { "_id": venue.id }, venue_document(venue))
+    upsert_statement(doc! { "_id": venue.id }, doc! { "$set": venue_document(venue), "$inc": { "revision": 1_i64 } })
 }
+
+const VENUES: Shape<Venue> = Shape {
+    id: |venue| venue.id,
+    ids: "ids",
+    fields: venue_document,
+    projection: venue_projection,
+    conflict: "another venue has that id",
+};
 
 /// The venues in the spherical cap around the centre; the 2dsphere index serves it.
 /// The cap is [`cap_angle`]: the radius in radians of the 6378.1 km sphere,
@@ -122,9 +133,33 @@ impl VenueStore for MongoVenueStore {
 }
 
 #[async_trait]
+impl EditableStore<Venue, NewVenue> for MongoVenueStore {
+    async fn get(&self, id: i64) -> Result<Option<Revised<Venue>>, StoreError> {
+        Ok(self.venues.get(&VENUES, id).await?.map(|(record, revision)| Revised { record, revision }))
+    }
+
+    async fn create(&self, draft: NewVenue, once: Option<Once>) -> Result<Created<Venue>, WriteError> {
+        let once = once.as_ref().map(|once| (once.key.as_str(), once.fingerprint.as_str()));
+        let (record, revision, replayed) = self.venues.create(&VENUES, &|id| draft.clone().with_id(id), once).await??;
+        Ok(Created { revised: Revised { record, revision }, replayed })
+    }
+
+    async fn update(&self, id: i64, expected: Option<i64>, edit: Edit<Venue>) -> Result<Revised<Venue>, WriteError> {
+        let (_, record, revision) = self.venues.update(&VENUES, id, expected, edit.as_ref()).await??;
+        Ok(Revised { record, revision })
+    }
+
+    async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Venue, WriteError> {
+        Ok(self.venues.delete(&VENUES, id, expected).await??)
+    }
+}
+
+#[async_trait]
 impl RecordStore<Venue> for MongoVenueStore {
     async fn upsert(&self, venues: Vec<Venue>) -> Result<usize, StoreError> {
-        self.venues.upsert_all(venues.iter().map(venue_upsert).collect()).await
+        let imported = self.venues.upsert_all(venues.iter().map(venue_upsert).collect()).await?;
+        self.venues.log_bulk().await?;
+        Ok(imported)
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -149,7 +184,8 @@ mod tests {
             "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
         };
         stored.extend(name_index::fields("Olympia, Paris, France"));
-        assert_eq!(venue_upsert(&venue), doc! { "q": { "_id": 7_i64 }, "u": stored, "upsert": true, "multi": false });
+        let update = doc! { "$set": stored, "$inc": { "revision": 1_i64 } };
+        assert_eq!(venue_upsert(&venue), doc! { "q": { "_id": 7_i64 }, "u": update, "upsert": true, "multi": false });
     }
 
     #[test]

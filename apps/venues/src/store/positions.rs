@@ -81,6 +81,19 @@ impl Positions {
     }
 }
 
+impl Positions {
+    /// Forgets a deleted venue.
+    pub fn remove(&self, id: i64) {
+        let mut index = self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut by_id = std::mem::take(&mut index.by_id);
+        if by_id.remove(&id).is_some() {
+            *index = Index::built(by_id);
+        } else {
+            index.by_id = by_id;
+        }
+    }
+}
+
 impl Index {
     fn built(by_id: HashMap<i64, Position>) -> Self {
         let tree = RTree::bulk_load(by_id.values().copied().collect());

@@ -1,33 +1,32 @@
-//! Venues in the service's own SQLite file, with a name index
-//! ([`NameIndex`]); their positions also in memory ([`Positions`]), where
-//! radius queries are answered.
+//! Venues in the service's own SQLite file: a [`NamedTable`] (name index,
+//! revisions, the service's ledger); their positions also in memory
+//! ([`Positions`]), where radius queries are answered, kept in step with
+//! every committed write.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
-use exceptions::StoreError;
+use exceptions::{StoreError, WriteError};
 use storage::name_match;
-use storage::sqlite::rusqlite::{self, Connection, OptionalExtension, Row};
-use storage::sqlite::{NameIndex, SqliteDb, id_list};
-use venues_model::{Venue, WithinRadius};
+use storage::sqlite::rusqlite::{self, types::Value};
+use storage::sqlite::{NameIndex, NamedTable, SqliteDb};
+use venues_model::{NewVenue, Venue, WithinRadius};
 
 use super::VenueStore;
 use super::positions::Positions;
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS venues (
-        id        INTEGER PRIMARY KEY,
-        name      TEXT NOT NULL,
-        latitude  REAL NOT NULL,
-        longitude REAL NOT NULL
-    );
-";
-
-const COLUMNS: &str = "v.id, v.name, v.latitude, v.longitude";
-
-const NAMES: NameIndex = NameIndex::new("venues");
+const VENUES: NamedTable<Venue> = NamedTable {
+    table: "venues",
+    columns: &["name", "latitude", "longitude"],
+    names: NameIndex::new("venues"),
+    id: |venue| venue.id,
+    name: |venue| &venue.name,
+    values: |venue| vec![Value::from(venue.name.clone()), Value::from(venue.latitude), Value::from(venue.longitude)],
+    read: |row| Ok(Venue { id: row.get(0)?, name: row.get(1)?, latitude: row.get(2)?, longitude: row.get(3)? }),
+};
 
 pub struct SqliteVenueStore {
     db: SqliteDb,
@@ -36,8 +35,8 @@ pub struct SqliteVenueStore {
 
 impl SqliteVenueStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = SqliteDb::open(path, format!("{SCHEMA}{}", NAMES.schema())).await?;
-        db.write("venues_names_backfill", |transaction| NAMES.backfill(transaction)).await?;
+        let db = SqliteDb::open(path, VENUES.schema()).await?;
+        db.write("venues_migrate", |transaction| VENUES.migrate(transaction)).await?;
         let positions = db
             .call("venues_positions", |connection| {
                 let mut statement = connection.prepare("SELECT id, latitude, longitude FROM venues")?;
@@ -49,29 +48,19 @@ impl SqliteVenueStore {
     }
 }
 
-fn venue(row: &Row<'_>) -> rusqlite::Result<Venue> {
-    Ok(Venue { id: row.get(0)?, name: row.get(1)?, latitude: row.get(2)?, longitude: row.get(3)? })
-}
-
-fn by_ids(connection: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Venue>> {
-    let mut statement =
-        connection.prepare_cached(&format!("SELECT {COLUMNS} FROM venues v WHERE v.id IN rarray(?1) ORDER BY v.id"))?;
-    statement.query_map([id_list(ids)], venue)?.collect()
-}
-
 #[async_trait]
 impl NamedRecordStore<Venue> for SqliteVenueStore {
     async fn by_ids(&self, ids: &[i64]) -> Result<Vec<Venue>, StoreError> {
         let ids = ids.to_vec();
-        self.db.call("venues_by_ids", move |connection| by_ids(connection, &ids)).await
+        self.db.call("venues_by_ids", move |connection| VENUES.by_ids(connection, &ids)).await
     }
 
     async fn by_name(&self, text: &str, limit: usize) -> Result<Vec<Venue>, StoreError> {
         let text = text.to_owned();
         self.db
             .read("venues_by_name", move |connection| {
-                let ids = NAMES.search(connection, &text, limit)?;
-                Ok(name_match::in_order(by_ids(connection, &ids)?, &ids, |venue| venue.id))
+                let ids = VENUES.names.search(connection, &text, limit)?;
+                Ok(name_match::in_order(VENUES.by_ids(connection, &ids)?, &ids, |venue| venue.id))
             })
             .await
     }
@@ -89,24 +78,46 @@ impl VenueStore for SqliteVenueStore {
 }
 
 #[async_trait]
+impl EditableStore<Venue, NewVenue> for SqliteVenueStore {
+    async fn get(&self, id: i64) -> Result<Option<Revised<Venue>>, StoreError> {
+        let found = self.db.read("venues_get", move |connection| VENUES.get(connection, id)).await?;
+        Ok(found.map(|(record, revision)| Revised { record, revision }))
+    }
+
+    async fn create(&self, draft: NewVenue, once: Option<Once>) -> Result<Created<Venue>, WriteError> {
+        let (record, revision, replayed) = self
+            .db
+            .edit("venues_create", move |transaction| {
+                let once = once.as_ref().map(|once| (once.key.as_str(), once.fingerprint.as_str()));
+                VENUES.create(transaction, |id| draft.with_id(id), once)
+            })
+            .await??;
+        // Only once committed: a failed write moves nothing.
+        self.positions.place(std::slice::from_ref(&record));
+        Ok(Created { revised: Revised { record, revision }, replayed })
+    }
+
+    async fn update(&self, id: i64, expected: Option<i64>, edit: Edit<Venue>) -> Result<Revised<Venue>, WriteError> {
+        let (_, record, revision) =
+            self.db.edit("venues_update", move |transaction| VENUES.update(transaction, id, expected, edit)).await??;
+        self.positions.place(std::slice::from_ref(&record));
+        Ok(Revised { record, revision })
+    }
+
+    async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Venue, WriteError> {
+        let deleted =
+            self.db.edit("venues_delete", move |transaction| VENUES.delete(transaction, id, expected)).await??;
+        self.positions.remove(id);
+        Ok(deleted)
+    }
+}
+
+#[async_trait]
 impl RecordStore<Venue> for SqliteVenueStore {
     async fn upsert(&self, venues: Vec<Venue>) -> Result<usize, StoreError> {
         let venues = self
             .db
-            .write("venues_upsert", move |transaction| {
-                let mut previous = transaction.prepare_cached("SELECT name FROM venues WHERE id = ?1")?;
-                let mut save = transaction.prepare_cached(
-                    "INSERT INTO venues (id, name, latitude, longitude) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (id) DO UPDATE SET
-                         name = excluded.name, latitude = excluded.latitude, longitude = excluded.longitude",
-                )?;
-                for v in &venues {
-                    let before: Option<String> = previous.query_row([v.id], |row| row.get(0)).optional()?;
-                    NAMES.put(transaction, v.id, before.as_deref(), &v.name)?;
-                    save.execute((v.id, &v.name, v.latitude, v.longitude))?;
-                }
-                Ok(venues)
-            })
+            .write("venues_upsert", move |transaction| VENUES.import(transaction, &venues).map(|_| venues))
             .await?;
         // Only once committed: a failed import moves nothing.
         self.positions.place(&venues);

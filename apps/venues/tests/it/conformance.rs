@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use bootstrap::RecordStore;
 use storage::mongo::{MongoDb, plan_stages};
+use testkit::edits::Editing;
 use testkit::{Backend, Place};
 use venues::store::{MongoVenueStore, SqliteVenueStore, VenueStore, mongo};
-use venues_model::{Venue, WithinRadius};
+use venues_model::{NewVenue, Venue, WithinRadius};
 
 /// An independent great-circle distance (haversine, sphere of 6378.1 km).
 fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -56,7 +57,37 @@ async fn conformance(backend: Backend) {
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_moves_venues(open(&backend, "reimport").await).await;
     venues_are_found_by_name_and_city(open(&backend, "named").await).await;
+    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    a_venue_written_alone_is_found_where_it_is_at_once(open(&backend, "edited").await).await;
     backend.clean_up().await;
+}
+
+const EDITING: Editing<Venue, NewVenue> = Editing {
+    draft: |n| NewVenue {
+        name: format!("Hall {n}, Lyon, France"),
+        latitude: 45.76,
+        longitude: 4.83 + f64::from(n) / 100.0,
+    },
+    id: |venue| venue.id,
+    change: |venue| Venue { latitude: venue.latitude + 0.5, ..venue.clone() },
+};
+
+async fn a_venue_written_alone_is_found_where_it_is_at_once(store: Arc<dyn VenueStore>) {
+    let paris = (48.8566, 2.3522);
+    let lyon = (45.7640, 4.8357);
+    let draft = NewVenue { name: "La Cigale, Paris, France".into(), latitude: paris.0, longitude: paris.1 };
+    let made = store.create(draft, None).await.unwrap().revised.record;
+    assert_eq!(within(store.as_ref(), paris, 1.0).await, vec![made.id]);
+    assert_eq!(store.by_name("cigale", 10).await.unwrap(), vec![made.clone()]);
+    let moved = Venue { name: "La Cigale, Lyon, France".into(), latitude: lyon.0, longitude: lyon.1, ..made.clone() };
+    let to = moved.clone();
+    store.update(made.id, None, Box::new(move |_| Ok(to.clone()))).await.unwrap();
+    assert_eq!(within(store.as_ref(), paris, 1.0).await, Vec::<i64>::new(), "gone from where it was");
+    assert_eq!(within(store.as_ref(), lyon, 1.0).await, vec![made.id]);
+    assert_eq!(store.by_name("lyon", 10).await.unwrap(), vec![moved]);
+    store.delete(made.id, None).await.unwrap();
+    assert_eq!(within(store.as_ref(), lyon, 1.0).await, Vec::<i64>::new());
+    assert_eq!(store.by_ids(&[made.id]).await.unwrap(), vec![]);
 }
 
 async fn lookups_by_id_batches(store: Arc<dyn VenueStore>) {

@@ -14,7 +14,7 @@ use venues::store::SqliteVenueStore;
 async fn app_with(venues: Value) -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteVenueStore::open(&dir.path().join("venues.sqlite3")).await.unwrap();
-    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::writes()).unwrap();
+    let app = router(Arc::new(store), &bootstrap::settings::Limits::default(), &testkit::credentials()).unwrap();
     let (status, body) = call(&app, "PUT", "/venues", Some(&venues)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     (app, dir)

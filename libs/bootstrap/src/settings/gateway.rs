@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 
-use super::groups::{GatewayPort, Limits, Listen, Logging, ServiceUrls};
+use super::groups::{Edits, GatewayPort, Imports, Limits, Listen, Logging, ServiceUrls};
 
 /// `concerts-gateway`: the public API.
 #[derive(Debug, Clone, Parser)]
@@ -25,6 +25,10 @@ pub struct Gateway {
     pub caching: Caching,
     #[command(flatten)]
     pub browsers: Browsers,
+    #[command(flatten)]
+    pub edits: Edits,
+    #[command(flatten)]
+    pub imports: Imports,
     /// The longest a public request may take at the gateway, all its calls included, in ms (beyond it: 504)
     #[arg(long, env = "REQUEST_DEADLINE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_deadline_ms: u64,

@@ -58,12 +58,20 @@ impl Limits {
     }
 }
 
-/// The credential of a service's write routes, as the service checks it.
+/// The import token, as a service checks it (and the gateway, to refuse it an edit).
 #[derive(Debug, Clone, Args)]
-pub struct Writes {
-    /// Bearer token that every import (PUT /bands, /venues, /concerts and the staged bulk load) must carry; the seed tool sends it. Unset: every write is refused. make creates one in .env
+pub struct Imports {
+    /// Bearer token that every import (PUT /bands, /venues, /concerts and the staged bulk load) must carry; the seed tool sends it; it may not edit (403). Unset: every import is refused. make creates one in .env
     #[arg(long, env = "IMPORT_TOKEN", hide_env_values = true)]
     pub import_token: Option<String>,
+}
+
+/// The editing tokens, as the gateway and each service check them.
+#[derive(Debug, Clone, Args)]
+pub struct Edits {
+    /// Tokens that may create, change and delete records (scope catalogue:write), as name=token or name=sha256:<hex>, comma separated; the name is logged with each write. Unset: no edit is let in. make creates one in .env
+    #[arg(long, env = "WRITE_TOKENS", hide_env_values = true)]
+    pub write_tokens: Option<String>,
 }
 
 /// The services' import token, as a client that imports (the seed tool) sends it.
@@ -87,7 +95,7 @@ fn set(token: &Option<String>) -> Option<&str> {
     token.as_deref().map(str::trim).filter(|token| !token.is_empty())
 }
 
-impl Writes {
+impl Imports {
     pub fn token(&self) -> Option<&str> {
         set(&self.import_token)
     }

@@ -21,9 +21,9 @@ pub use env_file::{EnvFileError, load_env, read_file};
 pub use gateway::{Browsers, Caching, DownstreamCalls, Gateway};
 pub use groups::{
     BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, ConcertsCalledAt, ConcertsMongoDb, ConcertsPort,
-    ConcertsStartedOn, DataDir, GatewayPort, GatewayStartedOn, ImportAs, ImportTokenPassedOn, Limits, Listen,
-    LogFormat, Logging, MongoDb, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb, VenuesPort, VenuesStartedOn,
-    Writes,
+    ConcertsStartedOn, DataDir, Edits, GatewayPort, GatewayStartedOn, ImportAs, ImportTokenPassedOn, Imports, Limits,
+    Listen, LogFormat, Logging, MongoDb, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb, VenuesPort,
+    VenuesStartedOn,
 };
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -112,7 +112,9 @@ pub struct Service<P: Args + ServicePort, M: Args + MongoDb> {
     #[command(flatten)]
     pub mongodb: M,
     #[command(flatten)]
-    pub writes: Writes,
+    pub imports: Imports,
+    #[command(flatten)]
+    pub edits: Edits,
 }
 
 /// `bands`: the bands service.

@@ -9,11 +9,13 @@
 //! failures into the product's [`StoreError`].
 
 mod config;
+mod edits;
 mod errors;
 pub mod name_index;
 mod writes;
 
 pub use config::{DEFAULT_SERVER_SELECTION_TIMEOUT, InvalidUri, MongoConfig};
+pub use edits::Shape;
 pub use errors::{classify, classify_in};
 pub use mongodb::bson;
 pub use mongodb::options::{IndexOptions, Sphere2DIndexVersion};
@@ -215,6 +217,11 @@ impl MongoCollection {
         let reply = self.database.run_command(command).await.map_err(|e| classify_in("explain", e))?;
         let plan = reply.get_document("queryPlanner").and_then(|planner| planner.get_document("winningPlan"));
         plan.cloned().map_err(|e| StoreError::backend("explain answered no winning plan", e))
+    }
+
+    /// How many documents `filter` finds.
+    pub async fn count(&self, filter: Document) -> Result<u64, StoreError> {
+        self.measured("count", async { self.collection.count_documents(filter).await.map_err(classify) }).await
     }
 
     /// Whether the collection holds no document.

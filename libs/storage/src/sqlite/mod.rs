@@ -12,9 +12,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub mod ledger;
 mod name_index;
+mod named_table;
 
 pub use name_index::NameIndex;
+pub use named_table::{NamedTable, Outcome};
 
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
 use exceptions::StoreError;
@@ -183,6 +186,35 @@ impl SqliteDb {
         .inspect(|_| {
             self.version.writes.fetch_add(1, std::sync::atomic::Ordering::Release);
         })
+    }
+
+    /// Runs `edit` in one transaction, committed when it comes to `Ok(Ok(..))`:
+    /// a refusal (`Ok(Err(..))`, nothing of it kept) rolls it back, as an
+    /// error of SQLite's does (then the store's error).
+    pub async fn edit<R, F>(
+        &self,
+        operation: &'static str,
+        edit: F,
+    ) -> Result<Result<R, exceptions::WriteError>, StoreError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Outcome<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let _writing = self.writer.lock().await;
+        let outcome = self
+            .call(operation, move |connection| {
+                let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let outcome = edit(&transaction)?;
+                if outcome.is_ok() {
+                    transaction.commit()?;
+                }
+                Ok(outcome)
+            })
+            .await?;
+        if outcome.is_ok() {
+            self.version.writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
+        Ok(outcome)
     }
 
     /// A name of the data's current state, which changes with every committed

@@ -84,6 +84,18 @@ impl NameIndex {
         Ok(())
     }
 
+    /// Forgets record `id`, indexed under `name` (it is deleted).
+    pub fn forget(&self, transaction: &Transaction<'_>, id: i64, name: &str) -> rusqlite::Result<()> {
+        let t = self.table;
+        let mut forget = transaction
+            .prepare_cached(&format!("DELETE FROM {t}_name_starts WHERE first = ?1 AND start = ?2 AND id = ?3"))?;
+        for (index, start) in word_starts(&fold(name)).into_iter().enumerate() {
+            forget.execute((index == 0, start, id))?;
+        }
+        transaction.prepare_cached(&format!("DELETE FROM {t}_name_trigrams WHERE rowid = ?1"))?.execute([id])?;
+        Ok(())
+    }
+
     /// Indexes every record of a table that has records but no index yet (a
     /// store made before the index existed); once, in one transaction.
     pub fn backfill(&self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {

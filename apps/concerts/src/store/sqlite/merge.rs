@@ -10,7 +10,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use concerts_model::Concert;
+use concerts_model::{Concert, Position};
 
 /// Which side of a concert the keys name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Driver {
 
     /// The strict upper bound on (date, second column) of a key's rows that
     /// come after `after` in list order (date, band, venue, descending).
-    fn bound(self, key: i64, after: Option<&Concert>) -> (i64, i64) {
+    fn bound(self, key: i64, after: Option<&Position>) -> (i64, i64) {
         let Some(after) = after else { return (i64::MAX, i64::MAX) };
         let second = match self {
             // Same date: a lower band comes after `after` whatever its venue; a higher one never.
@@ -61,6 +61,8 @@ const MIN_FIRST_READ: usize = 4;
 /// The concerts of one key still to merge.
 struct KeyRange {
     key: i64,
+    /// The key's concert in the heap, if any.
+    next: Option<Concert>,
     buffered: VecDeque<Concert>,
     bound: (i64, i64),
     exhausted: bool,
@@ -74,7 +76,7 @@ struct KeyRange {
 pub fn page<E>(
     driver: Driver,
     keys: &[i64],
-    after: Option<&Concert>,
+    after: Option<&Position>,
     limit: usize,
     mut fetch: impl FnMut(i64, (i64, i64), usize) -> Result<Vec<Concert>, E>,
 ) -> Result<Vec<Concert>, E> {
@@ -91,6 +93,7 @@ pub fn page<E>(
         .iter()
         .map(|&key| KeyRange {
             key,
+            next: None,
             buffered: VecDeque::new(),
             bound: driver.bound(key, after),
             exhausted: false,
@@ -102,14 +105,14 @@ pub fn page<E>(
         refill(driver, range, first_read, &mut fetch)?;
         if let Some(next) = range.buffered.pop_front() {
             heap.push((next.list_key(), Reverse(index)));
+            range.next = Some(next);
         }
     }
     let mut found = Vec::with_capacity(limit.min(1024));
     while found.len() < limit {
-        let Some(((date, band_id, venue_id), Reverse(index))) = heap.pop() else { break };
-        // The list key is the identity, so the concert is rebuilt from it.
-        found.push(Concert { band_id, venue_id, date });
+        let Some((_, Reverse(index))) = heap.pop() else { break };
         let range = &mut ranges[index];
+        found.extend(range.next.take());
         if range.buffered.is_empty() && !range.exhausted && found.len() < limit {
             // A key that keeps giving rows is read in growing chunks; one that gave a
             // single row is not asked for the whole rest of the page at once.
@@ -118,6 +121,7 @@ pub fn page<E>(
         }
         if let Some(next) = range.buffered.pop_front() {
             heap.push((next.list_key(), Reverse(index)));
+            range.next = Some(next);
         }
     }
     Ok(found)
@@ -147,13 +151,13 @@ mod tests {
     use std::convert::Infallible;
 
     /// The plain answer: filter, sort, skip to `after`, take `limit`.
-    fn oracle(all: &[Concert], driver: Driver, keys: &[i64], after: Option<&Concert>, limit: usize) -> Vec<Concert> {
+    fn oracle(all: &[Concert], driver: Driver, keys: &[i64], after: Option<&Position>, limit: usize) -> Vec<Concert> {
         let key_of = |c: &Concert| if driver == Driver::Bands { c.band_id } else { c.venue_id };
         let mut matching: Vec<Concert> = all
             .iter()
             .copied()
             .filter(|c| keys.contains(&key_of(c)))
-            .filter(|c| after.is_none_or(|a| c.list_key() < a.list_key()))
+            .filter(|c| after.is_none_or(|a| c.list_key() < a.key()))
             .collect();
         matching.sort_by_key(|c| Reverse(c.list_key()));
         matching.truncate(limit);
@@ -178,11 +182,16 @@ mod tests {
         }
     }
 
+    fn concert(band_id: i64, venue_id: i64, date: i64) -> Concert {
+        // An id of its own, from its place in the list (any one-to-one map will do).
+        let id = date * 100 + band_id * 10 + venue_id;
+        Concert { id, band_id, venue_id, date, status: concerts_model::Status::Scheduled }
+    }
+
     fn concerts() -> impl Strategy<Value = Vec<Concert>> {
         // Few distinct dates and ids, so that ties on date and band are common.
-        prop::collection::hash_set((1i64..6, 1i64..6, 0i64..8), 0..60).prop_map(|set| {
-            set.into_iter().map(|(band_id, venue_id, date)| Concert { band_id, venue_id, date }).collect()
-        })
+        prop::collection::hash_set((1i64..6, 1i64..6, 0i64..8), 0..60)
+            .prop_map(|set| set.into_iter().map(|(band_id, venue_id, date)| concert(band_id, venue_id, date)).collect())
     }
 
     proptest! {
@@ -195,7 +204,7 @@ mod tests {
             limit in 1usize..25,
         ) {
             let driver = if bands_drive { Driver::Bands } else { Driver::Venues };
-            let after = after.map(|(band_id, venue_id, date)| Concert { band_id, venue_id, date });
+            let after = after.map(|(band_id, venue_id, date)| Position { band_id, venue_id, date });
             let got = page(driver, &keys, after.as_ref(), limit, fetcher(&all, driver)).unwrap();
             prop_assert_eq!(got, oracle(&all, driver, &keys, after.as_ref(), limit));
         }
@@ -212,7 +221,7 @@ mod tests {
             let mut after = None;
             for _ in 0..100 {
                 let next = page(driver, &keys, after.as_ref(), limit, fetcher(&all, driver)).unwrap();
-                after = next.last().copied();
+                after = next.last().map(Concert::position);
                 let done = next.len() < limit;
                 walked.extend(next);
                 if done { break; }
@@ -224,11 +233,8 @@ mod tests {
     #[test]
     fn a_page_reads_about_limit_rows_not_every_match() {
         // 200 keys with 1,000 concerts each; a page of 10 must not read them all.
-        let all: Vec<Concert> = (1..=200)
-            .flat_map(|venue| {
-                (0..1000).map(move |i| Concert { band_id: i % 50 + 1, venue_id: venue, date: i * 1000 + venue })
-            })
-            .collect();
+        let all: Vec<Concert> =
+            (1..=200).flat_map(|venue| (0..1000).map(move |i| concert(i % 50 + 1, venue, i * 1000 + venue))).collect();
         let keys: Vec<i64> = (1..=200).collect();
         let mut rows_read = 0;
         let mut inner = fetcher(&all, Driver::Venues);

@@ -1,15 +1,19 @@
 //! Concerts in the service's own SQLite file.
 //!
-//! The table is clustered on `(band_id, date, venue_id)`, the concert's
-//! identity ordered so that a band's concerts are read newest first without a
-//! sort; a second index serves venue queries the same way, and a third holds
-//! every concert in list order. How a page is read from them is in
-//! [`pages`], as a merge of per-key ranges ([`merge`]) or a scan of the list
-//! order ([`scan`]); how many concerts each venue holds, which decides it for
-//! geo searches, in [`venue_counts`]; each venue's newest concerts, kept in
+//! The table is clustered on `(band_id, date, venue_id)`, what two concerts
+//! never share, ordered so that a band's concerts are read newest first
+//! without a sort; a second index serves venue queries the same way, a third
+//! holds every concert in list order (both hold the id and status a search
+//! answers, so no search reads the table for them), and a fourth finds a
+//! concert by its id. How a page is read from them is in [`pages`], as a
+//! merge of per-key ranges ([`merge`]) or a scan of the list order
+//! ([`scan`]); how many concerts each venue holds, which decides it for geo
+//! searches, in [`venue_counts`]; each venue's newest concerts, kept in
 //! memory for the first pages of geo searches, in [`venue_heads`]; a bulk
-//! load, staged and then taken in sorted, in [`staged`].
+//! load, staged and then taken in sorted, in [`staged`]; the writes of one
+//! concert, with the service's ledger (change log, keys of creates), in [`edits`].
 
+mod edits;
 mod merge;
 mod pages;
 mod scan;
@@ -24,11 +28,12 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
-use concerts_model::{Concert, ConcertFilter, DateRange};
-use exceptions::StoreError;
-use storage::sqlite::SqliteDb;
+use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
+use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Position, Status};
+use exceptions::{StoreError, WriteError};
+use storage::sqlite::{SqliteDb, ledger};
 
-use super::{ConcertPages, ConcertStore};
+use super::{ConcertPages, ConcertStore, Side};
 use merge::Driver;
 use pages::PageQuery;
 use venue_counts::VenueCounts;
@@ -36,9 +41,13 @@ use venue_heads::VenueHeads;
 
 const TABLES: &str = "
     CREATE TABLE IF NOT EXISTS concerts (
-        band_id  INTEGER NOT NULL,
-        venue_id INTEGER NOT NULL,
-        date     INTEGER NOT NULL,
+        band_id       INTEGER NOT NULL,
+        venue_id      INTEGER NOT NULL,
+        date          INTEGER NOT NULL,
+        id            INTEGER NOT NULL,
+        status        INTEGER NOT NULL DEFAULT 0,
+        previous_date INTEGER,
+        revision      INTEGER NOT NULL DEFAULT 1,
         PRIMARY KEY (band_id, date, venue_id)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS venue_concerts (
@@ -48,26 +57,71 @@ const TABLES: &str = "
     CREATE TABLE IF NOT EXISTS concerts_staged (
         band_id  INTEGER NOT NULL,
         venue_id INTEGER NOT NULL,
-        date     INTEGER NOT NULL
+        date     INTEGER NOT NULL,
+        status   INTEGER NOT NULL DEFAULT 0
     );
 ";
 
 /// The secondary indexes, by name: a bulk load into an empty store builds
 /// them after the table ([`staged`]), much faster than keeping them in step.
-const INDEXES: [(&str, &str); 2] = [
+/// The two read by searches hold the id and status they answer.
+const INDEXES: [(&str, &str); 3] = [
     (
         "concerts_by_venue_and_date",
-        "CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date)",
+        "CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date, band_id, id, status)",
     ),
     (
         "concerts_in_list_order",
-        "CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id)",
+        "CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id, id, status)",
     ),
+    ("concerts_by_id", "CREATE UNIQUE INDEX IF NOT EXISTS concerts_by_id ON concerts (id)"),
 ];
 
 /// The whole schema: tables, then indexes; every statement idempotent.
 fn schema() -> String {
-    INDEXES.iter().fold(TABLES.to_owned(), |schema, (_, index)| format!("{schema}{index};\n"))
+    let tables = format!("{TABLES}{}", ledger::SCHEMA);
+    INDEXES.iter().fold(tables, |schema, (_, index)| format!("{schema}{index};\n"))
+}
+
+/// A store made before concerts had ids (and statuses) is rewritten once,
+/// each concert given an id in the table's order, its indexes built again.
+fn migrate(path: &Path) -> Result<(), StoreError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let fail = |error| StoreError::backend(format!("migrating {}", path.display()), error);
+    let connection = storage::sqlite::rusqlite::Connection::open(path).map_err(fail)?;
+    let has_ids: bool = connection
+        .query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'concerts')
+                 OR EXISTS (SELECT 1 FROM pragma_table_info('concerts') WHERE name = 'id')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(fail)?;
+    if has_ids {
+        return Ok(());
+    }
+    tracing::info!(path = %path.display(), "giving every concert an id (a store of an earlier version)");
+    connection
+        .execute_batch(
+            "BEGIN;
+             DROP INDEX IF EXISTS concerts_by_venue_and_date;
+             DROP INDEX IF EXISTS concerts_in_list_order;
+             ALTER TABLE concerts RENAME TO concerts_before_ids;
+             CREATE TABLE concerts (
+                 band_id INTEGER NOT NULL, venue_id INTEGER NOT NULL, date INTEGER NOT NULL, id INTEGER NOT NULL,
+                 status INTEGER NOT NULL DEFAULT 0, previous_date INTEGER, revision INTEGER NOT NULL DEFAULT 1,
+                 PRIMARY KEY (band_id, date, venue_id)
+             ) WITHOUT ROWID;
+             INSERT INTO concerts (band_id, venue_id, date, id)
+                 SELECT band_id, venue_id, date, row_number() OVER (ORDER BY band_id, date, venue_id)
+                 FROM concerts_before_ids ORDER BY band_id, date, venue_id;
+             DROP TABLE concerts_before_ids;
+             DROP TABLE IF EXISTS concerts_staged;
+             COMMIT;",
+        )
+        .map_err(fail)
 }
 
 /// Venues whose heads are read in one go at start-up, in the background.
@@ -81,6 +135,10 @@ pub struct SqliteConcertStore {
 
 impl SqliteConcertStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let migrating = path.to_owned();
+        tokio::task::spawn_blocking(move || migrate(&migrating))
+            .await
+            .map_err(|error| StoreError::backend("migrating the store", error))??;
         let db = SqliteDb::open(path, schema()).await?;
         db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
@@ -130,7 +188,7 @@ impl ConcertStore for SqliteConcertStore {
         })
     }
 
-    async fn stage(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
+    async fn stage(&self, concerts: Vec<NewConcert>) -> Result<usize, StoreError> {
         let staged = concerts.len();
         self.db.write("concerts_stage", move |transaction| staged::stage(transaction, &concerts)).await?;
         Ok(staged)
@@ -162,6 +220,17 @@ impl ConcertStore for SqliteConcertStore {
         tracing::info!(added, "staged concerts committed");
         Ok(added)
     }
+
+    async fn count_of(&self, side: Side) -> Result<u64, StoreError> {
+        self.db.read("concerts_count_of", move |connection| edits::count_of(connection, side)).await
+    }
+
+    async fn delete_all_of(&self, side: Side) -> Result<u64, StoreError> {
+        let written =
+            self.db.write("concerts_delete_all_of", move |transaction| edits::delete_all_of(transaction, side)).await?;
+        self.taken_in(&written);
+        Ok(written.removed.len() as u64)
+    }
 }
 
 /// A filter as the pages read it: the shorter list drives the merge (its
@@ -171,11 +240,12 @@ struct ReadPlan {
     keys: Vec<i64>,
     filter: Option<HashSet<i64>>,
     dates: DateRange,
+    statuses: Option<Vec<Status>>,
 }
 
 impl ReadPlan {
     fn new(filter: ConcertFilter) -> Self {
-        let dates = filter.dates;
+        let (dates, statuses) = (filter.dates, filter.statuses);
         let (driver, keys, filter) = match (filter.band_ids, filter.venue_ids) {
             (Some(bands), Some(venues)) if bands.len() <= venues.len() => (Driver::Bands, bands, Some(venues)),
             (Some(bands), Some(venues)) => (Driver::Venues, venues, Some(bands)),
@@ -184,17 +254,17 @@ impl ReadPlan {
             // Nothing to merge: every page is empty.
             (None, None) => (Driver::Bands, Vec::new(), None),
         };
-        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()), dates }
+        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()), dates, statuses }
     }
 
     /// Where a page starts: right after `after`, and never before the end of
-    /// the date range (a page starts after a concert past `to`, with ids
+    /// the date range (a page starts after a position past `to`, with ids
     /// below every real one).
-    fn start(&self, after: Option<Concert>) -> Option<Concert> {
+    fn start(&self, after: Option<Position>) -> Option<Position> {
         let end = self.dates.to.and_then(|to| to.checked_add(1));
-        let past_the_range = end.map(|date| Concert { band_id: i64::MIN, venue_id: i64::MIN, date });
+        let past_the_range = end.map(|date| Position { band_id: i64::MIN, venue_id: i64::MIN, date });
         match (after, past_the_range) {
-            (Some(after), Some(past)) => Some(if after.list_key() < past.list_key() { after } else { past }),
+            (Some(after), Some(past)) => Some(after.min(past)),
             (after, past) => after.or(past),
         }
     }
@@ -202,7 +272,8 @@ impl ReadPlan {
     /// What one page is read for: `share` of all concerts the keys hold, when known.
     fn page_query<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> PageQuery<'a> {
         let from = self.dates.from.unwrap_or(i64::MIN);
-        PageQuery { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from }
+        let statuses = self.statuses.as_deref();
+        PageQuery { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from, statuses }
     }
 }
 
@@ -215,7 +286,7 @@ struct SqlitePages {
 
 #[async_trait]
 impl ConcertPages for SqlitePages {
-    async fn page(&self, after: Option<Concert>, limit: usize) -> Result<Vec<Concert>, StoreError> {
+    async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError> {
         let search = &self.search;
         if search.keys.is_empty() {
             return Ok(Vec::new());
@@ -243,28 +314,13 @@ impl ConcertPages for SqlitePages {
 }
 
 #[async_trait]
-impl RecordStore<Concert> for SqliteConcertStore {
-    async fn upsert(&self, concerts: Vec<Concert>) -> Result<usize, StoreError> {
-        let (imported, added, new_concerts) = self
-            .db
-            .write("concerts_upsert", move |transaction| {
-                let mut statement = transaction
-                    .prepare_cached("INSERT OR IGNORE INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)")?;
-                let mut added = venue_counts::Added::new();
-                let mut new_concerts = Vec::new();
-                for c in &concerts {
-                    if statement.execute((c.band_id, c.venue_id, c.date))? == 1 {
-                        venue_counts::count(&mut added, c);
-                        new_concerts.push(*c);
-                    }
-                }
-                venue_counts::record(transaction, &added)?;
-                Ok((concerts.len(), added, new_concerts))
-            })
-            .await?;
+impl RecordStore<NewConcert> for SqliteConcertStore {
+    async fn upsert(&self, concerts: Vec<NewConcert>) -> Result<usize, StoreError> {
+        let imported = concerts.len();
+        let written =
+            self.db.write("concerts_upsert", move |transaction| edits::import(transaction, &concerts)).await?;
         // Only once committed: searches never see concerts the file may not keep.
-        self.venue_counts.add(&added);
-        self.venue_heads.add(&new_concerts);
+        self.taken_in(&written);
         Ok(imported)
     }
 
@@ -274,5 +330,60 @@ impl RecordStore<Concert> for SqliteConcertStore {
 
     async fn data_version(&self) -> Result<String, StoreError> {
         Ok(self.db.data_version())
+    }
+}
+
+#[async_trait]
+impl EditableStore<ConcertRecord, NewConcert> for SqliteConcertStore {
+    async fn get(&self, id: i64) -> Result<Option<Revised<ConcertRecord>>, StoreError> {
+        let found = self.db.read("concerts_get", move |connection| edits::get(connection, id)).await?;
+        Ok(found.map(|(record, revision)| Revised { record, revision }))
+    }
+
+    async fn create(&self, draft: NewConcert, once: Option<Once>) -> Result<Created<ConcertRecord>, WriteError> {
+        let (record, revision, replayed) =
+            self.db.edit("concerts_create", move |transaction| edits::create(transaction, draft, once)).await??;
+        if !replayed {
+            self.taken_in(&edits::Written { added: vec![record.concert()], removed: Vec::new() });
+        }
+        Ok(Created { revised: Revised { record, revision }, replayed })
+    }
+
+    async fn update(
+        &self,
+        id: i64,
+        expected: Option<i64>,
+        edit: Edit<ConcertRecord>,
+    ) -> Result<Revised<ConcertRecord>, WriteError> {
+        let (before, record, revision) = self
+            .db
+            .edit("concerts_update", move |transaction| edits::update(transaction, id, expected, edit))
+            .await??;
+        self.taken_in(&edits::Written { added: vec![record.concert()], removed: vec![before.concert()] });
+        Ok(Revised { record, revision })
+    }
+
+    async fn delete(&self, id: i64, expected: Option<i64>) -> Result<ConcertRecord, WriteError> {
+        let before =
+            self.db.edit("concerts_delete", move |transaction| edits::delete(transaction, id, expected)).await??;
+        self.taken_in(&edits::Written { added: Vec::new(), removed: vec![before.concert()] });
+        Ok(before)
+    }
+}
+
+impl SqliteConcertStore {
+    /// Takes a committed write into what is kept in memory: the counts per
+    /// venue and the venues' newest concerts.
+    fn taken_in(&self, written: &edits::Written) {
+        let mut added = venue_counts::Added::new();
+        for concert in &written.removed {
+            venue_counts::count(&mut added, concert.venue_id, -1);
+        }
+        for concert in &written.added {
+            venue_counts::count(&mut added, concert.venue_id, 1);
+        }
+        self.venue_counts.add(&added);
+        self.venue_heads.remove(&written.removed);
+        self.venue_heads.add(&written.added);
     }
 }

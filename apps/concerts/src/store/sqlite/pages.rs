@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 
-use concerts_model::Concert;
+use concerts_model::{Concert, Position, Status};
 use storage::sqlite::rusqlite::{Connection, Result, Row};
 
 use super::merge::{self, Driver};
@@ -21,9 +21,10 @@ use super::scan;
 use super::venue_heads::HeadsView;
 
 /// Every concert after (?1, ?2, ?3) in list order and not before ?4, from
-/// `concerts_in_list_order`.
+/// `concerts_in_list_order` (which holds every column read).
 const LIST_ORDER_SQL: &str = "
-    SELECT band_id, venue_id, date FROM concerts WHERE (date, band_id, venue_id) < (?1, ?2, ?3) AND date >= ?4
+    SELECT band_id, venue_id, date, id, status FROM concerts
+    WHERE (date, band_id, venue_id) < (?1, ?2, ?3) AND date >= ?4
     ORDER BY date DESC, band_id DESC, venue_id DESC";
 
 /// What a page is read for.
@@ -41,19 +42,27 @@ pub struct PageQuery<'a> {
     /// The earliest date a concert may have (`i64::MIN`: any). The latest is
     /// where the page starts: the caller folds it into `after`.
     pub from: i64,
+    /// The statuses a concert may have (any when `None`).
+    pub statuses: Option<&'a [Status]>,
 }
 
 impl PageQuery<'_> {
     fn passes_filter(&self, concert: &Concert) -> bool {
         self.filter.as_ref().is_none_or(|ids| ids.contains(&self.driver.second(concert)))
+            && self.statuses.is_none_or(|statuses| statuses.contains(&concert.status))
     }
+}
+
+/// A concert's status from its column; a code this version does not know is read as scheduled.
+fn status(code: u8) -> Status {
+    Status::from_code(code).unwrap_or_default()
 }
 
 /// The first `limit` concerts after `after` that `query` describes, in list order.
 pub fn read(
     connection: &Connection,
     query: &PageQuery<'_>,
-    after: Option<&Concert>,
+    after: Option<&Position>,
     limit: usize,
 ) -> Result<Vec<Concert>> {
     let Some(budget) = scan::budget(query.keys.len(), limit, query.share) else {
@@ -62,14 +71,15 @@ pub fn read(
     let keys: HashSet<i64> = query.keys.iter().copied().collect();
     let matches = |concert: &Concert| keys.contains(&query.driver.key(concert)) && query.passes_filter(concert);
     let mut statement = connection.prepare_cached(LIST_ORDER_SQL)?;
-    let (date, band_id, venue_id) = after.map_or((i64::MAX, i64::MAX, i64::MAX), Concert::list_key);
+    let (date, band_id, venue_id) = after.unwrap_or(&Position::FIRST).key();
     let rows = statement.query_map((date, band_id, venue_id, query.from), |row| {
-        Ok(Concert { band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)? })
+        let (id, code) = (row.get(3)?, row.get(4)?);
+        Ok(Concert { id, band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)?, status: status(code) })
     })?;
     let mut scanned = scan::scan(rows, matches, limit, budget)?;
     drop(statement);
     if !scanned.complete {
-        let resume_after = scanned.last_read.or(after.copied());
+        let resume_after = scanned.last_read.map(|last| last.position()).or(after.copied());
         let rest = limit - scanned.found.len();
         scanned.found.extend(merge_page(connection, query, resume_after.as_ref(), rest)?);
     }
@@ -81,7 +91,7 @@ pub fn read(
 /// scan serves the page better (thousands of venues holding a large share:
 /// merging their heads cost more than scanning, 7.5 ms against 2 ms for 2,940
 /// venues around Paris), or when a venue's rows the page needs go past its head.
-pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Concert>, limit: usize) -> Option<Vec<Concert>> {
+pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Position>, limit: usize) -> Option<Vec<Concert>> {
     if scan::budget(query.keys.len(), limit, query.share).is_some() {
         return None;
     }
@@ -99,7 +109,7 @@ struct PastTheHead;
 fn merge_page(
     connection: &Connection,
     query: &PageQuery<'_>,
-    after: Option<&Concert>,
+    after: Option<&Position>,
     limit: usize,
 ) -> Result<Vec<Concert>> {
     let driver = query.driver;
@@ -120,25 +130,30 @@ fn merge_page(
 
 /// The rows of one key (?1) below the bound (?2, ?3) on (date, the other
 /// id) and not before ?4, in list order: read straight from the index that
-/// serves the key, a range bounded at both ends, with no sort and no scan.
+/// serves the key (the table itself for bands, `concerts_by_venue_and_date`
+/// for venues: both hold every column read), a range bounded at both ends,
+/// with no sort and no scan.
 fn key_range_sql(driver: Driver) -> &'static str {
     match driver {
         Driver::Bands => {
-            "SELECT date, venue_id FROM concerts WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3) AND date >= ?4
+            "SELECT date, venue_id, id, status FROM concerts
+             WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3) AND date >= ?4
              ORDER BY date DESC, venue_id DESC"
         }
         Driver::Venues => {
-            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3) AND date >= ?4
+            "SELECT date, band_id, id, status FROM concerts
+             WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3) AND date >= ?4
              ORDER BY date DESC, band_id DESC"
         }
     }
 }
 
 fn key_row(driver: Driver, key: i64, row: &Row<'_>) -> Result<Concert> {
-    let (date, second): (i64, i64) = (row.get(0)?, row.get(1)?);
+    let (date, second, id, code): (i64, i64, i64, u8) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    let status = status(code);
     Ok(match driver {
-        Driver::Bands => Concert { band_id: key, venue_id: second, date },
-        Driver::Venues => Concert { band_id: second, venue_id: key, date },
+        Driver::Bands => Concert { id, band_id: key, venue_id: second, date, status },
+        Driver::Venues => Concert { id, band_id: second, venue_id: key, date, status },
     })
 }
 
@@ -151,17 +166,23 @@ mod tests {
     fn database(concerts: &[Concert]) -> Connection {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch(&super::super::schema()).unwrap();
-        let mut insert =
-            connection.prepare("INSERT INTO concerts (band_id, venue_id, date) VALUES (?1, ?2, ?3)").unwrap();
+        let mut insert = connection
+            .prepare("INSERT INTO concerts (band_id, venue_id, date, id, status) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .unwrap();
         for c in concerts {
-            insert.execute((c.band_id, c.venue_id, c.date)).unwrap();
+            insert.execute((c.band_id, c.venue_id, c.date, c.id, c.status.code())).unwrap();
         }
         drop(insert);
         connection
     }
 
+    fn concert(id: i64, band_id: i64, venue_id: i64, date: i64) -> Concert {
+        let status = if id % 5 == 0 { Status::Cancelled } else { Status::Scheduled };
+        Concert { id, band_id, venue_id, date, status }
+    }
+
     fn fixture() -> Vec<Concert> {
-        (0..3000).map(|i| Concert { band_id: i % 41, venue_id: i % 59, date: i * 7 % 1000 }).collect()
+        (0..3000).map(|i| concert(i + 1, i % 41, i % 59, i * 7 % 1000)).collect()
     }
 
     fn plan(connection: &Connection, sql: &str) -> String {
@@ -193,8 +214,15 @@ mod tests {
         let connection = database(&fixture());
         let many: Vec<i64> = (0..40).collect();
         let many_set: HashSet<i64> = many.iter().copied().collect();
-        let query =
-            |driver, keys, filter, share| PageQuery { driver, keys, filter, share, heads: None, from: i64::MIN };
+        let query = |driver, keys, filter, share| PageQuery {
+            driver,
+            keys,
+            filter,
+            share,
+            heads: None,
+            from: i64::MIN,
+            statuses: None,
+        };
         for limit in [1, 2, 10, 101, 1001] {
             read(&connection, &query(Driver::Venues, &[1, 2, 3], None, None), None, limit).unwrap();
             read(&connection, &query(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
@@ -212,8 +240,8 @@ mod tests {
 
         // Venue 1 holds more concerts than a head; venues 2 to 4, fewer.
         let deep = HEAD_LENGTH as i64 + 40;
-        let mut concerts: Vec<Concert> = (0..deep).map(|i| Concert { band_id: i % 7, venue_id: 1, date: i }).collect();
-        concerts.extend((0..60).map(|i| Concert { band_id: i % 5, venue_id: 2 + i % 3, date: i * 3 }));
+        let mut concerts: Vec<Concert> = (0..deep).map(|i| concert(i + 1, i % 7, 1, i)).collect();
+        concerts.extend((0..60).map(|i| concert(1000 + i, i % 5, 2 + i % 3, i * 3)));
         let connection = database(&concerts);
         let heads = VenueHeads::default();
         assert!(heads.load(&connection, 0, &[1, 2, 3, 4], true).unwrap());
@@ -225,9 +253,12 @@ mod tests {
             share: None,
             heads: Some(heads.view()),
             from: i64::MIN,
+            statuses: None,
         };
-        let from_file = |keys, filter, after: Option<&Concert>, limit| {
-            let query = PageQuery { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN };
+        let from_file = |keys, filter, after: Option<&Position>, limit| {
+            let statuses = None;
+            let query =
+                PageQuery { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN, statuses };
             read(&connection, &query, after, limit).unwrap()
         };
 
@@ -235,7 +266,7 @@ mod tests {
             for limit in [1, 10, 30] {
                 let first = read_from_memory(&query(keys, filter), None, limit);
                 assert_eq!(first, Some(from_file(keys, filter, None, limit)), "{keys:?} by {limit}");
-                let after = first.and_then(|page| page.last().copied());
+                let after = first.and_then(|page| page.last().map(Concert::position));
                 let second = read_from_memory(&query(keys, filter), after.as_ref(), limit);
                 assert_eq!(second, Some(from_file(keys, filter, after.as_ref(), limit)), "{keys:?} by {limit}, page 2");
             }
@@ -251,6 +282,7 @@ mod tests {
             share: None,
             heads: Some(heads.view()),
             from: i64::MIN,
+            statuses: None,
         };
         assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
         // Many venues holding most concerts: a scan of the list order serves the page.
@@ -262,6 +294,7 @@ mod tests {
             share: Some(0.9),
             heads: Some(heads.view()),
             from: i64::MIN,
+            statuses: None,
         };
         assert_eq!(read_from_memory(&region, None, 10), None, "scanned, not merged");
     }

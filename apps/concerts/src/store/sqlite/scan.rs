@@ -81,7 +81,13 @@ mod tests {
     use std::convert::Infallible;
 
     fn concerts(count: i64) -> Vec<Result<Concert, Infallible>> {
-        (0..count).rev().map(|date| Ok(Concert { band_id: date % 3, venue_id: date % 5, date })).collect()
+        (0..count)
+            .rev()
+            .map(|date| {
+                let status = concerts_model::Status::Scheduled;
+                Ok(Concert { id: date + 1, band_id: date % 3, venue_id: date % 5, date, status })
+            })
+            .collect()
     }
 
     #[test]

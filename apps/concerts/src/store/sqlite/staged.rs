@@ -6,7 +6,9 @@
 //!
 //! Staged concerts are durable but not visible: searches see them once the
 //! commit is done. Staging the same concerts twice (an import run again
-//! after a kill) is harmless: the commit keeps each concert once.
+//! after a kill) is harmless: the commit keeps each concert once. The commit
+//! gives each new concert its id, in the table's order after the largest id
+//! stored, and enters the change log as one `bulk` change.
 //!
 //! The commit is a few transactions ([`STEPS`]), each followed by a
 //! checkpoint that empties the WAL, so that the WAL never holds more than
@@ -16,18 +18,19 @@
 //! the rows already taken in are skipped. (A service started again between
 //! the steps builds the missing indexes as it opens.)
 
+use storage::sqlite::ledger;
 use storage::sqlite::rusqlite::{self, Transaction};
 
-use concerts_model::Concert;
+use concerts_model::NewConcert;
 
-use super::INDEXES;
+use super::{INDEXES, edits};
 
 /// Appends `concerts` to the staging table.
-pub fn stage(transaction: &Transaction<'_>, concerts: &[Concert]) -> rusqlite::Result<()> {
-    let mut statement =
-        transaction.prepare_cached("INSERT INTO concerts_staged (band_id, venue_id, date) VALUES (?1, ?2, ?3)")?;
+pub fn stage(transaction: &Transaction<'_>, concerts: &[NewConcert]) -> rusqlite::Result<()> {
+    let mut statement = transaction
+        .prepare_cached("INSERT INTO concerts_staged (band_id, venue_id, date, status) VALUES (?1, ?2, ?3, ?4)")?;
     for c in concerts {
-        statement.execute((c.band_id, c.venue_id, c.date))?;
+        statement.execute((c.band_id, c.venue_id, c.date, c.status.code()))?;
     }
     Ok(())
 }
@@ -38,16 +41,17 @@ pub type Step = (&'static str, fn(&Transaction<'_>) -> rusqlite::Result<u64>);
 
 /// The steps of a commit, in order, each run by
 /// [`storage::sqlite::SqliteDb::bulk_write`] (whose connection sorts on disk).
-pub const STEPS: [Step; 4] = [
+pub const STEPS: [Step; 5] = [
     ("concerts_commit_rows", take_in_rows),
     ("concerts_commit_venue_index", |transaction| build_index(transaction, 0)),
     ("concerts_commit_list_index", |transaction| build_index(transaction, 1)),
+    ("concerts_commit_id_index", |transaction| build_index(transaction, 2)),
     ("concerts_commit_counts", recount_and_clear),
 ];
 
-/// Inserts every staged concert not yet stored, in the table's order. Into
-/// an empty store, the secondary indexes are dropped first (the next steps
-/// build them).
+/// Inserts every staged concert not yet stored, in the table's order, each
+/// with the next id. Into an empty store, the secondary indexes are dropped
+/// first (the next steps build them).
 fn take_in_rows(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
     let empty: bool = transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM concerts)", [], |row| row.get(0))?;
     if empty {
@@ -55,11 +59,16 @@ fn take_in_rows(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
             transaction.execute_batch(&format!("DROP INDEX IF EXISTS {index}"))?;
         }
     }
+    // The ids after every one given; a staged concert already stored (or
+    // staged twice) is ignored, and its id left unused.
+    let first = edits::take_ids(transaction, 0)?;
     let added = transaction.execute(
-        "INSERT OR IGNORE INTO concerts (band_id, venue_id, date)
-             SELECT band_id, venue_id, date FROM concerts_staged ORDER BY band_id, date, venue_id",
-        [],
+        "INSERT OR IGNORE INTO concerts (band_id, venue_id, date, id, status)
+             SELECT band_id, venue_id, date, ?1 - 1 + row_number() OVER (ORDER BY band_id, date, venue_id), status
+             FROM concerts_staged ORDER BY band_id, date, venue_id",
+        [first],
     )?;
+    edits::take_ids(transaction, 0)?;
     Ok(added as u64)
 }
 
@@ -71,12 +80,14 @@ fn build_index(transaction: &Transaction<'_>, which: usize) -> rusqlite::Result<
     Ok(0)
 }
 
-/// Counts each venue's concerts again and empties the staging table.
+/// Counts each venue's concerts again, empties the staging table, and logs
+/// the load as one change.
 fn recount_and_clear(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
     transaction.execute_batch(
         "DELETE FROM venue_concerts;
          INSERT INTO venue_concerts (venue_id, concerts) SELECT venue_id, count(*) FROM concerts GROUP BY venue_id;
          DELETE FROM concerts_staged;",
     )?;
+    ledger::log_change(transaction, "bulk", None, None)?;
     Ok(0)
 }

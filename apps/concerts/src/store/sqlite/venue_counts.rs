@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use concerts_model::Concert;
 use storage::sqlite::rusqlite::{self, Connection, Transaction};
 
 /// Concerts per venue, in memory.
@@ -23,8 +22,8 @@ struct Counts {
     total: u64,
 }
 
-/// Concerts added per venue by one import.
-pub type Added = HashMap<i64, u64>;
+/// Concerts added (or, below zero, taken away) per venue by one write.
+pub type Added = HashMap<i64, i64>;
 
 impl VenueCounts {
     /// Counts the concerts of a store that had some before the counts
@@ -69,12 +68,13 @@ impl VenueCounts {
         held as f64 / counts.total as f64
     }
 
-    /// Adds what an import added, once it is committed.
+    /// Adds what a write added (or took away), once it is committed.
     pub fn add(&self, added: &Added) {
         let mut counts = self.counts.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (venue, count) in added {
-            *counts.by_venue.entry(*venue).or_default() += count;
-            counts.total += count;
+            let held = counts.by_venue.entry(*venue).or_default();
+            *held = held.saturating_add_signed(*count);
+            counts.total = counts.total.saturating_add_signed(*count);
         }
     }
 }
@@ -86,12 +86,12 @@ pub fn record(transaction: &Transaction<'_>, added: &Added) -> rusqlite::Result<
          ON CONFLICT (venue_id) DO UPDATE SET concerts = concerts + excluded.concerts",
     )?;
     for (venue, count) in added {
-        statement.execute((venue, i64::try_from(*count).unwrap_or(i64::MAX)))?;
+        statement.execute((venue, count))?;
     }
     Ok(())
 }
 
-/// Counts `concert` as added.
-pub fn count(added: &mut Added, concert: &Concert) {
-    *added.entry(concert.venue_id).or_default() += 1;
+/// Counts a concert at `venue_id` as added (`+1`) or taken away (`-1`).
+pub fn count(added: &mut Added, venue_id: i64, change: i64) {
+    *added.entry(venue_id).or_default() += change;
 }

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use concerts_model::Concert;
+use concerts_model::{Concert, Status};
 use storage::sqlite::rusqlite::{self, Connection};
 
 /// Concerts kept per venue: 128 holds the first pages of most searches, and
@@ -93,7 +93,7 @@ impl VenueHeads {
             return Ok(false);
         }
         let mut newest = connection.prepare_cached(
-            "SELECT date, band_id FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC",
+            "SELECT date, band_id, id, status FROM concerts WHERE venue_id = ?1 ORDER BY date DESC, band_id DESC",
         )?;
         let mut venues = venues.to_vec();
         if last {
@@ -103,7 +103,10 @@ impl VenueHeads {
         let mut read = Vec::with_capacity(venues.len());
         for venue_id in venues {
             let mut concerts: Vec<Concert> = newest
-                .query_map([venue_id], |row| Ok(Concert { band_id: row.get(1)?, venue_id, date: row.get(0)? }))?
+                .query_map([venue_id], |row| {
+                    let status = Status::from_code(row.get(3)?).unwrap_or_default();
+                    Ok(Concert { id: row.get(2)?, band_id: row.get(1)?, venue_id, date: row.get(0)?, status })
+                })?
                 .take(HEAD_LENGTH + 1)
                 .collect::<rusqlite::Result<_>>()?;
             let complete = concerts.len() <= HEAD_LENGTH;
@@ -145,6 +148,20 @@ impl VenueHeads {
         }
     }
 
+    /// Takes out concerts deleted (or moved: [`Self::add`] then takes their new
+    /// place), committed. A head that loses a concert may now lack one older
+    /// concert that the file has: reads past its end go to the file, as
+    /// [`HeadsView::read`] asks for what a head does not show whole.
+    pub fn remove(&self, removed: &[Concert]) {
+        let _gate = self.gate();
+        let mut heads = self.write();
+        for concert in removed {
+            if let Some(head) = heads.by_venue.get_mut(&concert.venue_id) {
+                head.take_out(concert);
+            }
+        }
+    }
+
     fn gate(&self) -> MutexGuard<'_, ()> {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -155,12 +172,21 @@ impl VenueHeads {
 }
 
 impl Head {
+    fn take_out(&mut self, concert: &Concert) {
+        let key = concert.list_key();
+        let position = self.concerts.partition_point(|c| c.list_key() > key);
+        if self.concerts.get(position).is_some_and(|c| c.list_key() == key) {
+            self.concerts.remove(position);
+        }
+    }
+
     fn take_in(&mut self, concert: Concert) {
         let key = concert.list_key();
         // In list order: descending, so the position is after every greater key.
         let position = self.concerts.partition_point(|c| c.list_key() > key);
-        if self.concerts.get(position).is_some_and(|c| c.list_key() == key) {
-            return; // already here (read from the file after it was committed)
+        if let Some(here) = self.concerts.get_mut(position).filter(|c| c.list_key() == key) {
+            *here = concert; // already here (read from the file after it was committed): its status as now
+            return;
         }
         if position == self.concerts.len() && !self.complete {
             return; // older than the head, and the head is not everything
@@ -204,7 +230,7 @@ mod tests {
     use super::*;
 
     fn concert(band_id: i64, date: i64) -> Concert {
-        Concert { band_id, venue_id: 1, date }
+        Concert { id: date * 10 + band_id, band_id, venue_id: 1, date, status: Status::Scheduled }
     }
 
     fn heads_of(concerts: &[Concert]) -> VenueHeads {
@@ -240,6 +266,18 @@ mod tests {
         assert!(view.read(1, top, i64::MIN, HEAD_LENGTH + 1, |_| true).is_none());
         let recent = view.read(1, top, count - 10, HEAD_LENGTH, |_| true).expect("a range the head holds whole");
         assert_eq!(recent.len(), 10, "the head answers a date range inside it, however much is asked");
+    }
+
+    #[test]
+    fn a_deleted_concert_leaves_its_head_and_a_changed_one_is_kept_as_it_is_now() {
+        let heads = heads_of(&[concert(1, 10), concert(2, 20), concert(3, 30)]);
+        heads.remove(&[concert(2, 20)]);
+        heads.add(&[Concert { status: Status::Cancelled, ..concert(3, 30) }]);
+        let found = heads.view().read(1, (i64::MAX, i64::MAX), i64::MIN, 5, |_| true).unwrap();
+        assert_eq!(
+            found.iter().map(|c| (c.date, c.status)).collect::<Vec<_>>(),
+            [(30, Status::Cancelled), (10, Status::Scheduled)]
+        );
     }
 
     #[test]

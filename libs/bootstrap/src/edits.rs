@@ -1,0 +1,287 @@
+//! Records edited one at a time, as every entity service serves them:
+//!
+//! - `GET /<entity>/{id}`: the record, with its `ETag` (its revision), or 404;
+//! - `POST /<entity>`: a new record from its draft: 201, `Location`, the
+//!   record; with `Idempotency-Key`, the same key and body again answer the
+//!   first answer (the record is made once), another body a 422;
+//! - `PATCH /<entity>/{id}`: a JSON merge patch (RFC 7396): the record as it
+//!   is now; `If-Match` with a revision that is no longer current: 412;
+//! - `DELETE /<entity>/{id}`: 204; `If-Match` as for a patch.
+//!
+//! Every write needs a token of scope `catalogue:write`. What a write checks
+//! of the record (its schema; what a patch may not change) is checked here,
+//! once, for every entity; each store makes the write, its change log entry
+//! and, for a create, its key one transaction.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use exceptions::{HttpError, StoreError, WriteError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use validator::{Schema, SchemaError};
+
+use crate::credentials::{Credentials, Scope, Writer, only_for};
+
+/// The key a client gives a create so that sending it again is harmless.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// What the key's first request held, when not the body itself: the gateway
+/// sends each step of a composite create with the fingerprint of the whole,
+/// so that the same key with another whole body is refused at every step.
+pub const IDEMPOTENCY_FINGERPRINT: HeaderName = HeaderName::from_static("idempotency-fingerprint");
+
+/// The longest body of a single-record write.
+pub const MAX_EDIT_BYTES: usize = 64 * 1024;
+
+/// A record and its revision (its `ETag`: it changes with every write of it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revised<R> {
+    pub record: R,
+    pub revision: i64,
+}
+
+/// What a create made: the record, and whether this is the answer of an
+/// earlier request with the same key (nothing was made now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created<R> {
+    pub revised: Revised<R>,
+    pub replayed: bool,
+}
+
+/// A create's key and the fingerprint of what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Once {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What a patch makes of a record: the record as it would be, or why not.
+pub type Edit<R> = Box<dyn Fn(&R) -> Result<R, Vec<String>> + Send + Sync>;
+
+/// A store of records that are written one at a time.
+#[async_trait]
+pub trait EditableStore<R, D>: Send + Sync {
+    /// The record `id`, if it exists.
+    async fn get(&self, id: i64) -> Result<Option<Revised<R>>, StoreError>;
+
+    /// A new record from `draft`, its id given by the store; `once`: made
+    /// once whatever the number of requests with that key.
+    async fn create(&self, draft: D, once: Option<Once>) -> Result<Created<R>, WriteError>;
+
+    /// The record `id` as `edit` makes it, if its revision is `expected` (any when `None`).
+    async fn update(&self, id: i64, expected: Option<i64>, edit: Edit<R>) -> Result<Revised<R>, WriteError>;
+
+    /// Deletes the record `id`, if its revision is `expected` (any when `None`); what it was.
+    async fn delete(&self, id: i64, expected: Option<i64>) -> Result<R, WriteError>;
+}
+
+/// One kind of record, as its routes read and check it.
+pub struct Kind<R, D> {
+    /// `band`, `venue`, `concert`: as the messages say it.
+    pub name: &'static str,
+    /// Where its records are: `/bands`.
+    pub path: &'static str,
+    /// The JSON Schema of a whole record.
+    pub record: &'static str,
+    /// The JSON Schema of a create's body.
+    pub draft: &'static str,
+    /// The JSON Schema of a patch (every field optional; `null` only where a field may be emptied).
+    pub patch: &'static str,
+    /// What a patch may not do that the record's schema cannot say (a
+    /// concert rescheduled keeps its previous date); `before` and the record
+    /// as patched: the record to store, or why not.
+    pub settle: fn(&R, R) -> Result<R, Vec<String>>,
+    /// The types of the record and its draft.
+    pub types: std::marker::PhantomData<fn() -> (R, D)>,
+}
+
+struct Editing<R, D> {
+    store: Arc<dyn EditableStore<R, D>>,
+    kind: &'static str,
+    path: &'static str,
+    record: Arc<Schema>,
+    draft: Schema,
+    patch: Schema,
+    settle: fn(&R, R) -> Result<R, Vec<String>>,
+}
+
+/// The routes of `kind`: `(path, collection route, record route)`, for
+/// `/<entity>` (POST, beside the import and lookups) and `/<entity>/{id}`.
+pub fn routes<R, D, S>(
+    kind: Kind<R, D>,
+    store: Arc<dyn EditableStore<R, D>>,
+    credentials: &Credentials,
+) -> Result<(MethodRouter<S>, MethodRouter<S>), SchemaError>
+where
+    R: Serialize + DeserializeOwned + Send + Sync + 'static,
+    D: DeserializeOwned + Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    let editing = Arc::new(Editing {
+        store,
+        kind: kind.name,
+        path: kind.path,
+        record: Arc::new(Schema::from_json_text(kind.name, kind.record)?),
+        draft: Schema::from_json_text(&format!("new {}", kind.name), kind.draft)?,
+        patch: Schema::from_json_text(&format!("{} patch", kind.name), kind.patch)?,
+        settle: kind.settle,
+    });
+    let create = only_for(post(create::<R, D>).with_state(editing.clone()), credentials, Scope::Edit);
+    let edits = only_for(
+        axum::routing::patch(patch::<R, D>).delete(delete::<R, D>).with_state(editing.clone()),
+        credentials,
+        Scope::Edit,
+    );
+    let one = get(read::<R, D>).with_state(editing).merge(edits);
+    let limit = DefaultBodyLimit::max(MAX_EDIT_BYTES);
+    Ok((create.layer(limit), one.layer(limit)))
+}
+
+fn not_found(kind: &str, id: i64) -> HttpError {
+    HttpError::NotFound(format!("{kind} {id}"))
+}
+
+/// A record answered with its `ETag`.
+fn answer<R: Serialize>(status: StatusCode, revised: &Revised<R>) -> Response {
+    let mut response = (status, Json(&revised.record)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", revised.revision)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+async fn read<R: Serialize + Send + Sync + 'static, D: Send + 'static>(
+    State(editing): State<Arc<Editing<R, D>>>,
+    Path(id): Path<i64>,
+) -> Result<Response, HttpError> {
+    let revised = editing.store.get(id).await?.ok_or_else(|| not_found(editing.kind, id))?;
+    Ok(answer(StatusCode::OK, &revised))
+}
+
+async fn create<R, D>(
+    State(editing): State<Arc<Editing<R, D>>>,
+    Extension(writer): Extension<Writer>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, HttpError>
+where
+    R: Serialize + Send + Sync + 'static,
+    D: DeserializeOwned + Send + 'static,
+{
+    let body = json_body(&headers, body?)?;
+    let draft: D = editing.draft.parse_json(&body)?;
+    let once = idempotency(&headers, &body)?;
+    let created = editing.store.create(draft, once).await.map_err(|error| error.into_http(editing.kind, None))?;
+    let id =
+        serde_json::to_value(&created.revised.record).ok().and_then(|value| value["id"].as_i64()).unwrap_or_default();
+    if !created.replayed {
+        tracing::info!(who = %writer.name, kind = editing.kind, id, "created");
+    }
+    let mut response = answer(StatusCode::CREATED, &created.revised);
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/{id}", editing.path)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn patch<R, D>(
+    State(editing): State<Arc<Editing<R, D>>>,
+    Extension(writer): Extension<Writer>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, HttpError>
+where
+    R: Serialize + DeserializeOwned + Send + Sync + 'static,
+    D: Send + 'static,
+{
+    let body = json_body(&headers, body?)?;
+    let patch: Value = editing.patch.parse_json(&body)?;
+    let expected = if_match(&headers)?;
+    let (record, settle, kind) = (editing.record.clone(), editing.settle, editing.kind);
+    let edit: Edit<R> = Box::new(move |before: &R| {
+        let mut value = serde_json::to_value(before).map_err(|e| vec![e.to_string()])?;
+        json_patch::merge(&mut value, &patch);
+        if value["id"] != serde_json::json!(id) {
+            return Err(vec!["id cannot be changed".to_owned()]);
+        }
+        record.check(&value)?;
+        let after: R = serde_json::from_value(value).map_err(|e| vec![format!("{kind}: {e}")])?;
+        settle(before, after)
+    });
+    let revised =
+        editing.store.update(id, expected, edit).await.map_err(|error| error.into_http(editing.kind, Some(id)))?;
+    tracing::info!(who = %writer.name, kind = editing.kind, id, "updated");
+    Ok(answer(StatusCode::OK, &revised))
+}
+
+async fn delete<R, D>(
+    State(editing): State<Arc<Editing<R, D>>>,
+    Extension(writer): Extension<Writer>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<StatusCode, HttpError>
+where
+    R: Send + Sync + 'static,
+    D: Send + 'static,
+{
+    let expected = if_match(&headers)?;
+    editing.store.delete(id, expected).await.map_err(|error| error.into_http(editing.kind, Some(id)))?;
+    tracing::info!(who = %writer.name, kind = editing.kind, id, "deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body, if its media type is JSON (see [`validator::require_json`]): else a 415.
+pub fn json_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, HttpError> {
+    validator::require_json(headers).map(|()| body)
+}
+
+/// The create's `Idempotency-Key`, when given.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
+    let Some(key) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key = key
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= 200)
+        .ok_or_else(|| HttpError::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+    Ok(Some(key.to_owned()))
+}
+
+/// The create's key and fingerprint: the given fingerprint, else the body's hash.
+pub fn idempotency(headers: &HeaderMap, body: &[u8]) -> Result<Option<Once>, HttpError> {
+    let Some(key) = idempotency_key(headers)? else { return Ok(None) };
+    let fingerprint = match headers.get(IDEMPOTENCY_FINGERPRINT).and_then(|value| value.to_str().ok()) {
+        Some(given) => given.to_owned(),
+        None => fingerprint(body),
+    };
+    Ok(Some(Once { key, fingerprint }))
+}
+
+/// What a body is, as a create's key remembers it: its SHA-256, in hex.
+pub fn fingerprint(body: &[u8]) -> String {
+    Sha256::digest(body).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The revision `If-Match` names (`"3"`), `None` without the header or with `*`.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| HttpError::bad_request(format!("If-Match must hold the record's ETag (\"3\"), not {value:?}")))
+}

@@ -1,0 +1,203 @@
+//! What a service writes beside each change of its records, in the same
+//! transaction:
+//!
+//! - `changes`: the service's change log (a transactional outbox). Every
+//!   create, update and delete gets the next position, in commit order, with
+//!   the record as it is after the change; an import gets one entry, `bulk`,
+//!   telling followers to read again rather than one entry per record. A
+//!   position is never given twice (`AUTOINCREMENT`), even after old entries
+//!   are compacted away.
+//! - `idempotency`: the keys of creates (`Idempotency-Key`), so that a create
+//!   sent again (a client's retry, an orchestrator resuming after a crash) is
+//!   answered with the record it made, not made twice; a key sent with
+//!   another body is refused. A key stays a day.
+//! - `ids`: the highest id each table ever gave, so that an id is never
+//!   given twice, not even after its record is deleted (a client holding
+//!   `/bands/7` never finds another band there).
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The ledger's tables, to append to the service's schema (idempotent).
+pub const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS changes (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        id       INTEGER,
+        record   TEXT
+    );
+    CREATE TABLE IF NOT EXISTS idempotency (
+        key         TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        record_id   INTEGER NOT NULL,
+        at          INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS idempotency_by_record ON idempotency (record_id);
+    CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (at);
+    CREATE TABLE IF NOT EXISTS ids (
+        name    TEXT PRIMARY KEY,
+        highest INTEGER NOT NULL
+    ) WITHOUT ROWID;
+";
+
+/// How long a create's key is remembered, in ms.
+pub const KEY_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub position: i64,
+    /// UNIX ms of the commit.
+    pub at: i64,
+    /// `created`, `updated`, `deleted` or `bulk`.
+    pub kind: String,
+    /// The record's id (none for `bulk`).
+    pub id: Option<i64>,
+    /// The record as JSON after the change (none for `deleted` and `bulk`).
+    pub record: Option<String>,
+}
+
+/// Now, in UNIX ms.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Takes `count` new ids of `table` (whose largest stored id is `largest`);
+/// the first. Ids come after every id given before and every id stored (an
+/// import may store its own).
+pub fn take_ids(transaction: &Transaction<'_>, table: &str, largest: i64, count: i64) -> rusqlite::Result<i64> {
+    let given: Option<i64> =
+        transaction.query_row("SELECT highest FROM ids WHERE name = ?1", [table], |row| row.get(0)).optional()?;
+    let first = given.unwrap_or(0).max(largest) + 1;
+    transaction.execute(
+        "INSERT INTO ids (name, highest) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET highest = excluded.highest",
+        params![table, first + count - 1],
+    )?;
+    Ok(first)
+}
+
+/// Logs a change of record `id` (`record`: its JSON after the change); its position.
+pub fn log_change(
+    transaction: &Transaction<'_>,
+    kind: &str,
+    id: Option<i64>,
+    record: Option<&str>,
+) -> rusqlite::Result<i64> {
+    transaction
+        .prepare_cached("INSERT INTO changes (at, kind, id, record) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![now_ms(), kind, id, record])?;
+    Ok(transaction.last_insert_rowid())
+}
+
+/// The changes after `position`, at most `limit`, in order.
+pub fn changes_after(
+    connection: &rusqlite::Connection,
+    position: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<LoggedChange>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT position, at, kind, id, record FROM changes WHERE position > ?1 ORDER BY position LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![position, limit], |row| {
+        Ok(LoggedChange {
+            position: row.get(0)?,
+            at: row.get(1)?,
+            kind: row.get(2)?,
+            id: row.get(3)?,
+            record: row.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The last position given (0 before any change), and the first one still
+/// kept (after a compaction, older ones are gone: `None` when the log is empty).
+pub fn bounds(connection: &rusqlite::Connection) -> rusqlite::Result<(i64, Option<i64>)> {
+    let last: i64 = connection.query_row(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
+        [],
+        |row| row.get(0),
+    )?;
+    let first: Option<i64> = connection.query_row("SELECT min(position) FROM changes", [], |row| row.get(0))?;
+    Ok((last, first))
+}
+
+/// Drops the changes older than `before` (UNIX ms), keeping the newest one
+/// so that the last position stays known; how many were dropped.
+pub fn compact(transaction: &Transaction<'_>, before: i64) -> rusqlite::Result<usize> {
+    transaction
+        .execute("DELETE FROM changes WHERE at < ?1 AND position < (SELECT max(position) FROM changes)", [before])
+}
+
+/// What a create's key was given for before: the fingerprint of its body and
+/// the record it made (keys older than a day are forgotten first).
+pub fn remembered(transaction: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<(String, i64)>> {
+    transaction.prepare_cached("DELETE FROM idempotency WHERE at < ?1")?.execute([now_ms() - KEY_LIFETIME_MS])?;
+    transaction
+        .prepare_cached("SELECT fingerprint, record_id FROM idempotency WHERE key = ?1")?
+        .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+}
+
+/// Remembers that `key`, with a body of `fingerprint`, made record `id`.
+pub fn remember(transaction: &Transaction<'_>, key: &str, fingerprint: &str, id: i64) -> rusqlite::Result<()> {
+    transaction
+        .prepare_cached("INSERT OR REPLACE INTO idempotency (key, fingerprint, record_id, at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![key, fingerprint, id, now_ms()])?;
+    Ok(())
+}
+
+/// Forgets the keys that made record `id` (it is deleted: a create sent
+/// again with its key makes it anew, as an orchestrator undoing a step needs).
+pub fn forget(transaction: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+    transaction.prepare_cached("DELETE FROM idempotency WHERE record_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    fn ledger() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(SCHEMA).unwrap();
+        connection
+    }
+
+    #[test]
+    fn changes_take_positions_in_order_and_positions_are_never_given_twice() {
+        let mut connection = ledger();
+        let transaction = connection.transaction().unwrap();
+        assert_eq!(log_change(&transaction, "created", Some(7), Some("{\"id\":7}")).unwrap(), 1);
+        assert_eq!(log_change(&transaction, "bulk", None, None).unwrap(), 2);
+        assert_eq!(log_change(&transaction, "deleted", Some(7), None).unwrap(), 3);
+        transaction.commit().unwrap();
+        let after_one = changes_after(&connection, 1, 10).unwrap();
+        assert_eq!(
+            after_one.iter().map(|c| (c.position, c.kind.as_str())).collect::<Vec<_>>(),
+            [(2, "bulk"), (3, "deleted")]
+        );
+        assert_eq!(bounds(&connection).unwrap(), (3, Some(1)));
+        let transaction = connection.transaction().unwrap();
+        assert_eq!(compact(&transaction, i64::MAX).unwrap(), 2, "all but the newest");
+        assert_eq!(log_change(&transaction, "created", Some(8), None).unwrap(), 4, "never 1 again");
+        transaction.commit().unwrap();
+        assert_eq!(bounds(&connection).unwrap(), (4, Some(3)));
+    }
+
+    #[test]
+    fn a_key_is_remembered_with_its_record_until_the_record_goes() {
+        let mut connection = ledger();
+        let transaction = connection.transaction().unwrap();
+        assert_eq!(remembered(&transaction, "k").unwrap(), None);
+        remember(&transaction, "k", "f1", 42).unwrap();
+        assert_eq!(remembered(&transaction, "k").unwrap(), Some(("f1".to_owned(), 42)));
+        forget(&transaction, 42).unwrap();
+        assert_eq!(remembered(&transaction, "k").unwrap(), None);
+        transaction.execute("INSERT INTO idempotency VALUES ('old', 'f', 1, 0)", []).unwrap();
+        assert_eq!(remembered(&transaction, "old").unwrap(), None, "a day old: forgotten");
+    }
+}
