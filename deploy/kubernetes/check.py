@@ -57,8 +57,10 @@ for app, port in APPS.items():
             problems.append(f"{app}: {probe} asks {got}, not {path} on the http port")
     if "memory" not in container.get("resources", {}).get("limits", {}):
         problems.append(f"{app}: no memory limit")
-    if app != "concerts-gateway" and "IMPORT_TOKEN" not in env:
-        problems.append(f"{app}: no IMPORT_TOKEN from the Secret")
+    # Every app checks the editors' tokens and knows the import token (the gateway, to refuse it an edit).
+    for variable in ("IMPORT_TOKEN", "WRITE_TOKENS"):
+        if variable not in env:
+            problems.append(f"{app}: no {variable} from its Secret")
 
 for name, service in by_kind.get("Service", {}).items():
     picks_pods(service["spec"]["selector"], f"Service {name}")

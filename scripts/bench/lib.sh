@@ -11,6 +11,9 @@ stop_all() {
   rm -rf "$work"
 }
 
+# The editor's token of the systems started here (the write benchmarks send it).
+BENCH_WRITE_TOKEN=bench-editor-token-0123456789
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_system BIN_DIR NAME: the supervisor of BIN_DIR (the demo data, free
@@ -21,6 +24,7 @@ start_system() {
   : > "$work/$name.log"
   GATEWAY_HTTP_PORT=$gateway_port BANDS_HTTP_PORT=$(free_port) VENUES_HTTP_PORT=$(free_port) \
     CONCERTS_HTTP_PORT=$(free_port) DATA_DIR="$work/$name-data" IMPORT_TOKEN=bench-token \
+    WRITE_TOKENS="bench=$BENCH_WRITE_TOKEN" \
     "${SUPERVISOR:-$bin/supervisor}" --bin-dir "$bin" > "$work/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
   for _ in $(seq 1 600); do

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
+use bootstrap::edits::EditableStore;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
 use chromiumoxide::cdp::js_protocol::runtime::EventExceptionThrown;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::Page;
+use concerts_model::{ConcertRecord, Status};
 use futures::StreamExt;
 use serde_json::Value;
 use system_tests::InProcess;
@@ -309,6 +311,87 @@ async fn swaggers_try_it_out_with_band_ids_1_and_2_gives_26_concerts() {
     assert_eq!(concerts.as_array().map(Vec::len), Some(26), "{text}");
     let url = page.eval(&format!("document.querySelector('{operation} .request-url pre')?.textContent")).await;
     assert!(url.as_str().is_some_and(|url| url.ends_with("/concerts?bandIds=1,2")), "{url}");
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+/// Concerts called off or moved stay listed, as the API lists them: a
+/// cancelled one struck through and labelled, a rescheduled one labelled.
+#[tokio::test]
+async fn a_cancelled_concert_is_struck_through_and_labelled() {
+    let Some(chromium) = Chromium::launch("statuses on the page", 1200).await else { return };
+    let system = system().await;
+    let (_, before) = system.get("/concerts?bandIds=1").await;
+    let ids: Vec<i64> = before.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    let store = system.concert_store.clone();
+    for (id, status) in [(ids[0], Status::Cancelled), (ids[1], Status::Rescheduled)] {
+        store.update(id, None, Box::new(move |c| Ok(ConcertRecord { status, ..*c }))).await.unwrap();
+    }
+    let page = chromium.open(&format!("{}/?bandIds=1", system.gateway.url)).await;
+    page.until(&format!("document.querySelectorAll('#results li').length === {}", ids.len())).await;
+    let shown = page
+        .eval(
+            "[...document.querySelectorAll('#results li')].slice(0, 3).map((item) => ({
+               status: item.dataset.status,
+               label: item.querySelector('.status')?.textContent ?? null,
+               struck: getComputedStyle(item.querySelector('.name')).textDecorationLine,
+               dateStruck: !!item.querySelector('del time'),
+             }))",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        serde_json::json!([
+            {"status": "cancelled", "label": "Cancelled", "struck": "line-through", "dateStruck": true},
+            {"status": "rescheduled", "label": "Rescheduled", "struck": "none", "dateStruck": false},
+            {"status": "scheduled", "label": null, "struck": "none", "dateStruck": false},
+        ])
+    );
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+/// Swagger UI's Authorize, then Try-it-out on `POST /bands`, as a person
+/// does it with the editor's token: the band is made, and the API finds it.
+#[tokio::test]
+async fn swaggers_authorize_takes_the_token_and_try_it_out_adds_a_band() {
+    let Some(chromium) = Chromium::launch("Swagger's Authorize", 1400).await else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/api/", system.gateway.url)).await;
+    page.until("!!document.querySelector('.btn.authorize')").await;
+    page.eval("document.querySelector('.btn.authorize').click(); true").await;
+    page.until("!!document.querySelector('.auth-container input')").await;
+    page.eval(&format!(
+        "const field = document.querySelector('.auth-container input');
+         Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(field, '{}');
+         field.dispatchEvent(new Event('input', {{ bubbles: true }}));
+         document.querySelector('.auth-container .modal-btn.auth').click(); true",
+        testkit::WRITE_TOKEN
+    ))
+    .await;
+    page.until("!!document.querySelector('.auth-container .btn-done')").await;
+    page.eval("document.querySelector('.auth-container .btn-done').click(); true").await;
+
+    let operation = "#operations-catalogue-createBand";
+    page.until(&format!("!!document.querySelector('{operation} .opblock-summary')")).await;
+    page.eval(&format!("document.querySelector('{operation} .opblock-summary-control').click(); true")).await;
+    page.until(&format!("!!document.querySelector('{operation} .try-out__btn')")).await;
+    page.eval(&format!("document.querySelector('{operation} .try-out__btn').click(); true")).await;
+    page.until(&format!("!!document.querySelector('{operation} textarea.body-param__text')")).await;
+    page.eval(&format!(
+        "const body = document.querySelector('{operation} textarea.body-param__text');
+         Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set.call(body, '{{\"name\": \"Swagger Owls\"}}');
+         body.dispatchEvent(new Event('input', {{ bubbles: true }}));
+         true"
+    ))
+    .await;
+    page.eval(&format!("document.querySelector('{operation} .execute').click(); true")).await;
+    let status = format!("{operation} .live-responses-table .response .response-col_status");
+    page.until(&format!("!!document.querySelector(\"{status}\")")).await;
+    let code = page.eval(&format!("document.querySelector(\"{status}\").textContent.trim()")).await;
+    assert_eq!(code, "201", "made with the token Authorize took");
+    let (_, found) = system.get("/bands?q=swagger%20owls").await;
+    assert_eq!(found[0]["name"], "Swagger Owls", "{found}");
     page.stayed_clean();
     chromium.close().await;
 }

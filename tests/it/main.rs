@@ -8,6 +8,7 @@
 mod abuse;
 mod browser;
 mod catalogue;
+mod crash;
 mod deploy;
 mod discovery;
 mod end_to_end;

@@ -55,6 +55,8 @@ impl InProcess {
         gateway.services.bands_service_url = Some(bands.url.clone());
         gateway.services.venues_service_url = Some(venues.url.clone());
         gateway.services.concerts_service_url = Some(concerts.url.clone());
+        gateway.edits.write_tokens = Some(testkit::write_tokens());
+        gateway.imports.import_token = Some(testkit::IMPORT_TOKEN.to_owned());
         configure(&mut gateway);
         let gateway = serve(concerts_gateway::app::router(&Config::from(&gateway)).expect("a gateway")).await;
         Self { gateway, bands, venues, concerts, band_store, venue_store, concert_store, _data: data }

@@ -296,6 +296,35 @@ mod tests {
     }
 
     #[test]
+    fn every_write_documents_its_token_its_body_and_its_refusals() {
+        let doc = doc();
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer", "Swagger's Authorize");
+        for path in ["/bands", "/venues", "/concerts"] {
+            let one = format!("{path}/{{id}}");
+            for (path, method) in [(path, "post"), (&one, "patch"), (&one, "delete")] {
+                let operation = &doc["paths"][path][method];
+                assert_eq!(operation["security"], json!([{"bearer": []}]), "{method} {path} needs the token");
+                for status in ["400", "401", "403", "503"] {
+                    assert!(operation["responses"].get(status).is_some(), "{method} {path} documents {status}");
+                }
+                let body = &operation["requestBody"]["content"]["application/json"];
+                assert_eq!(body["schema"].is_object(), method != "delete", "{method} {path}: its body's schema");
+                assert_eq!(operation["responses"].get("415").is_some(), method != "delete", "{method} {path}");
+                assert_eq!(
+                    operation["responses"].get("422").is_some(),
+                    method == "post",
+                    "{method} {path}: a key reused"
+                );
+                assert_eq!(operation["responses"].get("412").is_some(), method != "post", "{method} {path}: If-Match");
+            }
+            assert!(doc["paths"][&one]["get"].get("security").is_none(), "reading {path}/{{id}} is open");
+        }
+        let create = &doc["paths"]["/concerts"]["post"]["requestBody"]["content"]["application/json"];
+        assert_eq!(create["example"]["band"]["name"], "The Velvet Owls", "Try-it-out starts from a composite create");
+        assert_eq!(create["schema"]["allOf"].as_array().map(Vec::len), Some(2), "a band and a venue, each one way");
+    }
+
+    #[test]
     fn the_whole_query_schema_and_the_answers_are_documented() {
         let doc = doc();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));

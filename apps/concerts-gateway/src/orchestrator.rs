@@ -10,6 +10,12 @@
 //! (the services remember a key with its record) and makes only the rest;
 //! the same K with another body is refused at the first step. What a
 //! compensation deletes takes its key with it, so a retry makes it again.
+//!
+//! A step that failed without a clear answer (the service died, or did not
+//! answer in time: it may have made the record) is not compensated when the
+//! client gave a key: the record may exist, and a retry with the key finds it
+//! and goes on, where a deletion could leave a concert naming a band deleted
+//! under it. A refusal (4xx) is compensated, and so is any failure without a key.
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -69,7 +75,9 @@ pub async fn make(
     match result {
         Ok(answer) => answer.into_response(),
         Err(refusal) => {
-            compensate(gateway, context, edit, &made).await;
+            if key.is_none() || !refusal.is_uncertain() {
+                compensate(gateway, context, edit, &made).await;
+            }
             refusal.into_response()
         }
     }

@@ -52,6 +52,14 @@ impl From<HttpError> for Refusal {
     }
 }
 
+impl Refusal {
+    /// Whether what was asked may have been done all the same: the service
+    /// failed rather than refused (a 5xx, its own or the gateway's for it).
+    pub fn is_uncertain(&self) -> bool {
+        self.0.status().is_server_error()
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         *self.0
@@ -130,7 +138,7 @@ impl Gateway {
         let Call { owner, method, path, body, once } = call;
         let answer = self.services.of(owner).send(context, &edit.forwarded, method.clone(), path, body, once).await?;
         if answer.is_success() && method != Method::GET {
-            self.written(owner).await;
+            self.written(owner, answer.data_version.clone()).await;
             tracing::info!(who = %edit.writer.name, %method, path, status = answer.status.as_u16(), "write");
         }
         Ok(answer)
@@ -146,8 +154,9 @@ impl Gateway {
         self.services.of(owner).send(context, &Forwarded::default(), Method::GET, path, None, None).await
     }
 
-    /// After a write `owner`'s service answered: what this gateway answers next reads it.
-    pub async fn written(&self, owner: Owner) {
-        self.services.written(owner).await;
+    /// After a write `owner`'s service answered (with its data version
+    /// then, when it gave it): what this gateway answers next reads it.
+    pub async fn written(&self, owner: Owner, version: Option<String>) {
+        self.services.written(owner, version).await;
     }
 }

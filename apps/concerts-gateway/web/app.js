@@ -287,13 +287,22 @@ function concertsQuery() {
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+// How each status but "scheduled" is said beside the band.
+const statusLabels = { postponed: "Postponed", rescheduled: "Rescheduled", cancelled: "Cancelled" };
+
 function item(concert) {
   const entry = document.createElement("li");
-  const band = Object.assign(document.createElement("span"), { className: "band", textContent: concert.band });
+  entry.dataset.status = concert.status;
+  const band = Object.assign(document.createElement("span"), { className: "band" });
+  band.append(Object.assign(document.createElement("span"), { className: "name", textContent: concert.band }));
+  const label = statusLabels[concert.status];
+  if (label) band.append(" ", Object.assign(document.createElement("span"), { className: "status", textContent: label }));
   const venue = Object.assign(document.createElement("span"), { className: "venue", textContent: concert.location });
-  const date = document.createElement("time");
-  date.dateTime = new Date(concert.date).toISOString();
-  date.textContent = when.format(new Date(concert.date));
+  // A cancelled concert stays listed, struck through: what is struck is its date and place, said as such.
+  const date = document.createElement(concert.status === "cancelled" ? "del" : "time");
+  const time = date.tagName === "DEL" ? date.appendChild(document.createElement("time")) : date;
+  time.dateTime = new Date(concert.date).toISOString();
+  time.textContent = when.format(new Date(concert.date));
   entry.append(band, venue, date);
   return entry;
 }

@@ -38,6 +38,10 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 /// so that the same key with another whole body is refused at every step.
 pub const IDEMPOTENCY_FINGERPRINT: HeaderName = HeaderName::from_static("idempotency-fingerprint");
 
+/// The data's version once a write is made, in the write's answer: the
+/// gateway keeps it, and reads the write at once, without asking `/version`.
+pub const DATA_VERSION: HeaderName = HeaderName::from_static("data-version");
+
 /// The longest body of a single-record write.
 pub const MAX_EDIT_BYTES: usize = 64 * 1024;
 
@@ -81,6 +85,10 @@ pub trait EditableStore<R, D>: Send + Sync {
 
     /// Deletes the record `id`, if its revision is `expected` (any when `None`); what it was.
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<R, WriteError>;
+
+    /// The data's version now (`RecordStore::data_version`): a write's
+    /// answer carries it, so that the gateway knows it without asking.
+    async fn version_now(&self) -> Result<String, StoreError>;
 }
 
 /// One kind of record, as its routes read and check it.
@@ -189,7 +197,17 @@ where
     if let Ok(location) = HeaderValue::from_str(&format!("{}/{id}", editing.path)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
-    Ok(response)
+    Ok(with_version(response, editing.store.as_ref()).await)
+}
+
+/// A write's answer with the data's version now ([`DATA_VERSION`]), when it can be read.
+async fn with_version<R, D>(mut response: Response, store: &dyn EditableStore<R, D>) -> Response {
+    if let Ok(version) = store.version_now().await
+        && let Ok(value) = HeaderValue::from_str(&version)
+    {
+        response.headers_mut().insert(DATA_VERSION, value);
+    }
+    response
 }
 
 async fn patch<R, D>(
@@ -220,7 +238,7 @@ where
     let revised =
         editing.store.update(id, expected, edit).await.map_err(|error| error.into_http(editing.kind, Some(id)))?;
     tracing::info!(who = %writer.name, kind = editing.kind, id, "updated");
-    Ok(answer(StatusCode::OK, &revised))
+    Ok(with_version(answer(StatusCode::OK, &revised), editing.store.as_ref()).await)
 }
 
 async fn delete<R, D>(
@@ -228,7 +246,7 @@ async fn delete<R, D>(
     Extension(writer): Extension<Writer>,
     Path(id): Path<i64>,
     headers: HeaderMap,
-) -> Result<StatusCode, HttpError>
+) -> Result<Response, HttpError>
 where
     R: Send + Sync + 'static,
     D: Send + 'static,
@@ -236,7 +254,7 @@ where
     let expected = if_match(&headers)?;
     editing.store.delete(id, expected).await.map_err(|error| error.into_http(editing.kind, Some(id)))?;
     tracing::info!(who = %writer.name, kind = editing.kind, id, "deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(with_version(StatusCode::NO_CONTENT.into_response(), editing.store.as_ref()).await)
 }
 
 /// The body, if its media type is JSON (see [`validator::require_json`]): else a 415.

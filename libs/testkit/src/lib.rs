@@ -6,17 +6,20 @@
 //! - [`get`]: one `GET` over HTTP, answer as JSON.
 //! - [`System`]: the four real binaries on free loopback ports with a
 //!   temporary data folder, for end-to-end tests.
-//! - [`SilentService`]: a dependency that never answers.
+//! - [`SilentService`]: a dependency that never answers; [`FaultProxy`]: one
+//!   that kills a process at a chosen request.
 //! - [`Backend`]: where the store conformance suites put their stores.
 
 pub mod edits;
 mod process;
+mod proxy;
 mod serve;
 mod silent;
 mod stores;
 mod system;
 
 pub use process::{Process, binary, binary_dir, free_port, repo_root, supervisor_env};
+pub use proxy::{Fault, FaultProxy, Moment};
 pub use serve::{Served, serve};
 pub use silent::SilentService;
 pub use stores::{Backend, MONGODB_TEST_URI, Place, mongodb_test_uri};

@@ -36,6 +36,8 @@ pub struct System {
     pub data_dir: TempDir,
     /// The MongoDB URI and this system's prefix of database names, when on MongoDB.
     mongodb: Option<(String, String)>,
+    /// The gateway's environment, to start it again as it was.
+    gateway_env: Vec<(&'static str, String)>,
     http: reqwest::Client,
 }
 
@@ -65,8 +67,9 @@ impl System {
         ];
         gateway_env.extend(options.gateway_env);
         let gateway = Process::start("concerts-gateway", dir, &gateway_env).await;
+        let gateway_env = gateway_env.into_iter().filter(|(name, _)| *name != "GATEWAY_HTTP_PORT").collect();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
-        System { gateway, bands, venues, concerts, data_dir, mongodb, http }
+        System { gateway, bands, venues, concerts, data_dir, mongodb, gateway_env, http }
     }
 
     /// Drops the MongoDB databases of the services, when they run on MongoDB.
@@ -80,9 +83,18 @@ impl System {
         }
     }
 
-    /// Stops a service (`"bands"`, `"venues"` or `"concerts"`) and starts it
-    /// again on the same port with the same data, as a supervisor would.
+    /// Stops a service (`"bands"`, `"venues"` or `"concerts"`) or the
+    /// gateway (`"concerts-gateway"`) and starts it again on the same port
+    /// with the same data and settings, as a supervisor would.
     pub async fn restart(&mut self, service: &str) {
+        if service == "concerts-gateway" {
+            let port = self.gateway.port();
+            self.gateway.kill().await;
+            let mut env = self.gateway_env.clone();
+            env.push(("GATEWAY_HTTP_PORT", port.to_string()));
+            self.gateway = Process::start("concerts-gateway", self.data_dir.path(), &env).await;
+            return;
+        }
         let slot = match service {
             "bands" => &mut self.bands,
             "venues" => &mut self.venues,

@@ -11,11 +11,11 @@ use std::io;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{ACCEPT_ENCODING, HOST, HeaderValue};
-use hyper::{Request, Uri};
+use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -51,7 +51,16 @@ impl Target {
 /// One connection; opened again after a failure.
 pub struct Connection {
     target: Target,
-    open: Option<SendRequest<Empty<Bytes>>>,
+    open: Option<SendRequest<Full<Bytes>>>,
+}
+
+/// A request other than a plain `GET`: a write, with its token.
+pub struct Sent<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub body: Option<&'a str>,
+    pub token: &'a HeaderValue,
+    pub idempotency_key: Option<&'a str>,
 }
 
 impl Connection {
@@ -62,7 +71,37 @@ impl Connection {
     /// `GET path_and_query`, its body read to the end within `timeout`: the
     /// status and the body's length (as sent: compressed, when it was).
     pub async fn get(&mut self, path_and_query: &str, timeout: Duration) -> anyhow::Result<(u16, u64)> {
-        let result = match tokio::time::timeout(timeout, self.exchange(path_and_query)).await {
+        let request = Request::get(path_and_query);
+        let (status, bytes, _) = self.within(timeout, request, Bytes::new(), false).await?;
+        Ok((status, bytes))
+    }
+
+    /// `sent`, within `timeout`: the status and the body (JSON).
+    pub async fn send(&mut self, sent: Sent<'_>, timeout: Duration) -> anyhow::Result<(u16, Bytes)> {
+        let mut request =
+            Request::builder().method(sent.method).uri(sent.path).header(AUTHORIZATION, sent.token.clone());
+        if let Some(key) = sent.idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        let body = match sent.body {
+            Some(body) => {
+                request = request.header(CONTENT_TYPE, "application/json");
+                Bytes::copy_from_slice(body.as_bytes())
+            }
+            None => Bytes::new(),
+        };
+        let (status, _, body) = self.within(timeout, request, body, true).await?;
+        Ok((status, body))
+    }
+
+    async fn within(
+        &mut self,
+        timeout: Duration,
+        request: hyper::http::request::Builder,
+        body: Bytes,
+        keep: bool,
+    ) -> anyhow::Result<(u16, u64, Bytes)> {
+        let result = match tokio::time::timeout(timeout, self.exchange(request, body, keep)).await {
             Ok(result) => result,
             Err(_) => Err(anyhow::anyhow!("no answer within {timeout:?}")),
         };
@@ -74,31 +113,38 @@ impl Connection {
         result
     }
 
-    async fn exchange(&mut self, path_and_query: &str) -> anyhow::Result<(u16, u64)> {
+    async fn exchange(
+        &mut self,
+        request: hyper::http::request::Builder,
+        body: Bytes,
+        keep: bool,
+    ) -> anyhow::Result<(u16, u64, Bytes)> {
         let sender = match &mut self.open {
             Some(sender) if !sender.is_closed() => sender,
             _ => self.open.insert(connect(&self.target).await?),
         };
         sender.ready().await?;
-        let mut request = Request::get(path_and_query).header(HOST, self.target.host.clone());
+        let mut request = request.header(HOST, self.target.host.clone());
         if let Some(codings) = &self.target.accept_encoding {
             request = request.header(ACCEPT_ENCODING, codings.clone());
         }
-        let request = request.body(Empty::<Bytes>::new())?;
-        let response = sender.send_request(request).await?;
+        let response = sender.send_request(request.body(Full::new(body))?).await?;
         let status = response.status().as_u16();
         let mut body = response.into_body();
-        let mut bytes = 0;
+        let (mut bytes, mut kept) = (0, Vec::new());
         while let Some(frame) = body.frame().await {
             if let Some(data) = frame?.data_ref() {
                 bytes += data.len() as u64;
+                if keep {
+                    kept.extend_from_slice(data);
+                }
             }
         }
-        Ok((status, bytes))
+        Ok((status, bytes, Bytes::from(kept)))
     }
 }
 
-async fn connect(target: &Target) -> io::Result<SendRequest<Empty<Bytes>>> {
+async fn connect(target: &Target) -> io::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(&target.address).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(io::Error::other)?;

@@ -8,13 +8,15 @@
 //! concurrency. With `--rate` the requests keep a schedule instead (an open
 //! loop, as real clients do), and a slow system shows as latency rather than
 //! as fewer requests. `--timeline` adds the run per interval and the outages
-//! clients saw. The run stops by itself: no request starts after the
-//! duration, and each has a timeout.
+//! clients saw. `--write-share` makes that share of the requests writes of
+//! one concert each (`writes`), with the editor's `--token`. The run stops by
+//! itself: no request starts after the duration, and each has a timeout.
 
 mod client;
 mod mix;
 mod stats;
 mod timeline;
+mod writes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,15 +25,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use rand::{RngExt, SeedableRng};
 use serde_json::json;
 
-use crate::client::{Connection, Target};
-use crate::mix::{Catalogue, Mix, Queries};
+use crate::client::{Connection, Sent, Target};
+use crate::mix::{Catalogue, Kind, Mix, Queries};
 use crate::stats::Recorder;
 use crate::timeline::Timeline;
+use crate::writes::Writes;
 
 #[derive(Parser, Clone)]
-#[command(about = "Load benchmark of GET /concerts on a running system (make start)")]
+#[command(
+    about = "Load benchmark of GET /concerts (and, with --write-share, writes of concerts) on a running system (make start)"
+)]
 struct Args {
     /// The gateway.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
@@ -81,6 +87,13 @@ struct Args {
     /// load generator (wrk, scripts/compare-nginx.sh).
     #[arg(long, value_name = "N")]
     list: Option<u32>,
+    /// Percent of the requests that are writes of one concert (add, change
+    /// its status, delete) instead of reads of the mix; 100: writes only
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    write_share: u8,
+    /// The editor's token the writes carry (a token of WRITE_TOKENS; make writes one into .env)
+    #[arg(long)]
+    token: Option<String>,
 }
 
 /// `30s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
@@ -115,6 +128,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(codings) = &args.accept_encoding {
         target = target.accepting(codings)?;
     }
+    let token = match (&args.token, args.write_share) {
+        (_, 0) => None,
+        (Some(token), _) => Some(hyper::header::HeaderValue::from_str(&format!("Bearer {token}"))?),
+        (None, _) => bail!("--write-share needs --token: a token of WRITE_TOKENS (make writes one into .env)"),
+    };
     let health = Connection::new(target.clone()).get("/health", args.timeout).await;
     if !matches!(health, Ok((200..=299, _))) {
         bail!("{url}/health does not answer: start the system first (make start)");
@@ -132,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
         args.limit.map(|l| format!(", limit {l}")).unwrap_or_default()
             + &args.rate.map(|r| format!(", open loop at {r} req/s")).unwrap_or_default()
             + &args.accept_encoding.as_ref().map(|c| format!(", accepting {c}")).unwrap_or_default()
+            + &(if args.write_share > 0 { format!(", {} % writes", args.write_share) } else { String::new() })
     );
 
     let started = Instant::now();
@@ -143,9 +162,11 @@ async fn main() -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for connection in 0..u64::from(args.connections) {
         let (target, catalogue, sent, args) = (target.clone(), catalogue.clone(), sent.clone(), args.clone());
-        let timeline = timeline.clone();
+        let (timeline, token) = (timeline.clone(), token.clone());
         workers.push(tokio::spawn(async move {
             let mut queries = Queries::new(&catalogue, args.mix, args.seed, connection);
+            let mut writes = Writes::new(args.seed, connection);
+            let mut share = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ connection);
             let mut connection = Connection::new(target);
             let mut recorder = Recorder::default();
             loop {
@@ -159,16 +180,35 @@ async fn main() -> anyhow::Result<()> {
                     break;
                 }
                 tokio::time::sleep_until(at.into()).await;
-                let query = queries.next_query();
-                let path = query.path_and_query(args.limit);
-                let answer = connection.get(&path, args.timeout).await;
+                let writing = token.as_ref().filter(|_| share.random_range(0..100) < args.write_share);
+                let (kind, answer) = match writing {
+                    Some(token) => {
+                        let write = writes.next_write(&catalogue);
+                        let sent = Sent {
+                            method: write.method.clone(),
+                            path: &write.path,
+                            body: write.body.as_deref(),
+                            token,
+                            idempotency_key: write.idempotency_key.as_deref(),
+                        };
+                        let answer = connection.send(sent, args.timeout).await;
+                        if let Ok((status, body)) = &answer {
+                            writes.answered(&write, *status, body);
+                        }
+                        (Kind::Writes, answer.map(|(status, body)| (status, body.len() as u64)))
+                    }
+                    None => {
+                        let query = queries.next_query();
+                        (query.kind, connection.get(&query.path_and_query(args.limit), args.timeout).await)
+                    }
+                };
                 if at < measure_from {
                     continue;
                 }
                 let latency = at.elapsed();
                 let ok = match answer {
                     Ok((status, bytes)) => {
-                        recorder.answered(query.kind, latency, status, bytes);
+                        recorder.answered(kind, latency, status, bytes);
                         (200..300).contains(&status)
                     }
                     Err(_) => {
@@ -254,6 +294,7 @@ fn print_report(args: &Args, total: &Recorder, measured: Duration, timeline: Opt
         object.insert("seed".into(), json!(args.seed));
         object.insert("limit".into(), json!(args.limit));
         object.insert("accept_encoding".into(), json!(args.accept_encoding));
+        object.insert("write_share".into(), json!(args.write_share));
         object.insert("url".into(), json!(args.url));
         object.insert("data".into(), json!(args.data.display().to_string()));
     }

@@ -38,10 +38,12 @@ pub enum Kind {
     Geo,
     Both,
     Names,
+    /// A write of one concert (`--write-share`): see [`crate::writes`].
+    Writes,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Bands, Kind::Geo, Kind::Both, Kind::Names];
+    pub const ALL: [Kind; 5] = [Kind::Bands, Kind::Geo, Kind::Both, Kind::Names, Kind::Writes];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +51,7 @@ impl Kind {
             Kind::Geo => "geo",
             Kind::Both => "both",
             Kind::Names => "names",
+            Kind::Writes => "writes",
         }
     }
 }
@@ -90,6 +93,8 @@ impl Query {
 pub struct Catalogue {
     pub band_ids: Vec<i64>,
     pub venues: Vec<(f64, f64)>,
+    /// The venues' ids, in the order of `venues`.
+    pub venue_ids: Vec<i64>,
     /// The bands' names, when the mix searches by name.
     pub band_names: Vec<String>,
 }
@@ -103,6 +108,7 @@ struct BandId {
 
 #[derive(Deserialize)]
 struct Position {
+    id: i64,
     latitude: f64,
     longitude: f64,
 }
@@ -127,8 +133,9 @@ impl Catalogue {
         .map_err(|e| anyhow!("{}: {e}", dir.join("bands.json").display()))?;
         let venues: Vec<Position> = serde_json::from_reader(open("venues.json")?)
             .with_context(|| format!("{} is not a list of venues", dir.join("venues.json").display()))?;
+        let venue_ids = venues.iter().map(|v| v.id).collect();
         let venues = venues.into_iter().map(|v| (v.latitude, v.longitude)).collect();
-        let catalogue = Self { band_ids, venues, band_names };
+        let catalogue = Self { band_ids, venues, venue_ids, band_names };
         ensure!(
             !catalogue.band_ids.is_empty() && !catalogue.venues.is_empty(),
             "{} needs bands and venues",
@@ -174,7 +181,7 @@ impl<'a> Queries<'a> {
         let band_ids = if kind == Kind::Geo { Vec::new() } else { self.band_ids() };
         let radius = match kind {
             // A search by name returned above.
-            Kind::Bands | Kind::Names => None,
+            Kind::Bands | Kind::Names | Kind::Writes => None,
             Kind::Geo => Some(GEO_RADII_KM[self.rng.random_range(0..GEO_RADII_KM.len())]),
             Kind::Both => Some(f64::from(self.rng.random_range(BOTH_RADIUS_KM))),
         };
@@ -221,6 +228,7 @@ mod tests {
         Catalogue {
             band_ids: (1..=1401).collect(),
             venues: vec![(48.857931, 2.350144), (43.6396748, -79.3535794), (-33.8688, 151.2093)],
+            venue_ids: vec![1, 2, 3],
             band_names: vec!["Sigur Rós".to_owned(), "3 Doors Down".to_owned()],
         }
     }

@@ -87,6 +87,10 @@ impl EditableStore<Band, NewBand> for MongoBandStore {
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Band, WriteError> {
         Ok(self.bands.delete(&BANDS, id, expected).await??)
     }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        self.bands.data_version().await
+    }
 }
 
 #[async_trait]

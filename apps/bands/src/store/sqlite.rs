@@ -85,6 +85,10 @@ impl EditableStore<Band, NewBand> for SqliteBandStore {
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Band, WriteError> {
         Ok(self.db.edit("bands_delete", move |transaction| BANDS.delete(transaction, id, expected)).await??)
     }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
+    }
 }
 
 #[async_trait]

@@ -97,11 +97,15 @@ impl Services {
         self.versions.current(ask).await
     }
 
-    /// After a write that `owner`'s service answered: its data version asked
-    /// again, so that what this gateway answers next reads the write.
-    pub async fn written(&self, owner: Owner) {
-        let service = self.of(owner);
-        self.versions.relearn(service, owner, |before, now| self.drop_stale_names(before, now)).await;
+    /// After a write that `owner`'s service answered: its data version as
+    /// the answer gave it (or, when it did not, asked again), so that what
+    /// this gateway answers next reads the write.
+    pub async fn written(&self, owner: Owner, version: Option<String>) {
+        let changed = |before: &Versions, now: &Versions| self.drop_stale_names(before, now);
+        match version {
+            Some(version) => self.versions.keep(owner, version, changed),
+            None => self.versions.relearn(self.of(owner), owner, changed).await,
+        }
     }
 
     /// The client of `owner`'s service.

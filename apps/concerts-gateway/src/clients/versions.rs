@@ -49,7 +49,30 @@ pub enum Owner {
     Concerts,
 }
 
+/// Whether `candidate` is a later version than `known`. A version is a
+/// name whose trailing number counts the writes since a start (`5f2c-17`,
+/// `w17`): with the same name before it, the larger number is later; with
+/// another (the service started again), the candidate is.
+fn is_later(candidate: &str, known: &str) -> bool {
+    let split = |version: &str| {
+        let digits = version.len() - version.bytes().rev().take_while(u8::is_ascii_digit).count();
+        (version[..digits].to_owned(), version[digits..].parse::<u64>().ok())
+    };
+    match (split(candidate), split(known)) {
+        ((name, Some(count)), (known_name, Some(known_count))) if name == known_name => count > known_count,
+        _ => candidate != known,
+    }
+}
+
 impl Versions {
+    fn of(&self, owner: Owner) -> &str {
+        match owner {
+            Owner::Bands => &self.bands,
+            Owner::Venues => &self.venues,
+            Owner::Concerts => &self.concerts,
+        }
+    }
+
     /// These versions with `owner`'s at `version`.
     fn with(&self, owner: Owner, version: String) -> Versions {
         let mut changed = self.clone();
@@ -148,28 +171,36 @@ impl KnownVersions {
     }
 
     /// Asks `owner`'s service (`service`) its version again, after a write
-    /// it answered, and keeps it with the others; `changed` as for
-    /// [`Self::learn`]. Nothing known yet: the next request asks them all.
+    /// it answered, and keeps it ([`Self::keep`]).
     pub(crate) async fn relearn(
         &self,
         service: &ServiceClient,
         owner: Owner,
         changed: impl FnOnce(&Versions, &Versions),
     ) {
-        let asked = match Self::version_of(service, self.time_to_live.max(FIRST_WAIT)).await {
-            Ok(version) => version,
+        match Self::version_of(service, self.time_to_live.max(FIRST_WAIT)).await {
+            Ok(version) => self.keep(owner, version, changed),
             Err(error) => {
                 // The versions kept may be from before the write: forgotten, asked again by the next request.
                 tracing::warn!(%error, "a data version is not known after a write: asking them all again");
                 *self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
                 self.relearned.fetch_add(1, Ordering::AcqRel);
-                return;
             }
-        };
+        }
+    }
+
+    /// Keeps `version` as `owner`'s, as a write's answer gave it, unless the
+    /// one known is later (the answers of two writes may arrive in either
+    /// order); `changed` as for [`Self::learn`]. Nothing known yet: the next
+    /// request asks them all.
+    pub(crate) fn keep(&self, owner: Owner, version: String, changed: impl FnOnce(&Versions, &Versions)) {
         let mut known = self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.relearned.fetch_add(1, Ordering::AcqRel);
         if let Some((before, since)) = known.as_ref() {
-            let learned = Arc::new(before.with(owner, asked));
+            if !is_later(&version, before.of(owner)) {
+                return;
+            }
+            let learned = Arc::new(before.with(owner, version));
             changed(before, &learned);
             // The others are as old as they were: they are asked again on time.
             *known = Some((learned, *since));
@@ -196,5 +227,20 @@ impl KnownVersions {
         }
         .map_err(|error| format!("the {} service: {error}", service.name))?;
         Ok(version.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_later;
+
+    #[test]
+    fn a_version_is_later_by_its_count_of_writes_or_by_a_new_start() {
+        assert!(is_later("5f2c-18", "5f2c-17"));
+        assert!(!is_later("5f2c-17", "5f2c-18"), "an answer that arrives late does not go back");
+        assert!(!is_later("5f2c-17", "5f2c-17"));
+        assert!(!is_later("w9", "w10"));
+        assert!(is_later("w11", "w10"), "the count, not the text: w11 after w10");
+        assert!(is_later("61aa-1", "5f2c-17"), "the service started again");
     }
 }

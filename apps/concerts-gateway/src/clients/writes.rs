@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bootstrap::edits::{IDEMPOTENCY_FINGERPRINT, IDEMPOTENCY_KEY, Once};
+use bootstrap::edits::{DATA_VERSION, IDEMPOTENCY_FINGERPRINT, IDEMPOTENCY_KEY, Once};
 use exceptions::HttpError;
 use serde::de::DeserializeOwned;
 
@@ -39,6 +39,8 @@ pub struct ServiceAnswer {
     pub status: StatusCode,
     pub etag: Option<HeaderValue>,
     pub location: Option<HeaderValue>,
+    /// The service's data version once it made the write (`Data-Version`).
+    pub data_version: Option<String>,
     pub body: Bytes,
 }
 
@@ -116,8 +118,9 @@ impl ServiceClient {
         let status = response.status();
         let etag = response.headers().get(header::ETAG).cloned();
         let location = response.headers().get(header::LOCATION).cloned();
+        let data_version = response.headers().get(DATA_VERSION).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.bytes().await.map_err(failed)?;
-        Ok(ServiceAnswer { status, etag, location, body })
+        Ok(ServiceAnswer { status, etag, location, data_version, body })
     }
 
     fn failure(&self, error: reqwest::Error, is_write: bool, waited: Duration) -> HttpError {

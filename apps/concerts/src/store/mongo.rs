@@ -283,6 +283,10 @@ impl EditableStore<ConcertRecord, NewConcert> for MongoConcertStore {
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<ConcertRecord, WriteError> {
         Ok(self.concerts.delete(&CONCERTS, id, expected).await??)
     }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        self.concerts.data_version().await
+    }
 }
 
 struct MongoPages {

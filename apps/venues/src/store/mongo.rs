@@ -152,6 +152,10 @@ impl EditableStore<Venue, NewVenue> for MongoVenueStore {
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Venue, WriteError> {
         Ok(self.venues.delete(&VENUES, id, expected).await??)
     }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        self.venues.data_version().await
+    }
 }
 
 #[async_trait]

@@ -110,6 +110,10 @@ impl EditableStore<Venue, NewVenue> for SqliteVenueStore {
         self.positions.remove(id);
         Ok(deleted)
     }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
+    }
 }
 
 #[async_trait]

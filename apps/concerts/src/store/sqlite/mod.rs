@@ -55,6 +55,7 @@ const TABLES: &str = "
         concerts INTEGER NOT NULL
     );
     CREATE TABLE IF NOT EXISTS concerts_staged (
+        id       INTEGER NOT NULL,
         band_id  INTEGER NOT NULL,
         venue_id INTEGER NOT NULL,
         date     INTEGER NOT NULL,
@@ -368,6 +369,10 @@ impl EditableStore<ConcertRecord, NewConcert> for SqliteConcertStore {
             self.db.edit("concerts_delete", move |transaction| edits::delete(transaction, id, expected)).await??;
         self.taken_in(&edits::Written { added: Vec::new(), removed: vec![before.concert()] });
         Ok(before)
+    }
+
+    async fn version_now(&self) -> Result<String, StoreError> {
+        Ok(self.db.data_version())
     }
 }
 

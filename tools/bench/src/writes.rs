@@ -1,0 +1,122 @@
+//! The writes a run sends with `--write-share`: one concert at a time through
+//! the gateway, as operators make them. Of each connection's writes, 60 %
+//! add a concert (an existing band at an existing venue, at a date of its
+//! own, with an `Idempotency-Key`), 30 % change the status of one it added,
+//! 10 % delete one it added; a connection that has added none adds one.
+
+use hyper::Method;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+use crate::mix::Catalogue;
+
+/// The first date a run's concerts take (2030-01-01), in UNIX ms: after
+/// every date of the data sets, so that no write lands on a concert there.
+const FIRST_DATE: i64 = 1_893_456_000_000;
+/// Statuses a change sets.
+const STATUSES: [&str; 4] = ["scheduled", "postponed", "rescheduled", "cancelled"];
+
+/// One write to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A connection's stream of writes, and the concerts it added.
+pub struct Writes {
+    rng: ChaCha8Rng,
+    added: Vec<i64>,
+    /// Tells apart the keys and dates of runs and connections.
+    prefix: u64,
+    count: u64,
+}
+
+impl Writes {
+    pub fn new(seed: u64, stream: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5752_4954_4553);
+        rng.set_stream(stream);
+        Self { rng, added: Vec::new(), prefix: seed.wrapping_mul(1_000_003).wrapping_add(stream), count: 0 }
+    }
+
+    pub fn next_write(&mut self, catalogue: &Catalogue) -> Write {
+        self.count += 1;
+        let roll = self.rng.random_range(0..100);
+        if roll >= 60 && !self.added.is_empty() {
+            let at = self.rng.random_range(0..self.added.len());
+            if roll >= 90 {
+                let id = self.added.swap_remove(at);
+                return Write {
+                    method: Method::DELETE,
+                    path: format!("/concerts/{id}"),
+                    body: None,
+                    idempotency_key: None,
+                };
+            }
+            let status = STATUSES[self.rng.random_range(0..STATUSES.len())];
+            let body = format!("{{\"status\":\"{status}\"}}");
+            let path = format!("/concerts/{}", self.added[at]);
+            return Write { method: Method::PATCH, path, body: Some(body), idempotency_key: None };
+        }
+        let band = catalogue.band_ids[self.rng.random_range(0..catalogue.band_ids.len())];
+        let venue = catalogue.venue_ids[self.rng.random_range(0..catalogue.venue_ids.len())];
+        // A millisecond of its own: runs and connections never take the same date.
+        let date = FIRST_DATE + ((self.prefix % 100_000) * 10_000_000 + self.count) as i64 * 1000;
+        let body = format!("{{\"bandId\":{band},\"venueId\":{venue},\"date\":{date}}}");
+        let key = Some(format!("bench-{}-{}", self.prefix, self.count));
+        Write { method: Method::POST, path: "/concerts".to_owned(), body: Some(body), idempotency_key: key }
+    }
+
+    /// What the gateway answered to `write`: an added concert is remembered.
+    pub fn answered(&mut self, write: &Write, status: u16, body: &[u8]) {
+        #[derive(Deserialize)]
+        struct Added {
+            id: i64,
+        }
+        if write.method == Method::POST
+            && status == 201
+            && let Ok(added) = serde_json::from_slice::<Added>(body)
+        {
+            self.added.push(added.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> Catalogue {
+        Catalogue { band_ids: vec![1, 2, 3], venues: vec![(1.0, 2.0)], venue_ids: vec![7, 8], band_names: Vec::new() }
+    }
+
+    #[test]
+    fn writes_add_first_then_change_and_delete_what_they_added() {
+        let catalogue = catalogue();
+        let mut writes = Writes::new(1, 0);
+        let first = writes.next_write(&catalogue);
+        assert_eq!((first.method.clone(), first.path.as_str()), (Method::POST, "/concerts"));
+        assert!(first.idempotency_key.is_some());
+        let (mut changes, mut deletes, mut dates) = (0, 0, std::collections::HashSet::new());
+        for n in 0..1000 {
+            let write = writes.next_write(&catalogue);
+            match write.method {
+                Method::POST => {
+                    let body: serde_json::Value = serde_json::from_str(write.body.as_deref().unwrap()).unwrap();
+                    assert!(dates.insert(body["date"].as_i64().unwrap()), "a date of its own");
+                    assert!([7, 8].contains(&body["venueId"].as_i64().unwrap()));
+                    writes.answered(&write, 201, format!("{{\"id\":{n}}}").as_bytes());
+                }
+                Method::PATCH => changes += 1,
+                Method::DELETE => deletes += 1,
+                _ => panic!("{write:?}"),
+            }
+        }
+        assert!((250..350).contains(&changes) && (60..140).contains(&deletes), "{changes} changes, {deletes} deletes");
+        let other = Writes::new(1, 1).next_write(&catalogue);
+        assert_ne!(other.body, first.body, "another connection, another date");
+    }
+}
