@@ -55,7 +55,6 @@ const TABLES: &str = "
         concerts INTEGER NOT NULL
     );
     CREATE TABLE IF NOT EXISTS concerts_staged (
-        id       INTEGER NOT NULL,
         band_id  INTEGER NOT NULL,
         venue_id INTEGER NOT NULL,
         date     INTEGER NOT NULL,
@@ -100,6 +99,16 @@ fn migrate(path: &Path) -> Result<(), StoreError> {
             |row| row.get(0),
         )
         .map_err(fail)?;
+    // A staging table from a build that numbered concerts as they were
+    // staged: the commit numbers them now, in the table's order.
+    let staged_with_ids: bool = connection
+        .query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('concerts_staged') WHERE name = 'id')", [], |row| {
+            row.get(0)
+        })
+        .map_err(fail)?;
+    if staged_with_ids {
+        connection.execute_batch("ALTER TABLE concerts_staged DROP COLUMN id").map_err(fail)?;
+    }
     if has_ids {
         return Ok(());
     }

@@ -6,11 +6,9 @@
 //!
 //! Staged concerts are durable but not visible: searches see them once the
 //! commit is done. Staging the same concerts twice (an import run again
-//! after a kill) is harmless: the commit keeps each concert once. Each
-//! concert gets its id as it is staged (a batch takes a range of ids, so the
-//! commit copies them, with no numbering to do; a concert staged twice or
-//! already stored leaves its id unused), and the commit enters the change log
-//! as one `bulk` change.
+//! after a kill) is harmless: the commit keeps each concert once. The commit
+//! gives each new concert its id, in the table's order after the largest id
+//! stored, and enters the change log as one `bulk` change.
 //!
 //! The commit is a few transactions ([`STEPS`]), each followed by a
 //! checkpoint that empties the WAL, so that the WAL never holds more than
@@ -27,14 +25,12 @@ use concerts_model::NewConcert;
 
 use super::{INDEXES, edits};
 
-/// Appends `concerts` to the staging table, each with an id of its own.
+/// Appends `concerts` to the staging table.
 pub fn stage(transaction: &Transaction<'_>, concerts: &[NewConcert]) -> rusqlite::Result<()> {
-    let first = edits::take_ids(transaction, concerts.len() as i64)?;
-    let mut statement = transaction.prepare_cached(
-        "INSERT INTO concerts_staged (id, band_id, venue_id, date, status) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (id, c) in (first..).zip(concerts) {
-        statement.execute((id, c.band_id, c.venue_id, c.date, c.status.code()))?;
+    let mut statement = transaction
+        .prepare_cached("INSERT INTO concerts_staged (band_id, venue_id, date, status) VALUES (?1, ?2, ?3, ?4)")?;
+    for c in concerts {
+        statement.execute((c.band_id, c.venue_id, c.date, c.status.code()))?;
     }
     Ok(())
 }
@@ -53,8 +49,8 @@ pub const STEPS: [Step; 5] = [
     ("concerts_commit_counts", recount_and_clear),
 ];
 
-/// Inserts every staged concert not yet stored, in the table's order, with
-/// the id it was staged with. Into an empty store, the secondary indexes are dropped
+/// Inserts every staged concert not yet stored, in the table's order, each
+/// with the next id. Into an empty store, the secondary indexes are dropped
 /// first (the next steps build them).
 fn take_in_rows(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
     let empty: bool = transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM concerts)", [], |row| row.get(0))?;
@@ -63,12 +59,16 @@ fn take_in_rows(transaction: &Transaction<'_>) -> rusqlite::Result<u64> {
             transaction.execute_batch(&format!("DROP INDEX IF EXISTS {index}"))?;
         }
     }
-    // A staged concert already stored (or staged twice) is ignored, and its id left unused.
+    // The ids after every one given; a staged concert already stored (or
+    // staged twice) is ignored, and its id left unused.
+    let first = edits::take_ids(transaction, 0)?;
     let added = transaction.execute(
         "INSERT OR IGNORE INTO concerts (band_id, venue_id, date, id, status)
-             SELECT band_id, venue_id, date, id, status FROM concerts_staged ORDER BY band_id, date, venue_id",
-        [],
+             SELECT band_id, venue_id, date, ?1 - 1 + row_number() OVER (ORDER BY band_id, date, venue_id), status
+             FROM concerts_staged ORDER BY band_id, date, venue_id",
+        [first],
     )?;
+    edits::take_ids(transaction, 0)?;
     Ok(added as u64)
 }
 
