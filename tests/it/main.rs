@@ -8,6 +8,7 @@
 mod abuse;
 mod browser;
 mod catalogue;
+mod changes;
 mod crash;
 mod deploy;
 mod discovery;

@@ -7,6 +7,8 @@
 //! - `GET /bands/{id}`, `POST /bands`, `PATCH /bands/{id}`, `DELETE /bands/{id}`:
 //!   one band at a time (`bootstrap::edits`). Whether it still has concerts
 //!   is asked of the concerts service, by the gateway.
+//! - `GET /changes?after=N&limit=M&wait=S`: the service's change log, in
+//!   commit order (`bootstrap::changes`): what the gateway's feed is made of.
 //! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
 //!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, BAND_SCHEMA, Band, NewBand};
+use bootstrap::changes;
 use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, lookup, ready, search, version};
 use bootstrap::settings::Limits;
@@ -44,6 +47,7 @@ pub fn router(store: Arc<dyn BandStore>, limits: &Limits, credentials: &Credenti
         .route("/bands", lookup(named.clone())?.merge(bulk).merge(create))
         .route("/bands/{id}", one)
         .route("/bands/search", search(named)?)
+        .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()));
     Ok(bootstrap::service_router(api, ready(store), limits))
 }

@@ -27,7 +27,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use crate::clients::Versions;
-use crate::freshness::Tag;
+use crate::tag::Tag;
 
 /// How an answer's bytes are coded, as the client accepts (`Accept-Encoding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

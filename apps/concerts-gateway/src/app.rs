@@ -23,7 +23,8 @@ use crate::config::Config;
 use crate::context::RequestDeadline;
 use crate::freshness::Freshness;
 use crate::openapi;
-use crate::query::{ConcertsQuery, NamesQuery};
+use crate::query::{ChangesQuery, ConcertsQuery, NamesQuery};
+use crate::routes::changes::follow_changes;
 use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
 use crate::routes::concerts::find_concerts;
 use crate::routes::page;
@@ -56,6 +57,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let credentials = Credentials::new(&config.imports, &config.edits)?;
     let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
+    let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
     let state = Arc::new(Gateway {
         services: Arc::new(Services::new(&config.services)?),
         deadline: RequestDeadline(config.request_deadline),
@@ -68,6 +70,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         ("/concerts", concerts_query.source()),
         ("/bands", names_query.source()),
         ("/venues", names_query.source()),
+        ("/changes", changes_query.source()),
     ]);
     let writes = |route: MethodRouter<State>| {
         only_for(route, &credentials, Scope::Edit).layer(DefaultBodyLimit::max(MAX_EDIT_BYTES))
@@ -79,6 +82,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))
         .route("/venues", get(find_venues).merge(writes(post(create_venue))))
         .route("/venues/{id}", get(read_venue).merge(writes(patch(change_venue).delete(delete_venue))))
+        .route("/changes", get(follow_changes))
         .route("/", get(page::index))
         .route("/app/config.json", get(page::config))
         .route("/app/{*path}", get(page::app_file))

@@ -9,36 +9,15 @@
 //! a streamed answer can carry a tag too. It is weak (`W/`): the bytes differ
 //! by content coding, the answer does not.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use exceptions::HttpError;
-use headers::{ETag, HeaderMapExt, IfNoneMatch};
+use headers::{HeaderMapExt, IfNoneMatch};
 
 use crate::answer_cache::{AnswerCache, Coding};
-
-/// An answer's tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Tag(String);
-
-impl Tag {
-    /// The tag of the answer of `route` to `query` (normalized: two queries
-    /// that mean the same give the same text) over data at `versions`.
-    /// `DefaultHasher` hashes the same way in every replica of one build; a
-    /// new build may hash otherwise, which only makes clients fetch once.
-    pub fn of(route: &str, query: &str, versions: &[&str]) -> Self {
-        let mut hasher = DefaultHasher::new();
-        (route, query, versions).hash(&mut hasher);
-        Self(format!("W/\"{:016x}\"", hasher.finish()))
-    }
-
-    fn etag(&self) -> Option<ETag> {
-        self.0.parse().ok()
-    }
-}
+use crate::tag::Tag;
 
 /// How long clients and caches may keep an answer.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +46,7 @@ impl Freshness {
     /// Puts the answer's `ETag` (when it has one) and `Cache-Control` on `response`.
     pub fn stamp(&self, response: &mut Response, tag: Option<&Tag>) {
         let headers = response.headers_mut();
-        if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag.0).ok()) {
+        if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(tag.as_str()).ok()) {
             headers.insert(header::ETAG, value);
         }
         if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={}", self.max_age_seconds)) {
@@ -147,18 +126,18 @@ mod tests {
         assert_ne!(tag, Tag::of("/concerts", "bands=[2]", &["b1", "v1", "c1"]), "another query");
         assert_ne!(tag, Tag::of("/concerts", "bands=[1]", &["b1", "v1", "c2"]), "an import");
         assert_ne!(tag, Tag::of("/bands", "bands=[1]", &["b1", "v1", "c1"]), "another route");
-        assert!(tag.0.starts_with("W/\"") && tag.0.ends_with('"'), "{tag:?}");
+        assert!(tag.as_str().starts_with("W/\"") && tag.as_str().ends_with('"'), "{tag:?}");
     }
 
     #[test]
     fn the_current_tag_gets_a_304_with_the_tag_and_any_other_the_answer() {
         let freshness = Freshness::new(60);
         let made = Tag::of("/concerts", "q", &[]);
-        let current = &made.0;
+        let current = made.as_str();
         let tag = Some(&made);
         let unchanged = freshness.unchanged(&asking(current), tag).expect("a 304");
         assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(unchanged.headers()[header::ETAG], current.as_str());
+        assert_eq!(unchanged.headers()[header::ETAG], current);
         assert_eq!(unchanged.headers()[header::CACHE_CONTROL], "public, max-age=60");
         let strong = current.trim_start_matches("W/");
         assert!(freshness.unchanged(&asking(strong), tag).is_some(), "compared weakly");

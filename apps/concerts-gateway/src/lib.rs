@@ -10,10 +10,12 @@
 //!   [`plan`] the plan of a search (which service, in which order, pages
 //!   joined with names); [`paging`] the cursors and `Link`s; [`answer`] the
 //!   public item shape and its writer.
-//! - [`freshness`] tags answers (`ETag`, `304`) and serves them through
+//! - [`freshness`] tags answers ([`tag`], `ETag`, `304`) and serves them through
 //!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
 //!   resiliently, and knows their data versions.
+//! - [`feed`] merges the services' change logs into the public change
+//!   feed, page by page.
 //! - [`writes`] is what every write shares (who writes, the service's answer
 //!   relayed, the versions asked again after it); [`orchestrator`] makes a
 //!   concert with its new band and venue, all or nothing.
@@ -28,6 +30,7 @@ pub mod app;
 pub mod clients;
 pub mod config;
 pub mod context;
+pub mod feed;
 pub mod freshness;
 pub mod openapi;
 pub mod orchestrator;
@@ -36,4 +39,5 @@ pub mod plan;
 pub mod query;
 pub mod routes;
 pub mod state;
+pub mod tag;
 pub mod writes;

@@ -7,6 +7,7 @@
 //! process, a failure) is added to each operation here, once.
 
 use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, Band};
+use changes_model::ChangeKind;
 use concerts_model::{ConcertRecord, Status};
 use exceptions::ErrorBody;
 use serde_json::{Value, json};
@@ -14,6 +15,8 @@ use utoipa::OpenApi;
 use venues_model::{VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
 
 use crate::answer::ConcertView;
+use crate::feed::FeedChange;
+use crate::routes::changes::__path_follow_changes;
 use crate::routes::concert_records::{
     __path_change_concert, __path_create_concert, __path_delete_concert, __path_read_concert, CREATE_SCHEMA,
     EDIT_SCHEMA,
@@ -38,13 +41,15 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
         read_concert, create_concert, change_concert, delete_concert,
         read_band, create_band, change_band, delete_band,
         read_venue, create_venue, change_venue, delete_venue,
+        follow_changes,
     ),
-    components(schemas(ConcertView, ConcertRecord, Status, Band, Venue, ErrorBody)),
+    components(schemas(ConcertView, ConcertRecord, Status, Band, Venue, ErrorBody, FeedChange, ChangeKind)),
     tags(
         (name = "concerts", description = "Concert search"),
         (name = "names", description = "Bands and venues by name, for a search box"),
         (name = "catalogue", description = "One record at a time: read it; add, correct, reschedule, cancel or remove it \
             (writes need a token of scope catalogue:write: Authorize, then Bearer <token>)"),
+        (name = "changes", description = "Every change of the catalogue, in order, for who keeps a copy of it"),
         (name = "operations", description = "Probes for operators"),
     )
 )]

@@ -1,5 +1,5 @@
 //! Pages of the public answer: the opaque cursor a page starts from, and the
-//! `Link` header that leads to the next page.
+//! `Link` header that leads to the next page; the change feed's cursor.
 //!
 //! A cursor is where the last concert of the previous page stands in the
 //! list (its date, band and venue), so a page starts right after it: concerts
@@ -10,6 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use concerts_model::Position;
 use exceptions::HttpError;
+
+use crate::clients::Owner;
 
 const VERSION: &str = "v1";
 
@@ -41,6 +43,60 @@ pub fn decode_cursor(cursor: &str) -> Result<Position, HttpError> {
 /// so it holds behind any proxy.
 pub fn next_link(path: &str, query_string: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!("<{path}?{query_string}>; rel=\"next\"")).ok()
+}
+
+/// Where a follower of the change feed is in each service's log,
+/// `bands-venues-concerts` (`12-3-456`): its next page starts right after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedCursor {
+    pub bands: i64,
+    pub venues: i64,
+    pub concerts: i64,
+}
+
+impl FeedCursor {
+    /// The cursor `text` names (the schema has checked its form: three numbers).
+    pub fn parse(text: &str) -> Result<Self, HttpError> {
+        let invalid = || {
+            HttpError::bad_request(
+                "since is not a cursor this API gave out: take it from a change or from the previous page's Link header",
+            )
+        };
+        let mut numbers = text.split('-').map(|part| part.parse::<i64>().map_err(|_| invalid()));
+        let cursor = Self {
+            bands: numbers.next().ok_or_else(invalid)??,
+            venues: numbers.next().ok_or_else(invalid)??,
+            concerts: numbers.next().ok_or_else(invalid)??,
+        };
+        if numbers.next().is_some() {
+            return Err(invalid());
+        }
+        Ok(cursor)
+    }
+
+    /// The position read in `owner`'s log.
+    pub fn of(&self, owner: Owner) -> i64 {
+        match owner {
+            Owner::Bands => self.bands,
+            Owner::Venues => self.venues,
+            Owner::Concerts => self.concerts,
+        }
+    }
+
+    /// Records that `owner`'s log was read up to `position`.
+    pub fn set(&mut self, owner: Owner, position: i64) {
+        match owner {
+            Owner::Bands => self.bands = position,
+            Owner::Venues => self.venues = position,
+            Owner::Concerts => self.concerts = position,
+        }
+    }
+}
+
+impl std::fmt::Display for FeedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}-{}", self.bands, self.venues, self.concerts)
+    }
 }
 
 #[cfg(test)]
@@ -78,5 +134,15 @@ mod tests {
     fn the_next_link_is_relative_and_rel_next() {
         let link = next_link("/concerts", "bandIds=1&limit=5&cursor=abc").unwrap();
         assert_eq!(link.to_str().unwrap(), "</concerts?bandIds=1&limit=5&cursor=abc>; rel=\"next\"");
+    }
+
+    #[test]
+    fn cursors_read_back_as_written_and_nothing_else_is_taken() {
+        let cursor = FeedCursor { bands: 12, venues: 3, concerts: 456 };
+        assert_eq!(cursor.to_string(), "12-3-456");
+        assert_eq!(FeedCursor::parse("12-3-456").unwrap(), cursor);
+        for forged in ["12-3", "12-3-456-7", "a-b-c", "99999999999999999999-1-1"] {
+            assert_eq!(FeedCursor::parse(forged).unwrap_err().status().as_u16(), 400, "{forged}");
+        }
     }
 }

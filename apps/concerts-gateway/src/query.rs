@@ -5,6 +5,9 @@
 //! a size and where it starts, or everything: nothing downstream checks again
 //! what these types rule out.
 
+use std::time::Duration;
+
+use changes_model::{Change, ChangeKind};
 use chrono::{DateTime, NaiveDate};
 use concerts_model::{DateRange, Position, Status};
 use exceptions::HttpError;
@@ -13,12 +16,16 @@ use serde_json::json;
 use validator::{CompiledSchema, FromQuery, Schema, SchemaError, id_batch, name_search};
 use venues_model::WithinRadius;
 
-use crate::paging;
+use crate::clients::Owner;
+use crate::paging::{self, FeedCursor};
 
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
+pub const CHANGES_QUERY_SCHEMA: &str = include_str!("../schemas/changes-query.schema.json");
 
 static CONCERTS_SCHEMA: CompiledSchema = CompiledSchema::new(|| Schema::from_json_text("ConcertsQuery", QUERY_SCHEMA));
 static NAMES_SCHEMA: CompiledSchema = CompiledSchema::new(names_schema);
+static CHANGES_SCHEMA: CompiledSchema =
+    CompiledSchema::new(|| Schema::from_json_text("ChangesQuery", CHANGES_QUERY_SCHEMA));
 
 /// `GET /concerts`: which concerts, within which dates, one page or all.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +176,94 @@ impl ConcertsQuery {
         query.append_pair("limit", &limit.to_string());
         query.append_pair("cursor", &paging::cursor_after(last));
         Some(query.finish())
+    }
+}
+
+/// `GET /changes`: from where, how many, how long to wait, whose changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesQuery {
+    /// Where the page starts; `None`: at the oldest change kept.
+    pub since: Option<FeedCursor>,
+    pub limit: usize,
+    pub wait: Duration,
+    /// Whose changes (each once, in no particular order).
+    pub entities: Vec<Owner>,
+    /// Only these bands and their concerts (each once, ascending); venues are all kept.
+    pub bands: Option<Vec<i64>>,
+}
+
+/// The query string as its schema describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesParams {
+    since: Option<String>,
+    limit: Option<usize>,
+    wait: Option<u64>,
+    entity: Option<Vec<String>>,
+    band_ids: Option<Vec<i64>>,
+}
+
+impl FromQuery for ChangesQuery {
+    type Params = ChangesParams;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        CHANGES_SCHEMA.as_ref()
+    }
+
+    fn parse(params: ChangesParams) -> Result<Self, HttpError> {
+        let all = [Owner::Bands, Owner::Venues, Owner::Concerts];
+        let entities = match params.entity {
+            Some(names) => all.into_iter().filter(|owner| names.iter().any(|name| name == owner.name())).collect(),
+            None => all.to_vec(),
+        };
+        let bands = params.band_ids.map(|mut ids| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        });
+        Ok(Self {
+            since: params.since.as_deref().map(FeedCursor::parse).transpose()?,
+            limit: params.limit.unwrap_or(100),
+            wait: Duration::from_secs(params.wait.unwrap_or(0)),
+            entities,
+            bands,
+        })
+    }
+}
+
+impl ChangesQuery {
+    /// Whether the filters keep `change` of `owner`'s log: with `bandIds`,
+    /// the concerts of those bands (a deleted one by what it was) and those
+    /// bands; every venue, and every import (`bulk`: read again).
+    pub fn keeps(&self, owner: Owner, change: &Change) -> bool {
+        let Some(bands) = &self.bands else { return true };
+        let named = |id: Option<i64>| id.is_some_and(|id| bands.binary_search(&id).is_ok());
+        match owner {
+            _ if change.kind == ChangeKind::Bulk => true,
+            Owner::Concerts => named(change.record.as_ref().and_then(|record| record["bandId"].as_i64())),
+            Owner::Bands => named(change.id),
+            Owner::Venues => true,
+        }
+    }
+
+    /// The query string of the page that starts at `next`, in its canonical
+    /// form: what the `Link` to the next page holds.
+    pub fn next_page(&self, next: FeedCursor) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("since", &next.to_string());
+        query.append_pair("limit", &self.limit.to_string());
+        if !self.wait.is_zero() {
+            query.append_pair("wait", &self.wait.as_secs().to_string());
+        }
+        if self.entities.len() < 3 {
+            let names: Vec<&str> = self.entities.iter().map(|owner| owner.name()).collect();
+            query.append_pair("entity", &names.join(","));
+        }
+        if let Some(bands) = &self.bands {
+            let ids: Vec<String> = bands.iter().map(i64::to_string).collect();
+            query.append_pair("bandIds", &ids.join(","));
+        }
+        query.finish()
     }
 }
 

@@ -11,7 +11,8 @@ use crate::answer_cache::AnswerCache;
 use crate::clients::{Services, Versions};
 use crate::config::MapTiles;
 use crate::context::RequestDeadline;
-use crate::freshness::{Freshness, Tag};
+use crate::freshness::Freshness;
+use crate::tag::Tag;
 
 pub struct Gateway {
     pub services: Arc<Services>,

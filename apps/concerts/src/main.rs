@@ -32,6 +32,7 @@ async fn run(settings: settings::Concerts) -> anyhow::Result<()> {
         None => Arc::new(SqliteConcertStore::open(&settings.data.data_dir.join("concerts.sqlite3")).await?),
     };
     let credentials = Credentials::new(&settings.imports, &settings.edits)?;
+    bootstrap::changes::keep_compacted(store.clone(), settings.changes.retention());
     let app = routes::router(store, &settings.limits, &credentials)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("concerts", address, app, &settings.limits).await?;

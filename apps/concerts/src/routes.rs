@@ -21,6 +21,8 @@
 //!   the commit takes them all in at once, sorted (`{"committed": n}`, the
 //!   concerts new to the store): far faster for millions of concerts.
 //!   Staging a batch twice is harmless. Every write needs the import token.
+//! - `GET /changes?after=N&limit=M&wait=S`: the service's change log, in
+//!   commit order (`bootstrap::changes`): what the gateway's feed is made of.
 //! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
 //!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -35,6 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bootstrap::RecordStore;
+use bootstrap::changes;
 use bootstrap::credentials::{Credentials, Scope, only_for};
 use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, ready, version};
@@ -77,6 +80,7 @@ pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Resul
     let api = Router::new()
         .route("/concerts/search", post(search))
         .route("/concerts/count", get(count_of))
+        .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()))
         .route(
             "/concerts",

@@ -10,6 +10,8 @@
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
 //! - `GET /venues/{id}`, `POST /venues`, `PATCH /venues/{id}`, `DELETE /venues/{id}`:
 //!   one venue at a time (`bootstrap::edits`).
+//! - `GET /changes?after=N&limit=M&wait=S`: the service's change log, in
+//!   commit order (`bootstrap::changes`): what the gateway's feed is made of.
 //! - `GET /version`: `{"version": "..."}`, the name of the data's state; it
 //!   changes with every import (the gateway tags its answers with it).
 //! - `GET /health` (alive), `GET /ready` (`{"status":"ready","empty":bool}`, or 503
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use bootstrap::changes;
 use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, lookup, ready, search, version};
 use bootstrap::settings::Limits;
@@ -54,6 +57,7 @@ pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Resul
         .route("/venues/{id}", one)
         .route("/venues/search", search(named)?)
         .route("/venues/within/ids", get(within_radius))
+        .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()))
         .with_state(store.clone());
     Ok(bootstrap::service_router(api, ready(store), limits))

@@ -8,8 +8,10 @@
 //!   how a process that cannot run says why and exits;
 //! - for the entity services, their [`records`] (the store interface every
 //!   one has, and the import, readiness and version routes on it) and the
-//!   bearer tokens their writes need, each with its scope ([`credentials`]).
+//!   bearer tokens their writes need, each with its scope ([`credentials`]),
+//!   and their change logs as followers read them ([`changes`]).
 
+pub mod changes;
 mod connections;
 pub mod credentials;
 pub mod edits;

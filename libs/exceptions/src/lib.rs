@@ -45,6 +45,10 @@ pub enum HttpError {
     /// Well formed, but not what it should be: an `Idempotency-Key` used before for another body.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// What the client asks for existed once and is gone for good: a change
+    /// feed's entries compacted away after its cursor.
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large: {0}")]
@@ -96,6 +100,7 @@ impl HttpError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Gone(_) => StatusCode::GONE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -121,6 +126,7 @@ impl HttpError {
             | Self::Forbidden(message)
             | Self::Conflict(message)
             | Self::PreconditionFailed(message)
+            | Self::Gone(message)
             | Self::Unprocessable(message)
             | Self::UnsupportedMediaType(message)
             | Self::UriTooLong(message)

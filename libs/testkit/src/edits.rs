@@ -8,8 +8,11 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{EditableStore, Once};
+use changes_model::ChangeKind;
 use exceptions::WriteError;
+use serde::Serialize;
 
 /// One kind of record, as the checks make and change it.
 pub struct Editing<R, D> {
@@ -33,16 +36,38 @@ fn once(key: &str, fingerprint: &str) -> Option<Once> {
     Some(Once { key: key.to_owned(), fingerprint: fingerprint.to_owned() })
 }
 
-/// Every check, on a store holding none of the records it makes.
-pub async fn conformance<R, D>(store: Arc<dyn EditableStore<R, D>>, kind: Editing<R, D>)
+/// Every check, on a store holding none of the records it makes (`log`: the same store's change log).
+pub async fn conformance<R, D>(store: Arc<dyn EditableStore<R, D>>, log: Arc<dyn ChangeLog>, kind: Editing<R, D>)
 where
-    R: Clone + PartialEq + Debug + Send + Sync + 'static,
+    R: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
     D: Send + 'static,
 {
     created_read_changed_and_deleted(store.as_ref(), &kind).await;
+    every_write_is_logged_in_commit_order(store.as_ref(), log.as_ref(), &kind).await;
     a_create_with_a_key_is_made_once(store.as_ref(), &kind).await;
     writes_on_a_stale_revision_are_refused(store.as_ref(), &kind).await;
     an_id_is_never_given_twice(store.as_ref(), &kind).await;
+    compaction_keeps_the_newest_entry_and_tells_what_was_lost(store.as_ref(), log.as_ref()).await;
+}
+
+/// Compacting drops old entries but never the newest, does not change the
+/// data's version, and a follower from before the oldest kept is told it lost entries.
+async fn compaction_keeps_the_newest_entry_and_tells_what_was_lost<R, D>(
+    store: &dyn EditableStore<R, D>,
+    log: &dyn ChangeLog,
+) {
+    let before = log.changes_after(0, 1000).await.unwrap();
+    assert!(before.changes.len() >= 3, "the checks before logged writes");
+    let version = store.version_now().await.unwrap();
+    assert_eq!(log.compact(0).await.unwrap(), 0, "nothing is older than 1970");
+    let dropped = log.compact(i64::MAX).await.unwrap();
+    assert_eq!(dropped as usize, before.changes.len() - 1, "all but the newest");
+    let after = log.changes_after(0, 1000).await.unwrap();
+    assert_eq!(after.changes, before.changes[before.changes.len() - 1..], "the newest is kept");
+    assert_eq!((after.last, after.oldest), (before.last, Some(before.last)));
+    assert!(after.lost_after(0) && after.lost_after(before.last - 2), "entries before the newest are gone");
+    assert!(!after.lost_after(before.last - 1), "a follower that read them all lost nothing");
+    assert_eq!(store.version_now().await.unwrap(), version, "compacting writes no data");
 }
 
 async fn created_read_changed_and_deleted<R, D>(store: &dyn EditableStore<R, D>, kind: &Editing<R, D>)
@@ -71,6 +96,45 @@ where
     assert_refused(store.delete(id, None).await, WriteError::NotFound);
     let gone = store.update(id, None, Box::new(move |before| Ok(change(before)))).await;
     assert_refused(gone, WriteError::NotFound);
+}
+
+/// A create, an update and a delete are three entries of the log, in that
+/// order, each with the record (a deleted one as it was last); a refused
+/// write is none.
+async fn every_write_is_logged_in_commit_order<R, D>(
+    store: &dyn EditableStore<R, D>,
+    log: &dyn ChangeLog,
+    kind: &Editing<R, D>,
+) where
+    R: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
+{
+    let before = log.changes_after(0, 1000).await.unwrap().last;
+    let created = store.create((kind.draft)(9), None).await.unwrap().revised.record;
+    let id = (kind.id)(&created);
+    let change = kind.change;
+    let changed = store.update(id, None, Box::new(move |before| Ok(change(before)))).await.unwrap().record;
+    let refused = store.update(id, None, Box::new(|_| Err(vec!["refused".to_owned()]))).await;
+    assert!(refused.is_err());
+    store.delete(id, None).await.unwrap();
+
+    let page = log.changes_after(before, 1000).await.unwrap();
+    let json = |record: &R| Some(serde_json::to_value(record).unwrap());
+    let logged: Vec<_> = page.changes.iter().map(|c| (c.position, c.kind, c.id, c.record.clone())).collect();
+    assert_eq!(
+        logged,
+        [
+            (before + 1, ChangeKind::Created, Some(id), json(&created)),
+            (before + 2, ChangeKind::Updated, Some(id), json(&changed)),
+            (before + 3, ChangeKind::Deleted, Some(id), json(&changed)),
+        ]
+    );
+    assert!(page.changes.windows(2).all(|pair| pair[0].at <= pair[1].at), "commit times in order");
+    assert_eq!(page.last, before + 3);
+    assert!(!page.lost_after(before), "nothing was compacted");
+    let after_all = log.changes_after(page.last, 10).await.unwrap();
+    assert!(after_all.changes.is_empty(), "nothing after the last position");
+    let first_only = log.changes_after(before, 1).await.unwrap();
+    assert_eq!(first_only.changes.len(), 1, "at most the limit");
 }
 
 async fn a_create_with_a_key_is_made_once<R, D>(store: &dyn EditableStore<R, D>, kind: &Editing<R, D>)

@@ -87,6 +87,12 @@ impl System {
     /// gateway (`"concerts-gateway"`) and starts it again on the same port
     /// with the same data and settings, as a supervisor would.
     pub async fn restart(&mut self, service: &str) {
+        self.restart_with(service, &[]).await;
+    }
+
+    /// Kills `service` and starts it again on its port, with `extra` settings
+    /// (an entity service; the gateway restarts as it was).
+    pub async fn restart_with(&mut self, service: &str, extra: &[(&str, &str)]) {
         if service == "concerts-gateway" {
             let port = self.gateway.port();
             self.gateway.kill().await;
@@ -104,7 +110,9 @@ impl System {
         let port = slot.port();
         slot.kill().await;
         let dir = self.data_dir.path();
-        *slot = Process::start(service, dir, &service_env(service, port, dir, self.mongodb.as_ref())).await;
+        let mut env = service_env(service, port, dir, self.mongodb.as_ref());
+        env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+        *slot = Process::start(service, dir, &env).await;
     }
 
     /// Starts the system and imports the exercise's data set with the seed tool.

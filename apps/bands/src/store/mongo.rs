@@ -7,8 +7,10 @@
 
 use async_trait::async_trait;
 use bands_model::{Band, NewBand};
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
+use changes_model::ChangePage;
 use exceptions::{StoreError, WriteError};
 use storage::mongo::bson::Document;
 use storage::mongo::{MongoCollection, MongoDb, Shape, doc, name_index, upsert_statement};
@@ -107,6 +109,17 @@ impl RecordStore<Band> for MongoBandStore {
 
     async fn data_version(&self) -> Result<String, StoreError> {
         self.bands.data_version().await
+    }
+}
+
+#[async_trait]
+impl ChangeLog for MongoBandStore {
+    async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.bands.changes_after(position, limit).await
+    }
+
+    async fn compact(&self, before: i64) -> Result<u64, StoreError> {
+        self.bands.compact_changes(before).await
     }
 }
 

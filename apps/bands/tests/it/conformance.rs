@@ -26,7 +26,8 @@ async fn conformance(backend: Backend) {
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_updates_by_id(open(&backend, "reimport").await).await;
     bands_are_found_by_name_as_people_type_it(open(&backend, "named").await).await;
-    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    let edited = open(&backend, "edits").await;
+    testkit::edits::conformance(edited.clone(), edited, EDITING).await;
     a_band_written_alone_is_found_by_its_name_at_once(open(&backend, "edited").await).await;
     backend.clean_up().await;
 }

@@ -197,6 +197,12 @@ impl ServiceClient {
         Self { name, base_url: base_url.to_owned(), http, policy, breaker: breaker(name, &policy) }
     }
 
+    /// The same service, for a call the service may hold for `wait` before
+    /// answering (a follower of its change log): its timeout longer by that.
+    pub(crate) fn waiting(&self, wait: Duration) -> Self {
+        Self { policy: CallPolicy { timeout: self.policy.timeout + wait, ..self.policy }, ..self.clone() }
+    }
+
     /// Makes one call and reads its answer as `expected` says. Every call the
     /// gateway makes reads, so a call that could not reach the service is
     /// tried again, as the policy allows; a write must not come through here.

@@ -6,6 +6,7 @@
 
 mod cache;
 mod call;
+mod changes;
 mod concerts;
 mod records;
 mod versions;

@@ -49,6 +49,17 @@ pub enum Owner {
     Concerts,
 }
 
+impl Owner {
+    /// The name of its records, as paths and the change feed say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Owner::Bands => "bands",
+            Owner::Venues => "venues",
+            Owner::Concerts => "concerts",
+        }
+    }
+}
+
 /// Whether `candidate` is a later version than `known`. A version is a
 /// name whose trailing number counts the writes since a start (`5f2c-17`,
 /// `w17`): with the same name before it, the larger number is later; with

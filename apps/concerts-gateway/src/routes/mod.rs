@@ -4,6 +4,7 @@
 //! (`Conditional`); the plan and the clients do the work. The OpenAPI
 //! document is built from them ([`crate::openapi`]), never the other way.
 
+pub mod changes;
 pub mod concert_records;
 pub mod concerts;
 pub mod page;

@@ -16,8 +16,9 @@ use exceptions::HttpError;
 use serde_json::{Value, json};
 
 use crate::config::MapTiles;
-use crate::freshness::{Freshness, Tag};
+use crate::freshness::Freshness;
 use crate::state::State as Shared;
+use crate::tag::Tag;
 
 /// A file of the page: its path under `/app/`, its media type, its bytes.
 struct Asset {

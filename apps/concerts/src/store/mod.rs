@@ -9,6 +9,7 @@ pub use sqlite::SqliteConcertStore;
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::EditableStore;
 use concerts_model::{Concert, ConcertFilter, ConcertRecord, NewConcert, Position};
 use exceptions::StoreError;
@@ -25,7 +26,7 @@ pub enum Side {
 /// has; deleting them all); imports (a concert already stored is kept once)
 /// and emptiness come from [`RecordStore`].
 #[async_trait]
-pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, NewConcert> {
+pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, NewConcert> + ChangeLog {
     /// The concerts `filter` matches, ready to be read page by page: what a
     /// search needs from its filter is worked out once, whatever the number
     /// of pages.

@@ -10,7 +10,9 @@
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
+use changes_model::ChangePage;
 use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Position};
 use exceptions::{StoreError, WriteError};
 use storage::mongo::bson::{Bson, Document};
@@ -324,6 +326,17 @@ impl RecordStore<NewConcert> for MongoConcertStore {
 
     async fn data_version(&self) -> Result<String, StoreError> {
         self.concerts.data_version().await
+    }
+}
+
+#[async_trait]
+impl ChangeLog for MongoConcertStore {
+    async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.concerts.changes_after(position, limit).await
+    }
+
+    async fn compact(&self, before: i64) -> Result<u64, StoreError> {
+        self.concerts.compact_changes(before).await
     }
 }
 

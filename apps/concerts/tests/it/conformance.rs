@@ -103,7 +103,8 @@ async fn conformance(backend: Backend, walks: Walks) {
     date_ranges_narrow_every_search_and_its_pages(open(&backend, "dates").await, walks).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
-    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    let edited = open(&backend, "edits").await;
+    testkit::edits::conformance(edited.clone(), edited, EDITING).await;
     a_concert_written_alone_takes_its_place_in_every_search(open(&backend, "edited").await).await;
     two_concerts_never_share_a_place(open(&backend, "unique").await).await;
     statuses_narrow_a_search(open(&backend, "statuses").await).await;

@@ -10,6 +10,7 @@ pub use sqlite::SqliteVenueStore;
 
 use async_trait::async_trait;
 use bootstrap::NamedRecordStore;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::EditableStore;
 use exceptions::StoreError;
 use venues_model::{NewVenue, Venue, WithinRadius};
@@ -19,7 +20,7 @@ use venues_model::{NewVenue, Venue, WithinRadius};
 /// data's version as every store of named records ([`NamedRecordStore`]),
 /// and written one at a time ([`EditableStore`]).
 #[async_trait]
-pub trait VenueStore: NamedRecordStore<Venue> + EditableStore<Venue, NewVenue> {
+pub trait VenueStore: NamedRecordStore<Venue> + EditableStore<Venue, NewVenue> + ChangeLog {
     /// The ids of the venues at most `radius` km (great circle) from the
     /// centre, boundary included, ascending.
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError>;

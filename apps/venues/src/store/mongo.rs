@@ -6,8 +6,10 @@
 //! original built the point per query with `$addFields`, which no index can serve.
 
 use async_trait::async_trait;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
+use changes_model::ChangePage;
 use exceptions::{StoreError, WriteError};
 use serde::Deserialize;
 use storage::mongo::bson::Document;
@@ -172,6 +174,17 @@ impl RecordStore<Venue> for MongoVenueStore {
 
     async fn data_version(&self) -> Result<String, StoreError> {
         self.venues.data_version().await
+    }
+}
+
+#[async_trait]
+impl ChangeLog for MongoVenueStore {
+    async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.venues.changes_after(position, limit).await
+    }
+
+    async fn compact(&self, before: i64) -> Result<u64, StoreError> {
+        self.venues.compact_changes(before).await
     }
 }
 

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use bootstrap::{NamedRecordStore, RecordStore};
+use changes_model::ChangePage;
 use exceptions::{StoreError, WriteError};
 use storage::name_match;
 use storage::sqlite::rusqlite::{self, types::Value};
@@ -134,5 +136,16 @@ impl RecordStore<Venue> for SqliteVenueStore {
 
     async fn data_version(&self) -> Result<String, StoreError> {
         Ok(self.db.data_version())
+    }
+}
+
+#[async_trait]
+impl ChangeLog for SqliteVenueStore {
+    async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.db.changes_after(position, limit).await
+    }
+
+    async fn compact(&self, before: i64) -> Result<u64, StoreError> {
+        self.db.compact_changes(before).await
     }
 }

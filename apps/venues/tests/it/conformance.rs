@@ -57,7 +57,8 @@ async fn conformance(backend: Backend) {
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_is_idempotent_and_moves_venues(open(&backend, "reimport").await).await;
     venues_are_found_by_name_and_city(open(&backend, "named").await).await;
-    testkit::edits::conformance(open(&backend, "edits").await, EDITING).await;
+    let edited = open(&backend, "edits").await;
+    testkit::edits::conformance(edited.clone(), edited, EDITING).await;
     a_venue_written_alone_is_found_where_it_is_at_once(open(&backend, "edited").await).await;
     backend.clean_up().await;
 }

@@ -74,6 +74,20 @@ pub struct Edits {
     pub write_tokens: Option<String>,
 }
 
+/// How long an entity service keeps its change log's entries.
+#[derive(Debug, Clone, Args)]
+pub struct ChangeRetention {
+    /// Days the entries of a service's change log are kept (the newest always is); a follower whose cursor is older gets 410 and reads the catalogue again. Compacted at start and every hour
+    #[arg(long, env = "CHANGE_RETENTION_DAYS", default_value_t = 30)]
+    pub change_retention_days: u32,
+}
+
+impl ChangeRetention {
+    pub fn retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.change_retention_days) * 24 * 3600)
+    }
+}
+
 /// The services' import token, as a client that imports (the seed tool) sends it.
 #[derive(Debug, Clone, Args)]
 pub struct ImportAs {

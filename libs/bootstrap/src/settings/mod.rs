@@ -20,10 +20,10 @@ mod env_file;
 pub use env_file::{EnvFileError, load_env, read_file};
 pub use gateway::{Browsers, Caching, DownstreamCalls, Gateway};
 pub use groups::{
-    BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, ConcertsCalledAt, ConcertsMongoDb, ConcertsPort,
-    ConcertsStartedOn, DataDir, Edits, GatewayPort, GatewayStartedOn, ImportAs, ImportTokenPassedOn, Imports, Limits,
-    Listen, LogFormat, Logging, MongoDb, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb, VenuesPort,
-    VenuesStartedOn,
+    BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, ChangeRetention, ConcertsCalledAt, ConcertsMongoDb,
+    ConcertsPort, ConcertsStartedOn, DataDir, Edits, GatewayPort, GatewayStartedOn, ImportAs, ImportTokenPassedOn,
+    Imports, Limits, Listen, LogFormat, Logging, MongoDb, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb,
+    VenuesPort, VenuesStartedOn,
 };
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -115,6 +115,8 @@ pub struct Service<P: Args + ServicePort, M: Args + MongoDb> {
     pub imports: Imports,
     #[command(flatten)]
     pub edits: Edits,
+    #[command(flatten)]
+    pub changes: ChangeRetention,
 }
 
 /// `bands`: the bands service.

@@ -17,6 +17,7 @@ use mongodb::options::ReturnDocument;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use changes_model::{Change, ChangeKind, ChangePage};
 use exceptions::{StoreError, WriteError};
 
 use super::{MongoCollection, classify_in};
@@ -143,6 +144,42 @@ impl MongoCollection {
         };
         self.ledger("changes").insert_one(change).session(&mut *session).await?;
         Ok(position)
+    }
+
+    /// The change log after `position`: at most `limit` entries, in order,
+    /// and what the log keeps (as on SQLite: `crate::sqlite::ledger::changes_after`).
+    pub async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        const OPERATION: &str = "reading the change log";
+        let fail = |error| classify_in(OPERATION, error);
+        let log = self.ledger("changes");
+        let documents: Vec<Document> = log
+            .find(doc! { "_id": { "$gt": position } })
+            .sort(doc! { "_id": 1 })
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(fail)?
+            .try_collect()
+            .await
+            .map_err(fail)?;
+        let changes = documents.into_iter().map(change_of).collect::<Result<_, _>>()?;
+        let counter = self.ledger("counters").find_one(doc! { "_id": "changes" }).await.map_err(fail)?;
+        let last = counter.and_then(|counter| counter.get_i64("seq").ok()).unwrap_or(0);
+        let oldest = log.find_one(doc! {}).sort(doc! { "_id": 1 }).await.map_err(fail)?;
+        Ok(ChangePage { changes, last, oldest: oldest.and_then(|entry| entry.get_i64("_id").ok()) })
+    }
+
+    /// Drops the change log's entries committed before `before` (UNIX ms),
+    /// the newest kept; how many.
+    pub async fn compact_changes(&self, before: i64) -> Result<u64, StoreError> {
+        const OPERATION: &str = "compacting the change log";
+        let log = self.ledger("changes");
+        let newest = log.find_one(doc! {}).sort(doc! { "_id": -1 }).await.map_err(|e| classify_in(OPERATION, e))?;
+        let Some(newest) = newest.and_then(|entry| entry.get_i64("_id").ok()) else { return Ok(0) };
+        let dropped = log
+            .delete_many(doc! { "at": { "$lt": before }, "_id": { "$lt": newest } })
+            .await
+            .map_err(|e| classify_in(OPERATION, e))?;
+        Ok(dropped.deleted_count)
     }
 
     /// Takes `count` ids from `counter`; the first.
@@ -379,15 +416,16 @@ impl MongoCollection {
         if expected.is_some_and(|expected| expected != revision) {
             return Ok(Err(WriteError::Stale { current: revision }));
         }
-        self.forget(session, id).await?;
+        self.forget(session, id, json(&before)).await?;
         Ok(Ok(before))
     }
 
-    /// Removes the record `id`, its creation keys, and logs it gone.
-    async fn forget(&self, session: &mut ClientSession, id: i64) -> Result<(), Error> {
+    /// Removes the record `id`, its creation keys, and logs it gone (with
+    /// `last`, what it was: followers tell by it whose record went).
+    async fn forget(&self, session: &mut ClientSession, id: i64, last: Bson) -> Result<(), Error> {
         self.collection.delete_one(doc! { "_id": id }).session(&mut *session).await?;
         self.ledger("idempotency").delete_many(doc! { "recordId": id }).session(&mut *session).await?;
-        self.log(session, "deleted", Some(id), None).await?;
+        self.log(session, "deleted", Some(id), Some(last)).await?;
         Ok(())
     }
 
@@ -428,7 +466,7 @@ impl MongoCollection {
             .try_collect()
             .await?;
         for record in &found {
-            self.forget(session, (shape.id)(record)).await?;
+            self.forget(session, (shape.id)(record), json(record)).await?;
         }
         Ok(Ok(found))
     }
@@ -450,4 +488,20 @@ fn duplicate(error: &Error) -> bool {
         ErrorKind::Command(command) => command.code == DUPLICATE_KEY,
         _ => false,
     }
+}
+
+/// An entry of the change log as [`MongoCollection::log`] wrote it.
+fn change_of(entry: Document) -> Result<Change, StoreError> {
+    let unreadable = || StoreError::backend_because(format!("a change log entry that cannot be read: {entry}"));
+    let kind = entry.get_str("kind").ok().and_then(ChangeKind::parse).ok_or_else(unreadable)?;
+    Ok(Change {
+        position: entry.get_i64("_id").map_err(|_| unreadable())?,
+        at: entry.get_i64("at").map_err(|_| unreadable())?,
+        kind,
+        id: entry.get_i64("id").ok(),
+        record: match entry.get("record") {
+            Some(Bson::Document(record)) => Some(Bson::Document(record.clone()).into_relaxed_extjson()),
+            _ => None,
+        },
+    })
 }

@@ -3,8 +3,9 @@
 //!
 //! - `changes`: the service's change log (a transactional outbox). Every
 //!   create, update and delete gets the next position, in commit order, with
-//!   the record as it is after the change; an import gets one entry, `bulk`,
-//!   telling followers to read again rather than one entry per record. A
+//!   the record as it is after the change (a deleted one as it was last); an
+//!   import gets one entry, `bulk`, telling followers to read again rather
+//!   than one entry per record. A
 //!   position is never given twice (`AUTOINCREMENT`), even after old entries
 //!   are compacted away.
 //! - `idempotency`: the keys of creates (`Idempotency-Key`), so that a create
@@ -15,6 +16,7 @@
 //!   given twice, not even after its record is deleted (a client holding
 //!   `/bands/7` never finds another band there).
 
+use changes_model::{Change, ChangeKind, ChangePage};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// The ledger's tables, to append to the service's schema (idempotent).
@@ -42,20 +44,6 @@ pub const SCHEMA: &str = "
 
 /// How long a create's key is remembered, in ms.
 pub const KEY_LIFETIME_MS: i64 = 24 * 3600 * 1000;
-
-/// One entry of the change log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoggedChange {
-    pub position: i64,
-    /// UNIX ms of the commit.
-    pub at: i64,
-    /// `created`, `updated`, `deleted` or `bulk`.
-    pub kind: String,
-    /// The record's id (none for `bulk`).
-    pub id: Option<i64>,
-    /// The record as JSON after the change (none for `deleted` and `bulk`).
-    pub record: Option<String>,
-}
 
 /// Now, in UNIX ms.
 pub fn now_ms() -> i64 {
@@ -90,31 +78,35 @@ pub fn log_change(
     Ok(transaction.last_insert_rowid())
 }
 
-/// The changes after `position`, at most `limit`, in order.
-pub fn changes_after(
-    connection: &rusqlite::Connection,
-    position: i64,
-    limit: usize,
-) -> rusqlite::Result<Vec<LoggedChange>> {
+/// The changes after `position`, at most `limit`, in order, and what the
+/// log keeps ([`ChangePage`]).
+pub fn changes_after(connection: &rusqlite::Connection, position: i64, limit: usize) -> rusqlite::Result<ChangePage> {
     let mut statement = connection.prepare_cached(
         "SELECT position, at, kind, id, record FROM changes WHERE position > ?1 ORDER BY position LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = statement.query_map(params![position, limit], |row| {
-        Ok(LoggedChange {
+        let unreadable = |column, error: Box<dyn std::error::Error + Send + Sync>| {
+            rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, error)
+        };
+        let kind: String = row.get(2)?;
+        let record: Option<String> = row.get(4)?;
+        Ok(Change {
             position: row.get(0)?,
             at: row.get(1)?,
-            kind: row.get(2)?,
+            kind: ChangeKind::parse(&kind).ok_or_else(|| unreadable(2, format!("no change is {kind:?}").into()))?,
             id: row.get(3)?,
-            record: row.get(4)?,
+            record: record.map(|text| serde_json::from_str(&text)).transpose().map_err(|e| unreadable(4, e.into()))?,
         })
     })?;
-    rows.collect()
+    let changes = rows.collect::<rusqlite::Result<_>>()?;
+    let (last, oldest) = bounds(connection)?;
+    Ok(ChangePage { changes, last, oldest })
 }
 
 /// The last position given (0 before any change), and the first one still
 /// kept (after a compaction, older ones are gone: `None` when the log is empty).
-pub fn bounds(connection: &rusqlite::Connection) -> rusqlite::Result<(i64, Option<i64>)> {
+fn bounds(connection: &rusqlite::Connection) -> rusqlite::Result<(i64, Option<i64>)> {
     let last: i64 = connection.query_row(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
         [],
@@ -177,9 +169,10 @@ mod tests {
         transaction.commit().unwrap();
         let after_one = changes_after(&connection, 1, 10).unwrap();
         assert_eq!(
-            after_one.iter().map(|c| (c.position, c.kind.as_str())).collect::<Vec<_>>(),
-            [(2, "bulk"), (3, "deleted")]
+            after_one.changes.iter().map(|c| (c.position, c.kind, c.id)).collect::<Vec<_>>(),
+            [(2, ChangeKind::Bulk, None), (3, ChangeKind::Deleted, Some(7))]
         );
+        assert_eq!(changes_after(&connection, 0, 1).unwrap().changes[0].record, Some(serde_json::json!({"id": 7})));
         assert_eq!(bounds(&connection).unwrap(), (3, Some(1)));
         let transaction = connection.transaction().unwrap();
         assert_eq!(compact(&transaction, i64::MAX).unwrap(), 2, "all but the newest");

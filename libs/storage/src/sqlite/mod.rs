@@ -19,6 +19,7 @@ mod named_table;
 pub use name_index::NameIndex;
 pub use named_table::{NamedTable, Outcome};
 
+use changes_model::ChangePage;
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolError, Runtime};
 use exceptions::StoreError;
 
@@ -222,6 +223,26 @@ impl SqliteDb {
     pub fn data_version(&self) -> String {
         let writes = self.version.writes.load(std::sync::atomic::Ordering::Acquire);
         format!("{:x}-{writes}", self.version.opened)
+    }
+
+    /// The change log after `position`: at most `limit` entries, in order
+    /// ([`ledger::changes_after`]).
+    pub async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.call("changes", move |connection| ledger::changes_after(connection, position, limit)).await
+    }
+
+    /// Drops the change log's entries committed before `before` (UNIX ms),
+    /// the newest kept ([`ledger::compact`]); how many. Not a write of the
+    /// data: its version stays.
+    pub async fn compact_changes(&self, before: i64) -> Result<u64, StoreError> {
+        let _writing = self.writer.lock().await;
+        self.call("compact_changes", move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let dropped = ledger::compact(&transaction, before)?;
+            transaction.commit()?;
+            Ok(dropped as u64)
+        })
+        .await
     }
 
     /// Whether `table` has no row (`table` is a name from the service's own schema).

@@ -186,7 +186,7 @@ impl<R: Serialize> NamedTable<R> {
         transaction.execute(&format!("DELETE FROM {} WHERE id = ?1", self.table), [id])?;
         self.names.forget(transaction, id, (self.name)(&before))?;
         ledger::forget(transaction, id)?;
-        ledger::log_change(transaction, "deleted", Some(id), None)?;
+        ledger::log_change(transaction, "deleted", Some(id), Some(&json(&before)))?;
         Ok(Ok(before))
     }
 }

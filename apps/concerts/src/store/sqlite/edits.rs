@@ -175,7 +175,7 @@ pub fn delete(transaction: &Transaction<'_>, id: i64, expected: Option<i64>) -> 
     remove(transaction, &before)?;
     venue_counts::record(transaction, &Added::from([(before.venue_id, -1)]))?;
     ledger::forget(transaction, id)?;
-    ledger::log_change(transaction, "deleted", Some(id), None)?;
+    ledger::log_change(transaction, "deleted", Some(id), Some(&json(&before)))?;
     Ok(Ok(before))
 }
 
@@ -203,7 +203,7 @@ pub fn delete_all_of(transaction: &Transaction<'_>, side: Side) -> rusqlite::Res
     for concert in &doomed {
         remove(transaction, concert)?;
         ledger::forget(transaction, concert.id)?;
-        ledger::log_change(transaction, "deleted", Some(concert.id), None)?;
+        ledger::log_change(transaction, "deleted", Some(concert.id), Some(&json(concert)))?;
         venue_counts::count(&mut counts, concert.venue_id, -1);
     }
     venue_counts::record(transaction, &counts)?;

@@ -28,7 +28,9 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
+use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
+use changes_model::ChangePage;
 use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Position, Status};
 use exceptions::{StoreError, WriteError};
 use storage::sqlite::{SqliteDb, ledger};
@@ -399,5 +401,16 @@ impl SqliteConcertStore {
         self.venue_counts.add(&added);
         self.venue_heads.remove(&written.removed);
         self.venue_heads.add(&written.added);
+    }
+}
+
+#[async_trait]
+impl ChangeLog for SqliteConcertStore {
+    async fn changes_after(&self, position: i64, limit: usize) -> Result<ChangePage, StoreError> {
+        self.db.changes_after(position, limit).await
+    }
+
+    async fn compact(&self, before: i64) -> Result<u64, StoreError> {
+        self.db.compact_changes(before).await
     }
 }
