@@ -311,3 +311,80 @@ async fn a_follower_behind_the_retention_gets_410_and_a_fresh_one_follows_on() {
     let (caught_up, _) = page(&system, &end).await;
     assert!(caught_up.is_empty(), "a follower that read everything lost nothing");
 }
+
+/// `GET path` with `If-None-Match: etag`: the status, the `ETag`, the ids answered.
+async fn read_again(system: &System, path: &str, etag: &str) -> (StatusCode, String, Vec<i64>) {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", system.gateway.url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let tag = response.headers().get("etag").map(|tag| tag.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ids = match status {
+        StatusCode::OK => response
+            .json::<Value>()
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect(),
+        _ => Vec::new(),
+    };
+    (status, tag, ids)
+}
+
+/// The gateway follows the concerts' log: a write shows at once to the
+/// writer, a write made elsewhere (straight at the service, as through
+/// another gateway) shows within a moment, and the answers a write does not
+/// touch keep their tags (their kept copies go on being served).
+#[tokio::test]
+async fn a_kept_answer_changes_exactly_when_what_it_shows_does() {
+    let system = System::start_seeded(SystemOptions::default()).await;
+    let (band_1, band_2) = ("/concerts?bandIds=1", "/concerts?bandIds=2");
+    let (_, tag_1, before_1) = read_again(&system, band_1, "\"none\"").await;
+    let (_, tag_2, before_2) = read_again(&system, band_2, "\"none\"").await;
+    assert!(!before_1.is_empty() && !before_2.is_empty() && tag_1 != tag_2);
+
+    let concert = json!({"bandId": 1, "venueId": 1, "date": "2031-01-01T20:00:00Z"});
+    let (status, _, made) = system.write("POST", "/concerts", Some(&concert), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let written = Instant::now();
+    let (status, new_tag_1, after_1) = read_again(&system, band_1, &tag_1).await;
+    assert_eq!(status, StatusCode::OK, "the writer reads its write at once, whatever tag it held");
+    assert!(written.elapsed() < Duration::from_millis(100), "{:?}", written.elapsed());
+    assert_eq!(after_1[0], made["id"].as_i64().unwrap(), "the newest concert first");
+    assert_ne!(new_tag_1, tag_1);
+    let (status, _, _) = read_again(&system, band_2, &tag_2).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED, "band 2's answer is untouched: its tag holds");
+
+    // Straight at the concerts service: the gateway learns it from the log.
+    let direct = json!({"bandId": 2, "venueId": 1, "date": 1_924_000_000_000_i64});
+    let response = reqwest::Client::new()
+        .post(format!("{}/concerts", system.concerts.url))
+        .bearer_auth(testkit::WRITE_TOKEN)
+        .json(&direct)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let written = Instant::now();
+    let mut seen = None;
+    for _ in 0..100 {
+        let (status, _, ids) = read_again(&system, band_2, &tag_2).await;
+        if status == StatusCode::OK {
+            seen = Some((ids, written.elapsed()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (ids, after) = seen.expect("the write made elsewhere shows within 2 s");
+    assert_eq!(ids[0], id);
+    println!("a write made at the service showed through the gateway after {after:?}");
+    let (status, _, _) = read_again(&system, band_1, &new_tag_1).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED, "band 1's answer is untouched by band 2's concert");
+}

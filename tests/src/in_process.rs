@@ -66,6 +66,7 @@ impl InProcess {
     pub async fn seeded(configure: impl FnOnce(&mut settings::Gateway)) -> Self {
         let system = Self::start(configure).await;
         system.import_demo_data().await;
+        testkit::gateway_caught_up(&system.gateway.url, &system.concerts.url).await;
         system
     }
 

@@ -8,7 +8,7 @@
 //!
 //! Bounded by bytes (`ANSWER_CACHE_BYTES`, seldom-read answers dropped
 //! first). An answer made while the data changes is kept under the versions
-//! it read; when the data versions change, every answer kept is dropped
+//! it read; when the bands' or venues' data versions change, every answer kept is dropped
 //! ([`AnswerCache::follow`]). Kept: the answers sent whole (a page, an
 //! unpaged answer of one internal page), up to a sixteenth of the cache each,
 //! in the coding they were asked in; a streamed answer (more than
@@ -152,12 +152,18 @@ impl AnswerCache {
         Self { inner }
     }
 
-    /// Drops every answer kept when the data versions are not those the
-    /// answers were made under.
+    /// Drops every answer kept when the bands' or the venues' data version
+    /// is not the one the answers were made under (a name in them may have
+    /// changed). The concerts' version is not followed here: a concert
+    /// search's tag holds its scope ([`crate::scopes`]), or the version when
+    /// the scopes are not known; an answer whose tag no one makes any more
+    /// is dropped as the least used.
     pub fn follow(&self, versions: &Arc<Versions>) {
         let Some(inner) = &self.inner else { return };
         let mut known = inner.versions.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.as_deref() != Some(versions) {
+        let same =
+            known.as_deref().is_some_and(|known| (&known.bands, &known.venues) == (&versions.bands, &versions.venues));
+        if !same {
             if known.is_some() {
                 inner.answers.clear();
             }
@@ -307,15 +313,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn new_data_versions_drop_every_answer() {
+    async fn new_versions_of_the_names_drop_every_answer() {
         let cache = AnswerCache::new(1 << 20);
-        let versions =
-            |concerts: &str| Arc::new(Versions { bands: "b".into(), venues: "v".into(), concerts: concerts.into() });
-        cache.follow(&versions("c1"));
+        let versions = |bands: &str, concerts: &str| {
+            Arc::new(Versions { bands: bands.into(), venues: "v".into(), concerts: concerts.into() })
+        };
+        cache.follow(&versions("b1", "c1"));
         cache.keep(&tag("a"), Coding::Identity, answer(b"[]".to_vec())).await;
-        cache.follow(&versions("c1"));
+        cache.follow(&versions("b1", "c1"));
         assert!(cache.get(&tag("a"), Coding::Identity).is_some(), "the same versions keep it");
-        cache.follow(&versions("c2"));
-        assert!(cache.get(&tag("a"), Coding::Identity).is_none(), "an import drops it");
+        cache.follow(&versions("b1", "c2"));
+        assert!(
+            cache.get(&tag("a"), Coding::Identity).is_some(),
+            "the concerts' version is in the tags, or not needed"
+        );
+        cache.follow(&versions("b2", "c2"));
+        assert!(cache.get(&tag("a"), Coding::Identity).is_none(), "a band renamed drops it");
     }
 }

@@ -21,6 +21,7 @@ use crate::answer_cache::AnswerCache;
 use crate::clients::Services;
 use crate::config::Config;
 use crate::context::RequestDeadline;
+use crate::follower::Follower;
 use crate::freshness::Freshness;
 use crate::openapi;
 use crate::query::{ChangesQuery, ConcertsQuery, NamesQuery};
@@ -58,8 +59,12 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
+    let services = Arc::new(Services::new(&config.services)?);
+    let follower = Follower::new(services.clone());
+    follower.start();
     let state = Arc::new(Gateway {
-        services: Arc::new(Services::new(&config.services)?),
+        services,
+        follower,
         deadline: RequestDeadline(config.request_deadline),
         freshness: Freshness::new(config.cache_max_age_seconds),
         answers: AnswerCache::new(config.answer_cache_bytes),

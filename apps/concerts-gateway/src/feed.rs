@@ -151,7 +151,7 @@ mod tests {
     use serde_json::json;
 
     fn change(position: i64, at: i64, kind: ChangeKind, record: Value) -> Change {
-        Change { position, at, kind, id: record["id"].as_i64(), record: Some(record) }
+        Change { position, at, kind, id: record["id"].as_i64(), record: Some(record), previous: None }
     }
 
     fn log(changes: Vec<Change>) -> ChangePage {

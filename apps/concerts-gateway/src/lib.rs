@@ -15,7 +15,8 @@
 //!   request carries to its calls; [`clients`] calls the services,
 //!   resiliently, and knows their data versions.
 //! - [`feed`] merges the services' change logs into the public change
-//!   feed, page by page.
+//!   feed, page by page; [`follower`] follows the concerts' log so that a
+//!   kept answer changes only when its [`scopes`] (bands, places) do.
 //! - [`writes`] is what every write shares (who writes, the service's answer
 //!   relayed, the versions asked again after it); [`orchestrator`] makes a
 //!   concert with its new band and venue, all or nothing.
@@ -31,6 +32,7 @@ pub mod clients;
 pub mod config;
 pub mod context;
 pub mod feed;
+pub mod follower;
 pub mod freshness;
 pub mod openapi;
 pub mod orchestrator;
@@ -38,6 +40,7 @@ pub mod paging;
 pub mod plan;
 pub mod query;
 pub mod routes;
+pub mod scopes;
 pub mod state;
 pub mod tag;
 pub mod writes;

@@ -11,11 +11,15 @@ use crate::answer_cache::AnswerCache;
 use crate::clients::{Services, Versions};
 use crate::config::MapTiles;
 use crate::context::RequestDeadline;
+use crate::follower::Follower;
 use crate::freshness::Freshness;
+use crate::query::ConcertsQuery;
 use crate::tag::Tag;
 
 pub struct Gateway {
     pub services: Arc<Services>,
+    /// The concerts' change log, followed: what each concert search depends on.
+    pub follower: Arc<Follower>,
     pub deadline: RequestDeadline,
     pub freshness: Freshness,
     pub answers: AnswerCache,
@@ -35,6 +39,16 @@ impl Gateway {
         let versions = self.services.versions().await?;
         self.answers.follow(&versions);
         Some(Tag::of(route, query, &reads(&versions)))
+    }
+
+    /// The tag of a concert search's answer: the names' versions, and what
+    /// of the concerts it shows ([`Follower::scope`]).
+    pub async fn concerts_tag(&self, query: &ConcertsQuery) -> Option<Tag> {
+        self.follower.started().await;
+        let versions = self.services.versions().await?;
+        self.answers.follow(&versions);
+        let scope = self.follower.scope(query, &versions);
+        Some(Tag::of("/concerts", &query.normalized(), &[&versions.bands, &versions.venues, &scope]))
     }
 }
 

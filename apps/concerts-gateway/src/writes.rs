@@ -158,5 +158,8 @@ impl Gateway {
     /// then, when it gave it): what this gateway answers next reads it.
     pub async fn written(&self, owner: Owner, version: Option<String>) {
         self.services.written(owner, version).await;
+        if owner == Owner::Concerts {
+            self.follower.catch_up().await;
+        }
     }
 }

@@ -135,6 +135,13 @@ pub fn record_answer_cache_size(bytes: u64, entries: usize) {
     metrics::gauge!("answer_cache_entries").set(entries as f64);
 }
 
+/// How far the gateway has applied a service's change log:
+/// `change_log_followed_position{service}` (its lag: the service's last
+/// position, `GET /changes`, minus this).
+pub fn record_change_log_followed(service: &'static str, position: i64) {
+    metrics::gauge!("change_log_followed_position", "service" => service).set(position as f64);
+}
+
 /// Whether calls to a service are refused for now: `downstream_circuit_open{service}` (1 or 0).
 pub fn record_circuit(service: &'static str, open: bool) {
     metrics::gauge!("downstream_circuit_open", "service" => service).set(if open { 1.0 } else { 0.0 });

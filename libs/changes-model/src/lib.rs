@@ -52,6 +52,10 @@ pub struct Change {
     /// The record after the change; for `deleted`, as it was last (who
     /// follows tells by it whose concert went); none for `bulk`.
     pub record: Option<Value>,
+    /// For `updated`, the record before the change: a follower that keeps
+    /// answers by band or place learns which ones the change left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Value>,
 }
 
 /// The entries of a service's log after a position, and what the log keeps.

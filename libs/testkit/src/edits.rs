@@ -120,6 +120,8 @@ async fn every_write_is_logged_in_commit_order<R, D>(
     let page = log.changes_after(before, 1000).await.unwrap();
     let json = |record: &R| Some(serde_json::to_value(record).unwrap());
     let logged: Vec<_> = page.changes.iter().map(|c| (c.position, c.kind, c.id, c.record.clone())).collect();
+    let previous: Vec<_> = page.changes.iter().map(|c| c.previous.clone()).collect();
+    assert_eq!(previous, [None, json(&created), None], "an update keeps the record before it");
     assert_eq!(
         logged,
         [

@@ -107,3 +107,20 @@ pub fn error_messages(status: StatusCode, body: &Value, expected: StatusCode) ->
         .map(|m| m.as_str().unwrap_or_else(|| panic!("messages are strings: {body}")).to_owned())
         .collect()
 }
+
+/// Waits (at most 5 s) until the gateway at `gateway` has applied the change
+/// log of the concerts service at `concerts` up to its end (its `/ready`
+/// says how far it is): the tags of its answers hold from then on, until
+/// the next write.
+pub async fn gateway_caught_up(gateway: &str, concerts: &str) {
+    let (_, log) = get(&format!("{concerts}/changes?limit=1")).await;
+    let last = log["last"].as_i64().expect("the concerts' change log");
+    for _ in 0..100 {
+        let (_, ready) = get(&format!("{gateway}/ready")).await;
+        if ready["following"]["concerts"].as_i64().is_some_and(|followed| followed >= last) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the gateway did not follow the concerts' change log to its end ({last}) within 5 s");
+}

@@ -120,7 +120,13 @@ impl System {
         let system = Self::start(options).await;
         let output = system.seed(&repo_root().join("data/wemaintain")).await;
         assert!(output.status.success(), "seeding failed: {}", String::from_utf8_lossy(&output.stderr));
+        system.gateway_caught_up().await;
         system
+    }
+
+    /// Waits until the gateway has applied the concerts' change log up to its end.
+    pub async fn gateway_caught_up(&self) {
+        crate::gateway_caught_up(&self.gateway.url, &self.concerts.url).await;
     }
 
     /// Runs the seed tool against this system's services.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use changes_model::ChangePage;
 use exceptions::HttpError;
 
-use super::call::JsonAnswer;
+use super::call::{JsonAnswer, ServiceClient};
 use super::{Owner, Services};
 use crate::context::RequestContext;
 
@@ -21,8 +21,32 @@ impl Services {
         limit: usize,
         wait: Duration,
     ) -> Result<ChangePage, HttpError> {
-        let service = self.of(owner).waiting(wait);
-        let url = format!("{}/changes?after={after}&limit={limit}&wait={}", service.base_url, wait.as_secs());
-        service.call(context, |http| http.get(&url), JsonAnswer::new()).await
+        read_log(self.of(owner), context, after, limit, wait).await
     }
+
+    /// The concerts' log, as the gateway's own follower reads it
+    /// ([`crate::follower`]): through a client of its own, so that its
+    /// failures (the service down for a while) never open the circuit that
+    /// public requests go through.
+    pub async fn concerts_log_after(
+        &self,
+        context: &RequestContext,
+        after: i64,
+        limit: usize,
+        wait: Duration,
+    ) -> Result<ChangePage, HttpError> {
+        read_log(&self.concerts_log, context, after, limit, wait).await
+    }
+}
+
+async fn read_log(
+    service: &ServiceClient,
+    context: &RequestContext,
+    after: i64,
+    limit: usize,
+    wait: Duration,
+) -> Result<ChangePage, HttpError> {
+    let service = service.waiting(wait);
+    let url = format!("{}/changes?after={after}&limit={limit}&wait={}", service.base_url, wait.as_secs());
+    service.call(context, |http| http.get(&url), JsonAnswer::new()).await
 }

@@ -13,7 +13,6 @@ use futures::StreamExt;
 use validator::Validated;
 
 use crate::answer::{self, ConcertView};
-use crate::clients::Versions;
 use crate::context::RequestContext;
 use crate::freshness::Conditional;
 use crate::paging;
@@ -53,7 +52,7 @@ pub(crate) async fn find_concerts(
     conditional: Conditional,
     Validated(query): Validated<ConcertsQuery>,
 ) -> Result<Response, HttpError> {
-    let tag = gateway.tag("/concerts", &query.normalized(), Versions::all).await;
+    let tag = gateway.concerts_tag(&query).await;
     conditional.answer(tag, answer(&gateway, &query, context)).await
 }
 

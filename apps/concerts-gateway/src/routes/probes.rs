@@ -8,13 +8,16 @@ use serde_json::{Value, json};
 
 use crate::state::State as Shared;
 
-/// Readiness: every service answers its own readiness probe.
+/// Readiness: every service answers its own readiness probe. `following`
+/// says how far the gateway has applied the concerts' change log (`null`
+/// while it cannot follow it): against the service's own `GET /changes`,
+/// its lag.
 #[utoipa::path(
     get,
     path = "/ready",
     tag = "operations",
     responses(
-        (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}})),
+        (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": 7}})),
         (status = 503, description = "A service is not ready", body = ErrorBody,
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
     )
@@ -30,5 +33,6 @@ pub(crate) async fn ready(State(gateway): State<Shared>) -> Result<Json<Value>, 
     }
     let services: serde_json::Map<String, Value> =
         readiness.into_iter().map(|(name, _)| (name.to_owned(), json!("ready"))).collect();
-    Ok(Json(json!({ "status": "ready", "services": services })))
+    let following = json!({ "concerts": gateway.follower.applied() });
+    Ok(Json(json!({ "status": "ready", "services": services, "following": following })))
 }

@@ -129,6 +129,7 @@ impl MongoCollection {
         kind: &str,
         id: Option<i64>,
         record: Option<Bson>,
+        previous: Option<Bson>,
     ) -> Result<i64, Error> {
         let counted = self
             .ledger("counters")
@@ -138,10 +139,13 @@ impl MongoCollection {
             .session(&mut *session)
             .await?;
         let position = counted.and_then(|counted| counted.get_i64("seq").ok()).unwrap_or(1);
-        let change = doc! {
+        let mut change = doc! {
             "_id": position, "at": now_ms(), "kind": kind,
             "id": id.map_or(Bson::Null, Bson::Int64), "record": record.unwrap_or(Bson::Null),
         };
+        if let Some(previous) = previous {
+            change.insert("previous", previous);
+        }
         self.ledger("changes").insert_one(change).session(&mut *session).await?;
         Ok(position)
     }
@@ -212,7 +216,7 @@ impl MongoCollection {
         let logged = self
             .transaction("logging an import", |mut session| {
                 Box::pin(async move {
-                    let logged = self.log(&mut session, "bulk", None, None).await.map(Ok);
+                    let logged = self.log(&mut session, "bulk", None, None, None).await.map(Ok);
                     (session, logged)
                 })
             })
@@ -321,7 +325,7 @@ impl MongoCollection {
             Err(error) if duplicate(&error) => return Ok(Err(WriteError::Conflict(shape.conflict.to_owned()))),
             inserted => inserted?,
         };
-        self.log(session, "created", Some(next), Some(json(&record))).await?;
+        self.log(session, "created", Some(next), Some(json(&record)), None).await?;
         if let Some((key, fingerprint)) = once {
             let remembered = doc! { "_id": key, "fingerprint": fingerprint, "recordId": next, "at": now_ms() };
             self.ledger("idempotency").insert_one(remembered).session(&mut *session).await?;
@@ -382,7 +386,7 @@ impl MongoCollection {
             Err(error) if duplicate(&error) => return Ok(Err(WriteError::Conflict(shape.conflict.to_owned()))),
             replaced => replaced?,
         };
-        self.log(session, "updated", Some(id), Some(json(&after))).await?;
+        self.log(session, "updated", Some(id), Some(json(&after)), Some(json(&before))).await?;
         Ok(Ok((before, after, revision + 1)))
     }
 
@@ -425,7 +429,7 @@ impl MongoCollection {
     async fn forget(&self, session: &mut ClientSession, id: i64, last: Bson) -> Result<(), Error> {
         self.collection.delete_one(doc! { "_id": id }).session(&mut *session).await?;
         self.ledger("idempotency").delete_many(doc! { "recordId": id }).session(&mut *session).await?;
-        self.log(session, "deleted", Some(id), Some(last)).await?;
+        self.log(session, "deleted", Some(id), Some(last), None).await?;
         Ok(())
     }
 
@@ -499,9 +503,15 @@ fn change_of(entry: Document) -> Result<Change, StoreError> {
         at: entry.get_i64("at").map_err(|_| unreadable())?,
         kind,
         id: entry.get_i64("id").ok(),
-        record: match entry.get("record") {
-            Some(Bson::Document(record)) => Some(Bson::Document(record.clone()).into_relaxed_extjson()),
-            _ => None,
-        },
+        record: json_of(entry.get("record")),
+        previous: json_of(entry.get("previous")),
     })
+}
+
+/// A record of the log as JSON (a document: none for anything else).
+fn json_of(record: Option<&Bson>) -> Option<serde_json::Value> {
+    match record {
+        Some(Bson::Document(record)) => Some(Bson::Document(record.clone()).into_relaxed_extjson()),
+        _ => None,
+    }
 }

@@ -26,7 +26,8 @@ pub const SCHEMA: &str = "
         at       INTEGER NOT NULL,
         kind     TEXT NOT NULL,
         id       INTEGER,
-        record   TEXT
+        record   TEXT,
+        previous TEXT
     );
     CREATE TABLE IF NOT EXISTS idempotency (
         key         TEXT PRIMARY KEY,
@@ -78,11 +79,35 @@ pub fn log_change(
     Ok(transaction.last_insert_rowid())
 }
 
+/// Logs the update of record `id` (`record`: its JSON after the change,
+/// `previous`: before it); its position.
+pub fn log_update(transaction: &Transaction<'_>, id: i64, record: &str, previous: &str) -> rusqlite::Result<i64> {
+    transaction
+        .prepare_cached("INSERT INTO changes (at, kind, id, record, previous) VALUES (?1, 'updated', ?2, ?3, ?4)")?
+        .execute(params![now_ms(), id, record, previous])?;
+    Ok(transaction.last_insert_rowid())
+}
+
+/// Adds to a log made by an earlier version the columns it lacks (the
+/// record before an update).
+pub fn add_missing_columns(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let lacks_previous: bool = connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'changes')
+             AND NOT EXISTS (SELECT 1 FROM pragma_table_info('changes') WHERE name = 'previous')",
+        [],
+        |row| row.get(0),
+    )?;
+    if lacks_previous {
+        connection.execute_batch("ALTER TABLE changes ADD COLUMN previous TEXT")?;
+    }
+    Ok(())
+}
+
 /// The changes after `position`, at most `limit`, in order, and what the
 /// log keeps ([`ChangePage`]).
 pub fn changes_after(connection: &rusqlite::Connection, position: i64, limit: usize) -> rusqlite::Result<ChangePage> {
     let mut statement = connection.prepare_cached(
-        "SELECT position, at, kind, id, record FROM changes WHERE position > ?1 ORDER BY position LIMIT ?2",
+        "SELECT position, at, kind, id, record, previous FROM changes WHERE position > ?1 ORDER BY position LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = statement.query_map(params![position, limit], |row| {
@@ -90,13 +115,17 @@ pub fn changes_after(connection: &rusqlite::Connection, position: i64, limit: us
             rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, error)
         };
         let kind: String = row.get(2)?;
-        let record: Option<String> = row.get(4)?;
+        let json = |column: usize| -> rusqlite::Result<Option<serde_json::Value>> {
+            let text: Option<String> = row.get(column)?;
+            text.map(|text| serde_json::from_str(&text)).transpose().map_err(|e| unreadable(column, e.into()))
+        };
         Ok(Change {
             position: row.get(0)?,
             at: row.get(1)?,
             kind: ChangeKind::parse(&kind).ok_or_else(|| unreadable(2, format!("no change is {kind:?}").into()))?,
             id: row.get(3)?,
-            record: record.map(|text| serde_json::from_str(&text)).transpose().map_err(|e| unreadable(4, e.into()))?,
+            record: json(4)?,
+            previous: json(5)?,
         })
     })?;
     let changes = rows.collect::<rusqlite::Result<_>>()?;
@@ -179,6 +208,22 @@ mod tests {
         assert_eq!(log_change(&transaction, "created", Some(8), None).unwrap(), 4, "never 1 again");
         transaction.commit().unwrap();
         assert_eq!(bounds(&connection).unwrap(), (4, Some(3)));
+    }
+
+    #[test]
+    fn an_update_keeps_the_record_before_it_and_an_older_log_gains_the_column() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        let before_updates = SCHEMA.replace(",\n        previous TEXT", "");
+        connection.execute_batch(&before_updates).unwrap();
+        add_missing_columns(&connection).unwrap();
+        add_missing_columns(&connection).unwrap();
+        let transaction = connection.transaction().unwrap();
+        log_update(&transaction, 7, r#"{"id":7,"n":2}"#, r#"{"id":7,"n":1}"#).unwrap();
+        transaction.commit().unwrap();
+        let updated = changes_after(&connection, 0, 1).unwrap().changes.remove(0);
+        assert_eq!(updated.kind, ChangeKind::Updated);
+        assert_eq!(updated.record, Some(serde_json::json!({"id": 7, "n": 2})));
+        assert_eq!(updated.previous, Some(serde_json::json!({"id": 7, "n": 1})));
     }
 
     #[test]

@@ -76,7 +76,12 @@ impl SqliteDb {
         let db = Self { pool, writer: Arc::default(), version: Arc::new(version) };
         // The first statement on the file: a file that is no database, or one
         // that cannot be written, shows here, named.
-        let opened = db.call("migrate", move |connection| connection.execute_batch(&schema)).await;
+        let opened = db
+            .call("migrate", move |connection| {
+                connection.execute_batch(&schema)?;
+                ledger::add_missing_columns(connection)
+            })
+            .await;
         opened.map_err(|error| in_file(path, error))?;
         Ok(db)
     }

@@ -173,7 +173,7 @@ impl<R: Serialize> NamedTable<R> {
             ))?
             .execute(params_from_iter(std::iter::once(Value::from(id)).chain((self.values)(&after))))?;
         self.names.put(transaction, id, Some((self.name)(&before)), (self.name)(&after))?;
-        ledger::log_change(transaction, "updated", Some(id), Some(&json(&after)))?;
+        ledger::log_update(transaction, id, &json(&after), &json(&before))?;
         Ok(Ok((before, after, revision + 1)))
     }
 

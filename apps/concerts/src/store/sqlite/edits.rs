@@ -162,7 +162,7 @@ pub fn update(
     if after.venue_id != before.venue_id {
         venue_counts::record(transaction, &Added::from([(before.venue_id, -1), (after.venue_id, 1)]))?;
     }
-    ledger::log_change(transaction, "updated", Some(id), Some(&json(&after)))?;
+    ledger::log_update(transaction, id, &json(&after), &json(&before))?;
     Ok(Ok((before, after, revision + 1)))
 }
 

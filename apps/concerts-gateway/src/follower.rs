@@ -1,0 +1,209 @@
+//! The gateway follows the concerts service's change log, so that the
+//! answers it keeps change only when what they show may have changed
+//! ([`crate::scopes`]): each concert created, updated or deleted moves the
+//! scopes of its band and its place (before and after the change), an
+//! import starts a new epoch.
+//!
+//! It long-polls the log in the background (a change made through another
+//! gateway, or straight at the service, shows within the poll's round
+//! trip), and a write this gateway relayed is caught up with before its
+//! answer leaves (the writer reads it at once). Until the log is followed
+//! (at start, while the service is down or the log is read again from its
+//! end), the concerts' data version is what answers depend on, as without
+//! a follower: [`Follower::scope`] says which.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use changes_model::{Change, ChangeKind, ChangePage};
+use exceptions::HttpError;
+use serde_json::Value;
+
+use crate::clients::{Services, Versions};
+use crate::context::RequestContext;
+use crate::query::ConcertsQuery;
+use crate::scopes::ConcertScopes;
+
+/// How long one poll of the log may wait for a change.
+const POLL_WAIT: Duration = Duration::from_secs(20);
+/// How long to wait before following again after a failure.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
+/// Entries read at once.
+const BATCH: usize = 1000;
+/// The budget of one read of the log (and of the venue lookups of its changes).
+const BUDGET: Duration = Duration::from_secs(5);
+/// The longest the first concert searches wait for the log's first read,
+/// so that the answers of a fresh gateway are tagged by scope from the start.
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+
+pub struct Follower {
+    services: Arc<Services>,
+    scopes: ConcertScopes,
+    /// The last position applied; held while a batch is applied.
+    position: tokio::sync::Mutex<Option<i64>>,
+    /// Whether the scopes are up to date with the log (else answers depend
+    /// on the data version).
+    following: AtomicBool,
+    /// Whether the log was ever read, and who waits for its first read.
+    started: AtomicBool,
+    first_read: tokio::sync::Notify,
+    /// Whether a search already waited for the first read.
+    waited: AtomicBool,
+    /// The last position applied, as `/ready` tells it (-1: none yet).
+    applied: AtomicI64,
+    /// When the last catch-up read of the log started; held while one reads,
+    /// so that writers answered meanwhile share the next read.
+    catching_up: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Follower {
+    pub fn new(services: Arc<Services>) -> Arc<Self> {
+        Arc::new(Self {
+            services,
+            scopes: ConcertScopes::default(),
+            position: tokio::sync::Mutex::new(None),
+            following: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            first_read: tokio::sync::Notify::new(),
+            waited: AtomicBool::new(false),
+            catching_up: tokio::sync::Mutex::new(None),
+            applied: AtomicI64::new(-1),
+        })
+    }
+
+    /// Follows the log in the background, for as long as the follower is
+    /// in use (the task ends once the gateway is dropped). Without a tokio
+    /// runtime nothing is followed: answers depend on the data versions.
+    pub fn start(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let follower = Arc::downgrade(self);
+        runtime.spawn(follow(follower));
+    }
+
+    /// Waits (briefly) for the log's first read, for the first search only:
+    /// a search's tag is then its scope from the start, not its version
+    /// first and its scope a moment later (a miss of every answer kept
+    /// meanwhile). With the service down, no later search waits.
+    pub async fn started(&self) {
+        if self.started.load(Ordering::Acquire) || self.waited.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let first = self.first_read.notified();
+        if !self.started.load(Ordering::Acquire) {
+            let _ = tokio::time::timeout(FIRST_WAIT, first).await;
+        }
+    }
+
+    /// The last position of the log applied, while it is followed.
+    pub fn applied(&self) -> Option<i64> {
+        let applied = self.applied.load(Ordering::Acquire);
+        (self.following.load(Ordering::Acquire) && applied >= 0).then_some(applied)
+    }
+
+    /// What a concert search's answer depends on: its scope while the log
+    /// is followed, else the concerts' data version.
+    pub fn scope(&self, query: &ConcertsQuery, versions: &Versions) -> String {
+        if self.following.load(Ordering::Acquire) { self.scopes.of(query) } else { format!("v{}", versions.concerts) }
+    }
+
+    /// Applies every change logged up to now (after a write this gateway
+    /// relayed: the writer's next read must see it). One read serves every
+    /// write answered before it started: under many writers, a few reads
+    /// of the log catch up with all of them.
+    pub async fn catch_up(&self) {
+        let answered = Instant::now();
+        let mut last_read = self.catching_up.lock().await;
+        if last_read.is_some_and(|started| started >= answered) {
+            return; // a read that started after this write was answered has applied it
+        }
+        *last_read = Some(Instant::now());
+        if let Err(error) = self.read_on(Duration::ZERO).await {
+            self.lost(&error);
+        }
+    }
+
+    /// Reads the log after the last position applied (waiting up to `wait`
+    /// for a change) and applies what it holds; the first read only learns
+    /// where the log ends.
+    async fn read_on(&self, wait: Duration) -> Result<(), HttpError> {
+        let after = *self.position.lock().await;
+        let context = RequestContext::new(None, BUDGET + wait);
+        // A first read only learns where the log ends: one entry is enough.
+        let (from, limit) = after.map_or((0, 1), |after| (after, BATCH));
+        let page = self.services.concerts_log_after(&context, from, limit, wait).await?;
+        let mut position = self.position.lock().await;
+        match *position {
+            // The log is read from where it ends: what came before is in the answers' new epoch.
+            None => self.start_over(&mut position, &page),
+            Some(applied) if page.lost_after(applied) || page.last < applied => {
+                tracing::warn!(
+                    applied,
+                    last = page.last,
+                    "the concerts' change log moved past this gateway: following anew"
+                );
+                self.start_over(&mut position, &page);
+            }
+            Some(applied) => {
+                for change in page.changes.iter().filter(|change| change.position > applied) {
+                    self.apply(&context, change).await;
+                    *position = Some(change.position);
+                }
+            }
+        }
+        if let Some(position) = *position {
+            bootstrap::telemetry::record_change_log_followed("concerts", position);
+            self.applied.store(position, Ordering::Release);
+        }
+        self.following.store(true, Ordering::Release);
+        if !self.started.swap(true, Ordering::AcqRel) {
+            self.first_read.notify_waiters();
+        }
+        Ok(())
+    }
+
+    fn start_over(&self, position: &mut Option<i64>, page: &ChangePage) {
+        self.scopes.new_epoch();
+        *position = Some(page.last);
+    }
+
+    async fn apply(&self, context: &RequestContext, change: &Change) {
+        if change.kind == ChangeKind::Bulk {
+            self.scopes.new_epoch();
+            return;
+        }
+        for record in [&change.record, &change.previous].into_iter().flatten() {
+            match self.place_of(context, record).await {
+                Some((band, place)) => self.scopes.touched(band, place),
+                None => self.scopes.new_epoch(),
+            }
+        }
+    }
+
+    /// A concert record's band and venue position, when the venue is known.
+    async fn place_of(&self, context: &RequestContext, record: &Value) -> Option<(i64, (f64, f64))> {
+        let (band, venue) = (record["bandId"].as_i64()?, record["venueId"].as_i64()?);
+        let venues = self.services.venues.by_ids(context, &[venue]).await.ok()?;
+        venues.first().map(|venue| (band, (venue.latitude, venue.longitude)))
+    }
+
+    /// The log could not be read: answers depend on the data version until it is again.
+    fn lost(&self, error: &HttpError) {
+        if self.following.swap(false, Ordering::AcqRel) {
+            tracing::warn!(%error, "the concerts' change log cannot be followed for now");
+        }
+    }
+}
+
+/// The background loop: reads on while the follower is in use.
+async fn follow(follower: Weak<Follower>) {
+    loop {
+        let Some(follower) = follower.upgrade() else { return };
+        let wait = if follower.following.load(Ordering::Acquire) { POLL_WAIT } else { Duration::ZERO };
+        if let Err(error) = follower.read_on(wait).await {
+            follower.lost(&error);
+            drop(follower);
+            tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
+        }
+    }
+}
