@@ -388,3 +388,37 @@ async fn a_kept_answer_changes_exactly_when_what_it_shows_does() {
     let (status, _, _) = read_again(&system, band_1, &new_tag_1).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED, "band 1's answer is untouched by band 2's concert");
 }
+
+/// The gateway killed (`kill -9`) and started again follows the log from
+/// where it ends: a write made at the service after the restart shows
+/// through it, and the feed, which it keeps nothing of, misses nothing.
+#[tokio::test]
+async fn a_gateway_killed_follows_on_after_its_restart() {
+    let mut system = System::start_seeded(SystemOptions::default()).await;
+    let (before, end) = walk(&system, "/changes?limit=1000").await;
+    system.restart("concerts-gateway").await;
+    let (_, tag, _) = read_again(&system, "/concerts?bandIds=3", "\"none\"").await;
+    let direct = json!({"bandId": 3, "venueId": 2, "date": 1_925_000_000_000_i64});
+    let response = reqwest::Client::new()
+        .post(format!("{}/concerts", system.concerts.url))
+        .bearer_auth(testkit::WRITE_TOKEN)
+        .json(&direct)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let mut shown = false;
+    for _ in 0..100 {
+        let (status, _, ids) = read_again(&system, "/concerts?bandIds=3", &tag).await;
+        if status == StatusCode::OK {
+            assert_eq!(ids[0], id);
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(shown, "the write made at the service shows through the restarted gateway within 2 s");
+    let (after, _) = walk(&system, &end).await;
+    assert_eq!(summary(&after), [("concerts".to_owned(), "created".to_owned(), id)], "after {} changes", before.len());
+}
