@@ -337,6 +337,34 @@ async fn read_again(system: &System, path: &str, etag: &str) -> (StatusCode, Str
     (status, tag, ids)
 }
 
+/// A concert made straight at the concerts service (as through another
+/// gateway), with the editor's token; its id.
+async fn concert_written_at_the_service(system: &System, concert: Value) -> i64 {
+    let response = reqwest::Client::new()
+        .post(format!("{}/concerts", system.concerts.url))
+        .bearer_auth(testkit::WRITE_TOKEN)
+        .json(&concert)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// Asks `path` with `If-None-Match: etag` until the answer changes (at most
+/// 2 s): the ids then answered, and how long it took.
+async fn changed_through_the_gateway(system: &System, path: &str, etag: &str) -> (Vec<i64>, Duration) {
+    let written = Instant::now();
+    for _ in 0..100 {
+        let (status, _, ids) = read_again(system, path, etag).await;
+        if status == StatusCode::OK {
+            return (ids, written.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{path}: the write made at the service did not show through the gateway within 2 s");
+}
+
 /// The gateway follows the concerts' log: a write shows at once to the
 /// writer, a write made elsewhere (straight at the service, as through
 /// another gateway) shows within a moment, and the answers a write does not
@@ -362,27 +390,9 @@ async fn a_kept_answer_changes_exactly_when_what_it_shows_does() {
     assert_eq!(status, StatusCode::NOT_MODIFIED, "band 2's answer is untouched: its tag holds");
 
     // Straight at the concerts service: the gateway learns it from the log.
-    let direct = json!({"bandId": 2, "venueId": 1, "date": 1_924_000_000_000_i64});
-    let response = reqwest::Client::new()
-        .post(format!("{}/concerts", system.concerts.url))
-        .bearer_auth(testkit::WRITE_TOKEN)
-        .json(&direct)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let written = Instant::now();
-    let mut seen = None;
-    for _ in 0..100 {
-        let (status, _, ids) = read_again(&system, band_2, &tag_2).await;
-        if status == StatusCode::OK {
-            seen = Some((ids, written.elapsed()));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (ids, after) = seen.expect("the write made elsewhere shows within 2 s");
+    let id = concert_written_at_the_service(&system, json!({"bandId": 2, "venueId": 1, "date": 1_924_000_000_000_i64}))
+        .await;
+    let (ids, after) = changed_through_the_gateway(&system, band_2, &tag_2).await;
     assert_eq!(ids[0], id);
     println!("a write made at the service showed through the gateway after {after:?}");
     let (status, _, _) = read_again(&system, band_1, &new_tag_1).await;
@@ -398,27 +408,10 @@ async fn a_gateway_killed_follows_on_after_its_restart() {
     let (before, end) = walk(&system, "/changes?limit=1000").await;
     system.restart("concerts-gateway").await;
     let (_, tag, _) = read_again(&system, "/concerts?bandIds=3", "\"none\"").await;
-    let direct = json!({"bandId": 3, "venueId": 2, "date": 1_925_000_000_000_i64});
-    let response = reqwest::Client::new()
-        .post(format!("{}/concerts", system.concerts.url))
-        .bearer_auth(testkit::WRITE_TOKEN)
-        .json(&direct)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let mut shown = false;
-    for _ in 0..100 {
-        let (status, _, ids) = read_again(&system, "/concerts?bandIds=3", &tag).await;
-        if status == StatusCode::OK {
-            assert_eq!(ids[0], id);
-            shown = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(shown, "the write made at the service shows through the restarted gateway within 2 s");
+    let id = concert_written_at_the_service(&system, json!({"bandId": 3, "venueId": 2, "date": 1_925_000_000_000_i64}))
+        .await;
+    let (ids, _) = changed_through_the_gateway(&system, "/concerts?bandIds=3", &tag).await;
+    assert_eq!(ids[0], id, "the write made at the service shows through the restarted gateway");
     let (after, _) = walk(&system, &end).await;
     assert_eq!(summary(&after), [("concerts".to_owned(), "created".to_owned(), id)], "after {} changes", before.len());
 }
