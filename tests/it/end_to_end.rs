@@ -24,6 +24,7 @@ async fn the_public_api_answers_the_exercise_on_mongodb() {
         mongodb_uri: Some(uri),
         downstream_timeout: Duration::from_secs(15),
         gateway_env: slow_store_waits(),
+        ..Default::default()
     };
     let system = System::start_seeded(options).await;
     let output = system.seed(&repo_root().join("data/wemaintain")).await;

@@ -13,6 +13,7 @@ mod crash;
 mod deploy;
 mod discovery;
 mod end_to_end;
+mod events;
 mod exercise;
 mod faults;
 mod newcomer;

@@ -193,7 +193,17 @@ fn docker_compose_parses_the_compose_file_and_wires_what_the_readme_says() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["bands", "bands-mongo", "concerts", "concerts-gateway", "concerts-mongo", "seed", "venues", "venues-mongo"]
+        [
+            "bands",
+            "bands-mongo",
+            "concerts",
+            "concerts-gateway",
+            "concerts-mongo",
+            "nats",
+            "seed",
+            "venues",
+            "venues-mongo"
+        ]
     );
     for (name, service) in services {
         let published = service.get("ports").is_some();

@@ -52,9 +52,9 @@ impl InProcess {
                 .await;
 
         let mut gateway = settings::Gateway::defaults();
-        gateway.services.bands_service_url = Some(bands.url.clone());
-        gateway.services.venues_service_url = Some(venues.url.clone());
-        gateway.services.concerts_service_url = Some(concerts.url.clone());
+        gateway.services.bands.bands_service_url = Some(bands.url.clone());
+        gateway.services.venues.venues_service_url = Some(venues.url.clone());
+        gateway.services.concerts.concerts_service_url = Some(concerts.url.clone());
         gateway.edits.write_tokens = Some(testkit::write_tokens());
         gateway.imports.import_token = Some(testkit::IMPORT_TOKEN.to_owned());
         configure(&mut gateway);

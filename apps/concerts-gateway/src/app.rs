@@ -21,10 +21,12 @@ use crate::answer_cache::AnswerCache;
 use crate::clients::Services;
 use crate::config::Config;
 use crate::context::RequestDeadline;
+use crate::events::EventSource;
 use crate::follower::Follower;
 use crate::freshness::Freshness;
 use crate::openapi;
 use crate::query::{ChangesQuery, ConcertsQuery, NamesQuery};
+use crate::record_logs;
 use crate::routes::changes::follow_changes;
 use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
 use crate::routes::concerts::find_concerts;
@@ -60,8 +62,10 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
     let services = Arc::new(Services::new(&config.services)?);
+    let events = config.nats_url.clone().map(EventSource::new);
     let follower = Follower::new(services.clone());
-    follower.start();
+    follower.start(events.clone());
+    record_logs::follow(&services, events);
     let state = Arc::new(Gateway {
         services,
         follower,

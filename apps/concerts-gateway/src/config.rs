@@ -28,6 +28,8 @@ pub struct Config {
     /// The tokens that may write, and the import token (refused: 403).
     pub edits: Edits,
     pub imports: Imports,
+    /// The NATS server the services relay their logs to, when there is one.
+    pub nats_url: Option<String>,
 }
 
 impl From<&settings::Gateway> for Config {
@@ -69,6 +71,7 @@ impl From<&settings::Gateway> for Config {
             limits: settings.limits.clone(),
             edits: settings.edits.clone(),
             imports: settings.imports.clone(),
+            nats_url: settings.events.url().map(str::to_owned),
         }
     }
 }

@@ -6,8 +6,12 @@
 //!
 //! It long-polls the log in the background (a change made through another
 //! gateway, or straight at the service, shows within the poll's round
-//! trip), and a write this gateway relayed is caught up with before its
-//! answer leaves (the writer reads it at once). Until the log is followed
+//! trip), or, with `NATS_URL` set, follows the concerts' subjects of the
+//! JetStream stream the service relays its log to ([`crate::events`]): the
+//! service is then not polled by every gateway. A change that comes with a
+//! gap before it (the relay behind, a message missed) is filled from the
+//! log. A write this gateway relayed is caught up with from the log before
+//! its answer leaves (the writer reads it at once). Until the log is followed
 //! (at start, while the service is down or the log is read again from its
 //! end), the concerts' data version is what answers depend on, as without
 //! a follower: [`Follower::scope`] says which.
@@ -20,8 +24,9 @@ use changes_model::{Change, ChangeKind, ChangePage};
 use exceptions::HttpError;
 use serde_json::Value;
 
-use crate::clients::{Services, Versions};
+use crate::clients::{Owner, Services, Versions};
 use crate::context::RequestContext;
+use crate::events::{EventSource, FollowError};
 use crate::query::ConcertsQuery;
 use crate::scopes::ConcertScopes;
 
@@ -55,6 +60,8 @@ pub struct Follower {
     /// When the last catch-up read of the log started; held while one reads,
     /// so that writers answered meanwhile share the next read.
     catching_up: tokio::sync::Mutex<Option<Instant>>,
+    /// Whether the changes come from NATS now (else from polling the log).
+    from_events: AtomicBool,
 }
 
 impl Follower {
@@ -69,16 +76,23 @@ impl Follower {
             waited: AtomicBool::new(false),
             catching_up: tokio::sync::Mutex::new(None),
             applied: AtomicI64::new(-1),
+            from_events: AtomicBool::new(false),
         })
     }
 
-    /// Follows the log in the background, for as long as the follower is
-    /// in use (the task ends once the gateway is dropped). Without a tokio
-    /// runtime nothing is followed: answers depend on the data versions.
-    pub fn start(self: &Arc<Self>) {
+    /// Follows the log in the background (from `events` when there are),
+    /// for as long as the follower is in use (the task ends once the
+    /// gateway is dropped). Without a tokio runtime nothing is followed:
+    /// answers depend on the data versions.
+    pub fn start(self: &Arc<Self>, events: Option<EventSource>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let follower = Arc::downgrade(self);
-        runtime.spawn(follow(follower));
+        runtime.spawn(follow(follower, events));
+    }
+
+    /// Where the changes come from now: `nats` or `log`.
+    pub fn source(&self) -> &'static str {
+        if self.from_events.load(Ordering::Acquire) { "nats" } else { "log" }
     }
 
     /// Waits (briefly) for the log's first read, for the first search only:
@@ -131,7 +145,7 @@ impl Follower {
         let context = RequestContext::new(None, BUDGET + wait);
         // A first read only learns where the log ends: one entry is enough.
         let (from, limit) = after.map_or((0, 1), |after| (after, BATCH));
-        let page = self.services.concerts_log_after(&context, from, limit, wait).await?;
+        let page = self.services.followed_log_after(Owner::Concerts, &context, from, limit, wait).await?;
         let mut position = self.position.lock().await;
         match *position {
             // The log is read from where it ends: what came before is in the answers' new epoch.
@@ -160,6 +174,27 @@ impl Follower {
             self.first_read.notify_waiters();
         }
         Ok(())
+    }
+
+    /// Applies a change that came from NATS: the next one is applied, one
+    /// already applied is skipped, and one after a gap is applied with
+    /// what the gap holds, from the log.
+    async fn apply_relayed(&self, change: &Change) -> Result<(), HttpError> {
+        let mut position = self.position.lock().await;
+        match *position {
+            Some(applied) if change.position <= applied => Ok(()),
+            Some(applied) if change.position == applied + 1 => {
+                self.apply(&RequestContext::new(None, BUDGET), change).await;
+                *position = Some(change.position);
+                bootstrap::telemetry::record_change_log_followed("concerts", change.position);
+                self.applied.store(change.position, Ordering::Release);
+                Ok(())
+            }
+            _ => {
+                drop(position);
+                self.read_on(Duration::ZERO).await
+            }
+        }
     }
 
     fn start_over(&self, position: &mut Option<i64>, page: &ChangePage) {
@@ -195,15 +230,53 @@ impl Follower {
     }
 }
 
-/// The background loop: reads on while the follower is in use.
-async fn follow(follower: Weak<Follower>) {
+/// The background loop: follows while the follower is in use, from
+/// `events` when there are (one round of the log after each failure of the
+/// broker, so that the scopes keep up meanwhile), else from the log.
+async fn follow(follower: Weak<Follower>, events: Option<EventSource>) {
+    let mut broker_failing = false;
     loop {
+        if let Some(events) = &events
+            && follower.upgrade().is_some_and(|follower| follower.following.load(Ordering::Acquire))
+        {
+            let followed = follow_events(&follower, events).await;
+            let Some(follower) = follower.upgrade() else { return };
+            follower.from_events.store(false, Ordering::Release);
+            if let Err(error) = followed
+                && !std::mem::replace(&mut broker_failing, true)
+            {
+                tracing::warn!(error = %exceptions::chain(&error), "the concerts' changes cannot be followed on NATS for now: polling the log meanwhile");
+            }
+        }
         let Some(follower) = follower.upgrade() else { return };
         let wait = if follower.following.load(Ordering::Acquire) { POLL_WAIT } else { Duration::ZERO };
+        let wait = if events.is_some() { wait.min(EVENTS_RETRY) } else { wait };
         if let Err(error) = follower.read_on(wait).await {
             follower.lost(&error);
             drop(follower);
             tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
         }
+    }
+}
+
+/// How long the log is polled before NATS is tried again.
+const EVENTS_RETRY: Duration = Duration::from_secs(1);
+
+/// Follows the concerts' subjects on NATS until the broker fails (or the
+/// follower is dropped).
+async fn follow_events(follower: &Weak<Follower>, events: &EventSource) -> Result<(), FollowError> {
+    let mut changes = events.follow(Owner::Concerts).await?;
+    // Subscribed first, then the log read to its end: nothing falls between.
+    match follower.upgrade() {
+        Some(follower) => {
+            follower.read_on(Duration::ZERO).await?;
+            follower.from_events.store(true, Ordering::Release);
+        }
+        None => return Ok(()),
+    }
+    loop {
+        let change = changes.next().await?;
+        let Some(follower) = follower.upgrade() else { return Ok(()) };
+        follower.apply_relayed(&change).await?;
     }
 }

@@ -16,7 +16,9 @@
 //!   resiliently, and knows their data versions.
 //! - [`feed`] merges the services' change logs into the public change
 //!   feed, page by page; [`follower`] follows the concerts' log so that a
-//!   kept answer changes only when its [`scopes`] (bands, places) do.
+//!   kept answer changes only when its [`scopes`] (bands, places) do, and
+//!   [`record_logs`] the bands' and venues' so that names kept change at
+//!   once; with NATS, they follow its stream instead ([`events`]).
 //! - [`writes`] is what every write shares (who writes, the service's answer
 //!   relayed, the versions asked again after it); [`orchestrator`] makes a
 //!   concert with its new band and venue, all or nothing.
@@ -31,6 +33,7 @@ pub mod app;
 pub mod clients;
 pub mod config;
 pub mod context;
+pub mod events;
 pub mod feed;
 pub mod follower;
 pub mod freshness;
@@ -39,6 +42,7 @@ pub mod orchestrator;
 pub mod paging;
 pub mod plan;
 pub mod query;
+pub mod record_logs;
 pub mod routes;
 pub mod scopes;
 pub mod state;

@@ -33,6 +33,9 @@ async fn run(settings: settings::Venues) -> anyhow::Result<()> {
     };
     let credentials = Credentials::new(&settings.imports, &settings.edits)?;
     bootstrap::changes::keep_compacted(store.clone(), settings.changes.retention());
+    if let Some(url) = settings.events.url() {
+        bootstrap::relay::relay(url.to_owned(), "venues", store.clone(), settings.changes.retention());
+    }
     let app = routes::router(store, &settings.limits, &credentials)?;
     let address = bootstrap::listen_address(&settings.listen, settings.port.port);
     bootstrap::serve("venues", address, app, &settings.limits).await?;

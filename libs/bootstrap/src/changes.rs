@@ -6,7 +6,10 @@
 //! position is older lost entries to compaction ([`ChangePage::lost_after`])
 //! and must read the catalogue again (the gateway's feed answers it 410).
 //! `wait` holds an empty answer back until a change comes or the seconds
-//! pass, so that a follower keeps up without asking over and over.
+//! pass, so that a follower keeps up without asking over and over: the
+//! write routes say when they committed ([`committed`]), which wakes the
+//! waiting followers (and the relay) at once; the log is also looked at
+//! again every [`WAIT_STEP`], for what was committed otherwise.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +28,27 @@ use validator::{CompiledSchema, FromQuery, Schema, SchemaError, Validated};
 pub const MAX_CHANGES: usize = 1000;
 /// The longest a follower may be held waiting, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
-/// How often a waiting follower's log is looked at again.
+/// How often a waiting follower's log is looked at again when no commit
+/// was announced.
 const WAIT_STEP: Duration = Duration::from_millis(50);
+
+/// What waits for this process's next commit.
+static COMMITS: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Says that this process committed a change: whoever waits for the log
+/// ([`next_commit`]) reads it now.
+pub fn committed() {
+    COMMITS.notify_waiters();
+}
+
+/// This process's next commit ([`committed`]), as a future that counts
+/// from the moment it is made (not from its first poll): made before the
+/// log is read, it misses no commit that comes after the read.
+pub fn next_commit() -> std::pin::Pin<Box<tokio::sync::futures::Notified<'static>>> {
+    let mut next = Box::pin(COMMITS.notified());
+    next.as_mut().enable();
+    next
+}
 
 /// A store that logs its changes ([`ChangePage`]).
 #[async_trait]
@@ -120,11 +142,12 @@ async fn changes(
 ) -> Result<Json<ChangePage>, HttpError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait);
     loop {
+        let next = next_commit();
         let page = log.changes_after(query.after, query.limit).await?;
         let nothing_to_wait_for = !page.changes.is_empty() || page.lost_after(query.after);
         if nothing_to_wait_for || tokio::time::Instant::now() + WAIT_STEP > deadline {
             return Ok(Json(page));
         }
-        tokio::time::sleep(WAIT_STEP).await;
+        let _ = tokio::time::timeout(WAIT_STEP, next).await;
     }
 }

@@ -144,12 +144,18 @@ async fn limit_header_size(State(max): State<usize>, request: Request, next: Nex
 /// Records the request's metrics, and logs an error answer's cause
 /// ([`Failure`]): a warning for shed requests, an error for other server
 /// errors, nothing for the client's mistakes. It runs inside the request's
-/// span, so that the line carries the request id.
+/// span, so that the line carries the request id. A write that succeeded
+/// is announced to the change log's waiters ([`crate::changes::committed`]).
 async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
+    let writes = !request.method().is_safe();
     let route = route_of(&request).to_owned();
     let response = next.run(request).await;
+    if writes && response.status().is_success() {
+        // Whoever waits for the change log reads it now, not at its next look.
+        crate::changes::committed();
+    }
     let status = response.status().as_u16();
     record_request(&method, &route, status, started.elapsed());
     if let Some(failure) = response.extensions().get::<Failure>() {

@@ -9,7 +9,8 @@
 //! - for the entity services, their [`records`] (the store interface every
 //!   one has, and the import, readiness and version routes on it) and the
 //!   bearer tokens their writes need, each with its scope ([`credentials`]),
-//!   and their change logs as followers read them ([`changes`]).
+//!   and their change logs as followers read them ([`changes`]) and as
+//!   they are relayed to NATS JetStream ([`relay`]).
 
 pub mod changes;
 mod connections;
@@ -18,6 +19,7 @@ pub mod edits;
 mod exit;
 mod http;
 pub mod records;
+pub mod relay;
 pub mod settings;
 pub mod telemetry;
 

@@ -142,6 +142,11 @@ pub fn record_change_log_followed(service: &'static str, position: i64) {
     metrics::gauge!("change_log_followed_position", "service" => service).set(position as f64);
 }
 
+/// The last position of a service's log stored in NATS JetStream: `change_log_relayed_position{entity}`.
+pub fn record_change_log_relayed(entity: &'static str, position: i64) {
+    metrics::gauge!("change_log_relayed_position", "entity" => entity).set(position as f64);
+}
+
 /// Whether calls to a service are refused for now: `downstream_circuit_open{service}` (1 or 0).
 pub fn record_circuit(service: &'static str, open: bool) {
     metrics::gauge!("downstream_circuit_open", "service" => service).set(if open { 1.0 } else { 0.0 });

@@ -8,9 +8,11 @@
 //!   temporary data folder, for end-to-end tests.
 //! - [`SilentService`]: a dependency that never answers; [`FaultProxy`]: one
 //!   that kills a process at a chosen request.
-//! - [`Backend`]: where the store conformance suites put their stores.
+//! - [`Backend`]: where the store conformance suites put their stores;
+//!   [`NatsServer`]: a real `nats-server` with JetStream.
 
 pub mod edits;
+mod nats;
 mod process;
 mod proxy;
 mod serve;
@@ -18,6 +20,7 @@ mod silent;
 mod stores;
 mod system;
 
+pub use nats::NatsServer;
 pub use process::{Process, binary, binary_dir, free_port, repo_root, supervisor_env};
 pub use proxy::{Fault, FaultProxy, Moment};
 pub use serve::{Served, serve};

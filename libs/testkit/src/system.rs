@@ -19,11 +19,13 @@ pub struct SystemOptions {
     /// Run the services on MongoDB at this URI (each in a database of its own,
     /// named after this run) instead of SQLite files.
     pub mongodb_uri: Option<String>,
+    /// Relay the changes to the NATS at this URL, and follow them there.
+    pub nats_url: Option<String>,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        Self { downstream_timeout: Duration::from_secs(2), gateway_env: Vec::new(), mongodb_uri: None }
+        Self { downstream_timeout: Duration::from_secs(2), gateway_env: Vec::new(), mongodb_uri: None, nats_url: None }
     }
 }
 
@@ -36,6 +38,9 @@ pub struct System {
     pub data_dir: TempDir,
     /// The MongoDB URI and this system's prefix of database names, when on MongoDB.
     mongodb: Option<(String, String)>,
+    /// What every service is started with beyond its own port and store
+    /// (the NATS, the bands' and venues' URLs the concerts service follows).
+    shared_env: Vec<(String, String)>,
     /// The gateway's environment, to start it again as it was.
     gateway_env: Vec<(&'static str, String)>,
     http: reqwest::Client,
@@ -49,13 +54,22 @@ impl System {
         static SYSTEMS: AtomicU32 = AtomicU32::new(0);
         let run = format!("t{}_{}", std::process::id(), SYSTEMS.fetch_add(1, Ordering::Relaxed));
         let mongodb = options.mongodb_uri.map(|uri| (uri, run));
-        let env = |service| service_env(service, 0, dir, mongodb.as_ref());
-        let (bands_env, venues_env, concerts_env) = (env("bands"), env("venues"), env("concerts"));
-        let (bands, venues, concerts) = tokio::join!(
-            Process::start("bands", dir, &bands_env),
-            Process::start("venues", dir, &venues_env),
-            Process::start("concerts", dir, &concerts_env),
-        );
+        let mut shared_env: Vec<(String, String)> = Vec::new();
+        if let Some(url) = &options.nats_url {
+            shared_env.push(("NATS_URL".to_owned(), url.clone()));
+        }
+        let env = |service, shared: &[(String, String)]| {
+            let mut env = service_env(service, 0, dir, mongodb.as_ref());
+            env.extend_from_slice(shared);
+            env
+        };
+        let (bands_env, venues_env) = (env("bands", &shared_env), env("venues", &shared_env));
+        let (bands, venues) =
+            tokio::join!(Process::start("bands", dir, &bands_env), Process::start("venues", dir, &venues_env));
+        // The concerts service follows the bands' and venues' logs.
+        shared_env.push(("BANDS_SERVICE_URL".to_owned(), bands.url.clone()));
+        shared_env.push(("VENUES_SERVICE_URL".to_owned(), venues.url.clone()));
+        let concerts = Process::start("concerts", dir, &env("concerts", &shared_env)).await;
         let mut gateway_env = vec![
             ("GATEWAY_HTTP_PORT", "0".to_owned()),
             ("BANDS_SERVICE_URL", bands.url.clone()),
@@ -65,11 +79,14 @@ impl System {
             ("WRITE_TOKENS", crate::write_tokens()),
             ("IMPORT_TOKEN", crate::IMPORT_TOKEN.to_owned()),
         ];
+        if let Some(url) = &options.nats_url {
+            gateway_env.push(("NATS_URL", url.clone()));
+        }
         gateway_env.extend(options.gateway_env);
         let gateway = Process::start("concerts-gateway", dir, &gateway_env).await;
         let gateway_env = gateway_env.into_iter().filter(|(name, _)| *name != "GATEWAY_HTTP_PORT").collect();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
-        System { gateway, bands, venues, concerts, data_dir, mongodb, gateway_env, http }
+        System { gateway, bands, venues, concerts, data_dir, mongodb, shared_env, gateway_env, http }
     }
 
     /// Drops the MongoDB databases of the services, when they run on MongoDB.
@@ -111,6 +128,7 @@ impl System {
         slot.kill().await;
         let dir = self.data_dir.path();
         let mut env = service_env(service, port, dir, self.mongodb.as_ref());
+        env.extend_from_slice(&self.shared_env);
         env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         *slot = Process::start(service, dir, &env).await;
     }

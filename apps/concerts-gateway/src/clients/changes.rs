@@ -24,18 +24,24 @@ impl Services {
         read_log(self.of(owner), context, after, limit, wait).await
     }
 
-    /// The concerts' log, as the gateway's own follower reads it
-    /// ([`crate::follower`]): through a client of its own, so that its
-    /// failures (the service down for a while) never open the circuit that
-    /// public requests go through.
-    pub async fn concerts_log_after(
+    /// `owner`'s log, as the gateway's own followers read it
+    /// ([`crate::follower`], [`crate::record_logs`]): through clients of
+    /// their own, so that their failures (a service down for a while) never
+    /// open the circuits that public requests go through.
+    pub async fn followed_log_after(
         &self,
+        owner: Owner,
         context: &RequestContext,
         after: i64,
         limit: usize,
         wait: Duration,
     ) -> Result<ChangePage, HttpError> {
-        read_log(&self.concerts_log, context, after, limit, wait).await
+        let client = match owner {
+            Owner::Bands => &self.logs[0],
+            Owner::Venues => &self.logs[1],
+            Owner::Concerts => &self.logs[2],
+        };
+        read_log(client, context, after, limit, wait).await
     }
 }
 

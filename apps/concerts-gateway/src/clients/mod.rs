@@ -51,8 +51,8 @@ pub struct Services {
     pub bands: BandsClient,
     pub venues: VenuesClient,
     pub concerts: ConcertsClient,
-    /// The concerts service for the gateway's follower of its log (a breaker of its own).
-    concerts_log: ServiceClient,
+    /// The services for the gateway's followers of their logs (breakers of their own).
+    logs: Arc<[ServiceClient; 3]>,
     versions: Arc<KnownVersions>,
 }
 
@@ -80,8 +80,12 @@ impl Services {
                 |venue| venue.id,
             ),
             concerts: ConcertsClient { service: client("concerts", &config.concerts_url) },
-            // Its calls are measured apart too (service="concerts-log"): they wait, by design.
-            concerts_log: client("concerts-log", &config.concerts_url),
+            // Their calls are measured apart too (service="concerts-log", ...): they wait, by design.
+            logs: Arc::new([
+                client("bands-log", &config.bands_url),
+                client("venues-log", &config.venues_url),
+                client("concerts-log", &config.concerts_url),
+            ]),
             versions: Arc::new(KnownVersions::new(config.versions_time_to_live)),
         })
     }

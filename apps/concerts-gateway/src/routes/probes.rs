@@ -11,13 +11,13 @@ use crate::state::State as Shared;
 /// Readiness: every service answers its own readiness probe. `following`
 /// says how far the gateway has applied the concerts' change log (`null`
 /// while it cannot follow it): against the service's own `GET /changes`,
-/// its lag.
+/// its lag; and where it reads the changes from (`nats` or `log`).
 #[utoipa::path(
     get,
     path = "/ready",
     tag = "operations",
     responses(
-        (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": 7}})),
+        (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": 7, "from": "log"}})),
         (status = 503, description = "A service is not ready", body = ErrorBody,
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
     )
@@ -33,6 +33,6 @@ pub(crate) async fn ready(State(gateway): State<Shared>) -> Result<Json<Value>, 
     }
     let services: serde_json::Map<String, Value> =
         readiness.into_iter().map(|(name, _)| (name.to_owned(), json!("ready"))).collect();
-    let following = json!({ "concerts": gateway.follower.applied() });
+    let following = json!({ "concerts": gateway.follower.applied(), "from": gateway.follower.source() });
     Ok(Json(json!({ "status": "ready", "services": services, "following": following })))
 }

@@ -107,7 +107,7 @@ async fn readiness_names_each_service_that_is_not_ready() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body,
-        json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": null}})
+        json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": null, "from": "log"}})
     );
 
     let some_not = gateway(&[&ready.url, NOWHERE[0], &unready.url], |_| {}).await;

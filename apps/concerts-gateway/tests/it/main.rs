@@ -21,9 +21,9 @@ pub async fn gateway(services: &[&str; 3], configure: impl FnOnce(&mut settings:
     bootstrap::telemetry::init_metrics();
     let mut settings = settings::Gateway::defaults();
     let [bands, venues, concerts] = services.map(|url| Some(url.to_owned()));
-    settings.services.bands_service_url = bands;
-    settings.services.venues_service_url = venues;
-    settings.services.concerts_service_url = concerts;
+    settings.services.bands.bands_service_url = bands;
+    settings.services.venues.venues_service_url = venues;
+    settings.services.concerts.concerts_service_url = concerts;
     configure(&mut settings);
     let router = concerts_gateway::app::router(&Config::from(&settings)).expect("the gateway builds");
     testkit::serve(router).await

@@ -51,6 +51,12 @@ pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, N
     /// Deletes every concert of the band or venue (each a change in the
     /// log); how many there were.
     async fn delete_all_of(&self, side: Side) -> Result<u64, StoreError>;
+
+    /// The last position of the bands' or the venues' log applied (0: none).
+    async fn cursor(&self, log: &'static str) -> Result<i64, StoreError>;
+
+    /// Keeps `position` as the last applied of `log`, for a restart.
+    async fn keep_cursor(&self, log: &'static str, position: i64) -> Result<(), StoreError>;
 }
 
 /// The pages of one search.

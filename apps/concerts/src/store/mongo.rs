@@ -251,6 +251,14 @@ impl ConcertStore for MongoConcertStore {
     async fn delete_all_of(&self, side: Side) -> Result<u64, StoreError> {
         Ok(self.concerts.delete_all(&CONCERTS, side_filter(side)).await?.len() as u64)
     }
+
+    async fn cursor(&self, log: &'static str) -> Result<i64, StoreError> {
+        self.concerts.cursor(log).await
+    }
+
+    async fn keep_cursor(&self, log: &'static str, position: i64) -> Result<(), StoreError> {
+        self.concerts.keep_cursor(log, position).await
+    }
 }
 
 fn side_filter(side: Side) -> Document {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 
-use super::groups::{Edits, GatewayPort, Imports, Limits, Listen, Logging, ServiceUrls};
+use super::groups::{Edits, Events, GatewayPort, Imports, Limits, Listen, Logging, ServiceUrls};
 
 /// `concerts-gateway`: the public API.
 #[derive(Debug, Clone, Parser)]
@@ -19,6 +19,8 @@ pub struct Gateway {
     pub logging: Logging,
     #[command(flatten)]
     pub services: ServiceUrls,
+    #[command(flatten)]
+    pub events: Events,
     #[command(flatten)]
     pub calls: DownstreamCalls,
     #[command(flatten)]

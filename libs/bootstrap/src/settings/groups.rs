@@ -74,6 +74,21 @@ pub struct Edits {
     pub write_tokens: Option<String>,
 }
 
+/// The NATS JetStream that carries the catalogue's changes in a deployment at scale.
+#[derive(Debug, Clone, Args)]
+pub struct Events {
+    /// NATS server with JetStream (nats://host:4222): each service relays its change log to the stream CATALOGUE (subjects catalogue.<entity>.<kind>) and the gateway follows it. Unset: no events; the gateway polls the services' logs
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+}
+
+impl Events {
+    /// The server's URL, when one is given (not empty).
+    pub fn url(&self) -> Option<&str> {
+        self.nats_url.as_deref().map(str::trim).filter(|url| !url.is_empty())
+    }
+}
+
 /// How long an entity service keeps its change log's entries.
 #[derive(Debug, Clone, Args)]
 pub struct ChangeRetention {
@@ -230,33 +245,82 @@ service_port!(BandsPort = "bands", VenuesPort = "venues", ConcertsPort = "concer
 #[derive(Debug, Clone, Args)]
 pub struct ServiceUrls {
     #[command(flatten)]
-    pub bands_port: BandsCalledAt,
+    pub bands: BandsUrl,
     #[command(flatten)]
-    pub venues_port: VenuesCalledAt,
+    pub venues: VenuesUrl,
     #[command(flatten)]
-    pub concerts_port: ConcertsCalledAt,
+    pub concerts: ConcertsUrl,
+}
+
+impl ServiceUrls {
+    pub fn bands(&self) -> String {
+        self.bands.url()
+    }
+
+    pub fn venues(&self) -> String {
+        self.venues.url()
+    }
+
+    pub fn concerts(&self) -> String {
+        self.concerts.url()
+    }
+}
+
+/// Where the services whose records concerts name are reached (the
+/// concerts service follows their change logs).
+#[derive(Debug, Clone, Args)]
+pub struct ReferencedServices {
+    #[command(flatten)]
+    pub bands: BandsUrl,
+    #[command(flatten)]
+    pub venues: VenuesUrl,
+}
+
+/// Where the bands service is reached.
+#[derive(Debug, Clone, Args)]
+pub struct BandsUrl {
+    #[command(flatten)]
+    pub port: BandsCalledAt,
     /// Base URL of the bands service (default: http://127.0.0.1:BANDS_HTTP_PORT)
     #[arg(long, env = "BANDS_SERVICE_URL")]
     pub bands_service_url: Option<String>,
+}
+
+impl BandsUrl {
+    pub fn url(&self) -> String {
+        url(self.bands_service_url.as_deref(), self.port.port)
+    }
+}
+
+/// Where the venues service is reached.
+#[derive(Debug, Clone, Args)]
+pub struct VenuesUrl {
+    #[command(flatten)]
+    pub port: VenuesCalledAt,
     /// Base URL of the venues service (default: http://127.0.0.1:VENUES_HTTP_PORT)
     #[arg(long, env = "VENUES_SERVICE_URL")]
     pub venues_service_url: Option<String>,
+}
+
+impl VenuesUrl {
+    pub fn url(&self) -> String {
+        url(self.venues_service_url.as_deref(), self.port.port)
+    }
+}
+
+/// Where the concerts service is reached.
+#[derive(Debug, Clone, Args)]
+pub struct ConcertsUrl {
+    #[command(flatten)]
+    pub port: ConcertsCalledAt,
     /// Base URL of the concerts service (default: http://127.0.0.1:CONCERTS_HTTP_PORT)
     #[arg(long, env = "CONCERTS_SERVICE_URL")]
     pub concerts_service_url: Option<String>,
 }
 
-impl ServiceUrls {
-    pub fn bands(&self) -> String {
-        url(self.bands_service_url.as_deref(), self.bands_port.port)
-    }
-
-    pub fn venues(&self) -> String {
-        url(self.venues_service_url.as_deref(), self.venues_port.port)
-    }
-
-    pub fn concerts(&self) -> String {
-        url(self.concerts_service_url.as_deref(), self.concerts_port.port)
+impl ConcertsUrl {
+    pub fn url(&self) -> String {
+        url(self.concerts_service_url.as_deref(), self.port.port)
     }
 }
 

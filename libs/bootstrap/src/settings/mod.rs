@@ -20,10 +20,11 @@ mod env_file;
 pub use env_file::{EnvFileError, load_env, read_file};
 pub use gateway::{Browsers, Caching, DownstreamCalls, Gateway};
 pub use groups::{
-    BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, ChangeRetention, ConcertsCalledAt, ConcertsMongoDb,
-    ConcertsPort, ConcertsStartedOn, DataDir, Edits, GatewayPort, GatewayStartedOn, ImportAs, ImportTokenPassedOn,
-    Imports, Limits, Listen, LogFormat, Logging, MongoDb, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb,
-    VenuesPort, VenuesStartedOn,
+    BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, BandsUrl, ChangeRetention, ConcertsCalledAt,
+    ConcertsMongoDb, ConcertsPort, ConcertsStartedOn, ConcertsUrl, DataDir, Edits, Events, GatewayPort,
+    GatewayStartedOn, ImportAs, ImportTokenPassedOn, Imports, Limits, Listen, LogFormat, Logging, MongoDb,
+    ReferencedServices, ServicePort, ServiceUrls, VenuesCalledAt, VenuesMongoDb, VenuesPort, VenuesStartedOn,
+    VenuesUrl,
 };
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -117,14 +118,23 @@ pub struct Service<P: Args + ServicePort, M: Args + MongoDb> {
     pub edits: Edits,
     #[command(flatten)]
     pub changes: ChangeRetention,
+    #[command(flatten)]
+    pub events: Events,
 }
 
 /// `bands`: the bands service.
 pub type Bands = Service<BandsPort, BandsMongoDb>;
 /// `venues`: the venues service.
 pub type Venues = Service<VenuesPort, VenuesMongoDb>;
-/// `concerts`: the concerts service.
-pub type Concerts = Service<ConcertsPort, ConcertsMongoDb>;
+/// `concerts`: the concerts service, and where the services whose records
+/// its concerts name are (it follows their change logs).
+#[derive(Debug, Clone, Parser)]
+pub struct Concerts {
+    #[command(flatten)]
+    pub service: Service<ConcertsPort, ConcertsMongoDb>,
+    #[command(flatten)]
+    pub referenced: ReferencedServices,
+}
 
 impl Settings for Bands {
     const BINARY: &'static str = "bands";

@@ -186,6 +186,27 @@ impl MongoCollection {
         Ok(dropped.deleted_count)
     }
 
+    /// The last position of another service's log that this one applied
+    /// (0: none), kept in the ledger's `cursors`.
+    pub async fn cursor(&self, log: &str) -> Result<i64, StoreError> {
+        let kept = self
+            .ledger("cursors")
+            .find_one(doc! { "_id": log })
+            .await
+            .map_err(|e| classify_in("reading a cursor", e))?;
+        Ok(kept.and_then(|kept| kept.get_i64("position").ok()).unwrap_or(0))
+    }
+
+    /// Keeps `position` as the last applied of `log`.
+    pub async fn keep_cursor(&self, log: &str, position: i64) -> Result<(), StoreError> {
+        self.ledger("cursors")
+            .update_one(doc! { "_id": log }, doc! { "$set": { "position": position } })
+            .upsert(true)
+            .await
+            .map_err(|e| classify_in("keeping a cursor", e))?;
+        Ok(())
+    }
+
     /// Takes `count` ids from `counter`; the first.
     async fn next_ids(&self, session: &mut ClientSession, counter: &str, count: i64) -> Result<i64, Error> {
         let counted = self

@@ -12,6 +12,9 @@
 //!   sent again (a client's retry, an orchestrator resuming after a crash) is
 //!   answered with the record it made, not made twice; a key sent with
 //!   another body is refused. A key stays a day.
+//! - `cursors`: how far this service applied another service's log (the
+//!   concerts service follows the bands' and venues'), so that it resumes
+//!   there after a restart.
 //! - `ids`: the highest id each table ever gave, so that an id is never
 //!   given twice, not even after its record is deleted (a client holding
 //!   `/bands/7` never finds another band there).
@@ -37,6 +40,10 @@ pub const SCHEMA: &str = "
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS idempotency_by_record ON idempotency (record_id);
     CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (at);
+    CREATE TABLE IF NOT EXISTS cursors (
+        log      TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS ids (
         name    TEXT PRIMARY KEY,
         highest INTEGER NOT NULL
@@ -86,6 +93,22 @@ pub fn log_update(transaction: &Transaction<'_>, id: i64, record: &str, previous
         .prepare_cached("INSERT INTO changes (at, kind, id, record, previous) VALUES (?1, 'updated', ?2, ?3, ?4)")?
         .execute(params![now_ms(), id, record, previous])?;
     Ok(transaction.last_insert_rowid())
+}
+
+/// The last position of `log` applied (0: none).
+pub fn cursor(connection: &rusqlite::Connection, log: &str) -> rusqlite::Result<i64> {
+    let kept =
+        connection.query_row("SELECT position FROM cursors WHERE log = ?1", [log], |row| row.get(0)).optional()?;
+    Ok(kept.unwrap_or(0))
+}
+
+/// Keeps `position` as the last applied of `log`.
+pub fn keep_cursor(transaction: &Transaction<'_>, log: &str, position: i64) -> rusqlite::Result<()> {
+    transaction.execute(
+        "INSERT INTO cursors (log, position) VALUES (?1, ?2) ON CONFLICT (log) DO UPDATE SET position = excluded.position",
+        params![log, position],
+    )?;
+    Ok(())
 }
 
 /// Adds to a log made by an earlier version the columns it lacks (the

@@ -236,6 +236,23 @@ impl SqliteDb {
         self.call("changes", move |connection| ledger::changes_after(connection, position, limit)).await
     }
 
+    /// The last position of another service's log applied here ([`ledger::cursor`]).
+    pub async fn cursor(&self, log: &'static str) -> Result<i64, StoreError> {
+        self.call("cursor", move |connection| ledger::cursor(connection, log)).await
+    }
+
+    /// Keeps `position` as the last applied of `log`. Not a write of the
+    /// data: its version stays.
+    pub async fn keep_cursor(&self, log: &'static str, position: i64) -> Result<(), StoreError> {
+        let _writing = self.writer.lock().await;
+        self.call("keep_cursor", move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            ledger::keep_cursor(&transaction, log, position)?;
+            transaction.commit()
+        })
+        .await
+    }
+
     /// Drops the change log's entries committed before `before` (UNIX ms),
     /// the newest kept ([`ledger::compact`]); how many. Not a write of the
     /// data: its version stays.

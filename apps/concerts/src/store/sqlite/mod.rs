@@ -243,6 +243,14 @@ impl ConcertStore for SqliteConcertStore {
         self.taken_in(&written);
         Ok(written.removed.len() as u64)
     }
+
+    async fn cursor(&self, log: &'static str) -> Result<i64, StoreError> {
+        self.db.cursor(log).await
+    }
+
+    async fn keep_cursor(&self, log: &'static str, position: i64) -> Result<(), StoreError> {
+        self.db.keep_cursor(log, position).await
+    }
 }
 
 /// A filter as the pages read it: the shorter list drives the merge (its
