@@ -152,11 +152,53 @@ async fn a_query_the_feed_cannot_read_gets_a_400_naming_the_parameter() {
         ("wait=61", "wait"),
         ("entity=artists", "entity"),
         ("sinse=1-2-3", "sinse"),
+        ("latitude=48.8&longitude=2.3", "radius"),
+        ("latitude=91&longitude=2.3&radius=5", "latitude"),
     ] {
         let (status, body) = system.get(&format!("/changes?{query}")).await;
         let messages = error_messages(status, &body, StatusCode::BAD_REQUEST).join(" ");
         assert!(messages.contains(expected), "{query}: {messages}");
     }
+}
+
+/// With a circle, the feed holds the venues in it, the concerts at them
+/// (one that moves away included: a mirror takes it out) and every band,
+/// and its `Link` keeps the circle.
+#[tokio::test]
+async fn a_circle_narrows_the_feed_to_its_venues_and_the_concerts_at_them() {
+    let system = System::start(SystemOptions::default()).await;
+    let in_paris = json!({
+        "band": {"name": "The Circled"},
+        "venue": {"name": "La Cigale, Paris, France", "latitude": 48.8823, "longitude": 2.3406},
+        "date": "2027-04-01T20:00:00Z"
+    });
+    let (status, _, paris) = system.write("POST", "/concerts", Some(&in_paris), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{paris}");
+    let in_lyon = json!({
+        "bandId": paris["bandId"],
+        "venue": {"name": "Le Transbordeur, Lyon, France", "latitude": 45.7836, "longitude": 4.8606},
+        "date": "2027-04-02T20:00:00Z"
+    });
+    let (status, _, lyon) = system.write("POST", "/concerts", Some(&in_lyon), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{lyon}");
+    let moved = json!({"venueId": lyon["venueId"]});
+    let path = format!("/concerts/{}", paris["id"]);
+    assert_eq!(system.write("PATCH", &path, Some(&moved), &[]).await.0, StatusCode::OK);
+
+    let circle = "latitude=48.857931&longitude=2.350144&radius=20";
+    let (changes, next) = page(&system, &format!("/changes?{circle}")).await;
+    let (paris_id, band) = (paris["id"].as_i64().unwrap(), paris["bandId"].as_i64().unwrap());
+    assert_eq!(
+        summary(&changes),
+        [
+            ("bands".to_owned(), "created".to_owned(), band),
+            ("venues".to_owned(), "created".to_owned(), paris["venueId"].as_i64().unwrap()),
+            ("concerts".to_owned(), "created".to_owned(), paris_id),
+            ("concerts".to_owned(), "updated".to_owned(), paris_id),
+        ],
+        "not the Lyon venue, nor the concert made there"
+    );
+    assert!(next.contains(circle), "the Link keeps the circle: {next}");
 }
 
 /// A copy of the catalogue kept from the feed alone, as a partner keeps one.

@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::clients::{Owner, Services};
 use crate::context::RequestContext;
 use crate::paging::FeedCursor;
-use crate::query::ChangesQuery;
+use crate::query::{ChangesQuery, VenuePlaces};
 
 /// The logs in the order the feed reads them (see the module's note).
 const READ_ORDER: [Owner; 3] = [Owner::Concerts, Owner::Venues, Owner::Bands];
@@ -79,7 +79,8 @@ pub async fn read(services: &Services, context: &RequestContext, query: &Changes
             }
             logs.push((owner, log));
         }
-        page = merge(logs, page.next, query);
+        let places = places_of(services, context, query, &logs).await?;
+        page = merge(logs, page.next, query, &places);
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if !page.changes.is_empty() || left < Duration::from_secs(1) {
             return Ok(page);
@@ -101,6 +102,22 @@ pub async fn read(services: &Services, context: &RequestContext, query: &Changes
     }
 }
 
+/// Where the venues of the concert changes read are, when a circle needs them.
+async fn places_of(
+    services: &Services,
+    context: &RequestContext,
+    query: &ChangesQuery,
+    logs: &[(Owner, ChangePage)],
+) -> Result<VenuePlaces, HttpError> {
+    let concerts = logs.iter().filter(|(owner, _)| *owner == Owner::Concerts);
+    let venues: Vec<i64> = concerts.flat_map(|(_, log)| query.venues_to_place(&log.changes)).collect();
+    if venues.is_empty() {
+        return Ok(VenuePlaces::new());
+    }
+    let found = services.venues.by_ids(context, &venues).await?;
+    Ok(found.into_iter().map(|venue| (venue.id, (venue.latitude, venue.longitude))).collect())
+}
+
 fn lost(owner: Owner, log: &ChangePage) -> HttpError {
     HttpError::Gone(format!(
         "changes of {} before position {} were compacted away: read the catalogue again, then follow the feed \
@@ -113,7 +130,7 @@ fn lost(owner: Owner, log: &ChangePage) -> HttpError {
 /// The next page from the logs read after `from`: their changes in commit
 /// order (bands, venues, concerts at the same millisecond), at most the
 /// query's `limit` of them read, those the filters keep shown.
-fn merge(logs: Vec<(Owner, ChangePage)>, from: FeedCursor, query: &ChangesQuery) -> FeedPage {
+fn merge(logs: Vec<(Owner, ChangePage)>, from: FeedCursor, query: &ChangesQuery, places: &VenuePlaces) -> FeedPage {
     let mut all: Vec<(Owner, Change)> =
         logs.into_iter().flat_map(|(owner, log)| log.changes.into_iter().map(move |change| (owner, change))).collect();
     all.sort_by_key(|(owner, change)| (change.at, rank(*owner), change.position));
@@ -121,7 +138,7 @@ fn merge(logs: Vec<(Owner, ChangePage)>, from: FeedCursor, query: &ChangesQuery)
     let mut changes = Vec::new();
     for (owner, change) in all.into_iter().take(query.limit) {
         next.set(owner, change.position);
-        if query.keeps(owner, &change) {
+        if query.keeps(owner, &change, places) {
             changes.push(shown(owner, change, next));
         }
     }
@@ -149,6 +166,7 @@ fn shown(owner: Owner, change: Change, cursor: FeedCursor) -> FeedChange {
 mod tests {
     use super::*;
     use serde_json::json;
+    use venues_model::WithinRadius;
 
     fn change(position: i64, at: i64, kind: ChangeKind, record: Value) -> Change {
         Change { position, at, kind, id: record["id"].as_i64(), record: Some(record), previous: None }
@@ -160,7 +178,11 @@ mod tests {
     }
 
     fn query(limit: usize, bands: Option<Vec<i64>>) -> ChangesQuery {
-        ChangesQuery { since: None, limit, wait: Duration::ZERO, entities: READ_ORDER.to_vec(), bands }
+        ChangesQuery { since: None, limit, wait: Duration::ZERO, entities: READ_ORDER.to_vec(), bands, circle: None }
+    }
+
+    fn merged(logs: Vec<(Owner, ChangePage)>, from: FeedCursor, query: &ChangesQuery) -> FeedPage {
+        merge(logs, from, query, &VenuePlaces::new())
     }
 
     #[test]
@@ -170,7 +192,7 @@ mod tests {
             (Owner::Venues, log(vec![change(4, 90, ChangeKind::Updated, json!({"id": 2}))])),
             (Owner::Bands, log(vec![change(7, 100, ChangeKind::Created, json!({"id": 5}))])),
         ];
-        let page = merge(logs, FeedCursor { bands: 6, venues: 3, concerts: 0 }, &query(10, None));
+        let page = merged(logs, FeedCursor { bands: 6, venues: 3, concerts: 0 }, &query(10, None));
         let order: Vec<(&str, Option<i64>, &str)> =
             page.changes.iter().map(|c| (c.entity, c.id, c.cursor.as_str())).collect();
         assert_eq!(order, [("venues", Some(2), "6-4-0"), ("bands", Some(5), "7-4-0"), ("concerts", Some(9), "7-4-1")]);
@@ -183,7 +205,7 @@ mod tests {
         let concerts = (1..=5).map(|n| change(n, n * 10, ChangeKind::Created, json!({"id": n}))).collect();
         let bands = vec![change(1, 25, ChangeKind::Created, json!({"id": 1}))];
         let logs = vec![(Owner::Concerts, log(concerts)), (Owner::Bands, log(bands))];
-        let page = merge(logs, FeedCursor::default(), &query(3, None));
+        let page = merged(logs, FeedCursor::default(), &query(3, None));
         assert_eq!(page.changes.len(), 3);
         assert_eq!(page.next, FeedCursor { bands: 1, venues: 0, concerts: 2 }, "concerts 1, 2 and band 1 read");
     }
@@ -194,9 +216,43 @@ mod tests {
             change(1, 10, ChangeKind::Deleted, json!({"id": 1, "bandId": 5})),
             change(2, 20, ChangeKind::Created, json!({"id": 2, "bandId": 6})),
         ];
-        let page = merge(vec![(Owner::Concerts, log(concerts))], FeedCursor::default(), &query(10, Some(vec![5])));
+        let page = merged(vec![(Owner::Concerts, log(concerts))], FeedCursor::default(), &query(10, Some(vec![5])));
         assert_eq!(page.changes.len(), 1, "band 6's concert is not kept");
         assert_eq!((page.changes[0].id, page.changes[0].record.clone()), (Some(1), None));
         assert_eq!(page.next.concerts, 2, "what the filters drop is read past all the same");
+    }
+
+    #[test]
+    fn a_circle_keeps_its_venues_the_concerts_at_them_and_every_band() {
+        // Venue 1 in Paris, venue 2 in Lyon (392 km away); a 20 km circle around Paris.
+        let places = VenuePlaces::from([(1, (48.8566, 2.3522)), (2, (45.764, 4.8357))]);
+        let concert = |position, venue| {
+            change(position, position * 10, ChangeKind::Created, json!({"id": position, "bandId": 5, "venueId": venue}))
+        };
+        let mut moved = change(3, 30, ChangeKind::Updated, json!({"id": 1, "bandId": 5, "venueId": 2}));
+        moved.previous = Some(json!({"id": 1, "bandId": 5, "venueId": 1}));
+        let concerts = vec![concert(1, 1), concert(2, 2), moved, concert(4, 99)];
+        let venues = vec![
+            change(1, 5, ChangeKind::Created, json!({"id": 1, "latitude": 48.8566, "longitude": 2.3522})),
+            change(2, 6, ChangeKind::Created, json!({"id": 2, "latitude": 45.764, "longitude": 4.8357})),
+        ];
+        let bands = vec![change(1, 1, ChangeKind::Created, json!({"id": 5}))];
+        let mut query = query(100, None);
+        query.circle = Some(WithinRadius { latitude: 48.857931, longitude: 2.350144, radius: 20.0 });
+        let logs = vec![(Owner::Concerts, log(concerts)), (Owner::Venues, log(venues)), (Owner::Bands, log(bands))];
+        let page = merge(logs, FeedCursor::default(), &query, &places);
+        let kept: Vec<(&str, Option<i64>)> = page.changes.iter().map(|c| (c.entity, c.id)).collect();
+        assert_eq!(
+            kept,
+            [
+                ("bands", Some(5)),
+                ("venues", Some(1)),
+                ("concerts", Some(1)),
+                ("concerts", Some(1)),
+                ("concerts", Some(4))
+            ],
+            "the Lyon venue and the concert there go; the one that moved to Lyon shows (leaving), the one whose venue is unknown too"
+        );
+        assert_eq!(query.venues_to_place(&[concert(7, 2), concert(8, 1), concert(9, 2)]), [1, 2]);
     }
 }

@@ -17,6 +17,9 @@ use validator::{CompiledSchema, FromQuery, Schema, SchemaError, id_batch, name_s
 use venues_model::WithinRadius;
 
 use crate::clients::Owner;
+
+/// Where venues are (latitude, longitude), by id.
+pub type VenuePlaces = std::collections::HashMap<i64, (f64, f64)>;
 use crate::paging::{self, FeedCursor};
 
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
@@ -190,6 +193,8 @@ pub struct ChangesQuery {
     pub entities: Vec<Owner>,
     /// Only these bands and their concerts (each once, ascending); venues are all kept.
     pub bands: Option<Vec<i64>>,
+    /// Only the venues in this circle and the concerts at them; bands are all kept.
+    pub circle: Option<WithinRadius>,
 }
 
 /// The query string as its schema describes it.
@@ -201,6 +206,9 @@ pub struct ChangesParams {
     wait: Option<u64>,
     entity: Option<Vec<String>>,
     band_ids: Option<Vec<i64>>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    radius: Option<f64>,
 }
 
 impl FromQuery for ChangesQuery {
@@ -227,6 +235,11 @@ impl FromQuery for ChangesQuery {
             wait: Duration::from_secs(params.wait.unwrap_or(0)),
             entities,
             bands,
+            // The schema asks for the three together.
+            circle: match (params.latitude, params.longitude, params.radius) {
+                (Some(latitude), Some(longitude), Some(radius)) => Some(WithinRadius { latitude, longitude, radius }),
+                _ => None,
+            },
         })
     }
 }
@@ -234,16 +247,53 @@ impl FromQuery for ChangesQuery {
 impl ChangesQuery {
     /// Whether the filters keep `change` of `owner`'s log: with `bandIds`,
     /// the concerts of those bands (a deleted one by what it was) and those
-    /// bands; every venue, and every import (`bulk`: read again).
-    pub fn keeps(&self, owner: Owner, change: &Change) -> bool {
-        let Some(bands) = &self.bands else { return true };
-        let named = |id: Option<i64>| id.is_some_and(|id| bands.binary_search(&id).is_ok());
-        match owner {
-            _ if change.kind == ChangeKind::Bulk => true,
-            Owner::Concerts => named(change.record.as_ref().and_then(|record| record["bandId"].as_i64())),
-            Owner::Bands => named(change.id),
-            Owner::Venues => true,
+    /// bands, every venue; with a circle, the venues in it and the concerts
+    /// at them (`places`: where the concerts' venues are; a concert whose
+    /// venue is not known any more is kept, so that its tombstone reaches
+    /// whoever kept it), every band; both: what both keep. An update is
+    /// kept when what it was or what it is now is kept (a concert that
+    /// moved away is taken out of a mirror). Every import (`bulk`: read
+    /// again) is kept.
+    pub fn keeps(&self, owner: Owner, change: &Change, places: &VenuePlaces) -> bool {
+        if change.kind == ChangeKind::Bulk {
+            return true;
         }
+        let states = || [&change.record, &change.previous].into_iter().flatten();
+        let of_band = |id: Option<i64>| match &self.bands {
+            Some(bands) => id.is_some_and(|id| bands.binary_search(&id).is_ok()),
+            None => true,
+        };
+        let in_circle = |place: Option<(f64, f64)>| match (&self.circle, place) {
+            (Some(circle), Some(place)) => circle.contains(place),
+            _ => true,
+        };
+        match owner {
+            Owner::Concerts => states().any(|state| {
+                of_band(state["bandId"].as_i64())
+                    && in_circle(state["venueId"].as_i64().and_then(|venue| places.get(&venue).copied()))
+            }),
+            Owner::Bands => of_band(change.id),
+            Owner::Venues => {
+                states().any(|state| in_circle(state["latitude"].as_f64().zip(state["longitude"].as_f64())))
+            }
+        }
+    }
+
+    /// The venues whose places [`Self::keeps`] needs for the concert changes
+    /// of `changes`: none without a circle.
+    pub fn venues_to_place(&self, changes: &[Change]) -> Vec<i64> {
+        if self.circle.is_none() {
+            return Vec::new();
+        }
+        let mut venues: Vec<i64> = changes
+            .iter()
+            .flat_map(|change| [&change.record, &change.previous])
+            .flatten()
+            .filter_map(|state| state["venueId"].as_i64())
+            .collect();
+        venues.sort_unstable();
+        venues.dedup();
+        venues
     }
 
     /// The query string of the page that starts at `next`, in its canonical
@@ -262,6 +312,11 @@ impl ChangesQuery {
         if let Some(bands) = &self.bands {
             let ids: Vec<String> = bands.iter().map(i64::to_string).collect();
             query.append_pair("bandIds", &ids.join(","));
+        }
+        if let Some(circle) = &self.circle {
+            query.append_pair("latitude", &circle.latitude.to_string());
+            query.append_pair("longitude", &circle.longitude.to_string());
+            query.append_pair("radius", &circle.radius.to_string());
         }
         query.finish()
     }

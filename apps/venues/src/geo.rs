@@ -3,25 +3,9 @@
 //! The contract is MongoDB's `$centerSphere`: great-circle distance on a sphere
 //! of radius 6378.1 km, and a venue exactly at `radius` is inside.
 
-use geo::{Distance, HaversineMeasure, Point};
-
-/// The sphere of the contract, in kilometres (MongoDB's `$centerSphere` divisor).
-pub const EARTH_RADIUS_KM: f64 = 6378.1;
-
-const SPHERE: HaversineMeasure = HaversineMeasure::new(EARTH_RADIUS_KM);
-
-/// Room for floating-point error, so that "exactly at the radius" stays inside: 1 mm.
-const TOLERANCE_KM: f64 = 1e-6;
-
-/// Great-circle distance in km between two (latitude, longitude) points in degrees.
-pub fn distance_km(from: (f64, f64), to: (f64, f64)) -> f64 {
-    SPHERE.distance(Point::new(from.1, from.0), Point::new(to.1, to.0))
-}
-
-/// Whether `point` lies within `radius_km` of `centre`, boundary included.
-pub fn is_within(centre: (f64, f64), point: (f64, f64), radius_km: f64) -> bool {
-    distance_km(centre, point) <= radius_km + TOLERANCE_KM
-}
+// The sphere and the distance on it are the venues model's: the gateway's
+// change feed tells venues in a circle by the same rule.
+pub use venues_model::{EARTH_RADIUS_KM, TOLERANCE_KM, distance_km, is_within};
 
 /// The angle in radians (MongoDB's `$centerSphere` radius) of the spherical cap
 /// that holds every point [`is_within`] accepts: the radius with the same
