@@ -264,6 +264,7 @@ async fn the_gateway_follows_the_stream_and_polls_the_logs_while_the_broker_is_d
     follows_from(&system, "nats").await;
     system.restart("concerts-gateway").await;
     follows_from(&system, "nats").await;
+    written_at_the_service_shows(&system, path, 1_926_000_000_000).await;
 }
 
 /// How many concerts the concerts service holds of a band or venue (`bandId=1`).

@@ -29,8 +29,11 @@ pub const MAX_CHANGES: usize = 1000;
 /// The longest a follower may be held waiting, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
 /// How often a waiting follower's log is looked at again when no commit
-/// was announced.
-const WAIT_STEP: Duration = Duration::from_millis(50);
+/// was announced: a commit of this process wakes it at once, so this is
+/// for commits of other processes on the same database (replicas of a
+/// service on MongoDB). Each look is a read of the log: every 50 ms, the
+/// idle services spent 2 % of a core on their followers.
+const WAIT_STEP: Duration = Duration::from_millis(250);
 
 /// What waits for this process's next commit.
 static COMMITS: tokio::sync::Notify = tokio::sync::Notify::const_new();

@@ -61,11 +61,14 @@ const SPHERE: HaversineMeasure = HaversineMeasure::new(EARTH_RADIUS_KM);
 pub const TOLERANCE_KM: f64 = 1e-6;
 
 /// Great-circle distance in km between two (latitude, longitude) points in degrees.
+// Inlined into the venues service's radius scan, which calls it for every venue of the box.
+#[inline]
 pub fn distance_km(from: (f64, f64), to: (f64, f64)) -> f64 {
     SPHERE.distance(Point::new(from.1, from.0), Point::new(to.1, to.0))
 }
 
 /// Whether `point` lies within `radius_km` of `centre`, boundary included.
+#[inline]
 pub fn is_within(centre: (f64, f64), point: (f64, f64), radius_km: f64) -> bool {
     distance_km(centre, point) <= radius_km + TOLERANCE_KM
 }

@@ -12,6 +12,11 @@
 //! versions, not even while a service is down. Only the very first request
 //! waits, briefly, for them. Without versions an answer goes untagged.
 //!
+//! A change of a band or a venue made anywhere does not wait for it either:
+//! the gateway follows their logs (`crate::record_logs`) and asks that
+//! service's version again as the change arrives. The time to live is what
+//! holds while a log cannot be followed.
+//!
 //! A write made through this gateway does not wait for the time to live:
 //! once the owning service has answered it, the gateway asks that service
 //! its version again before it answers the writer ([`KnownVersions::relearn`]),
