@@ -9,7 +9,7 @@ use bootstrap::RecordStore;
 use concerts_model::NewConcert;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::Value;
+use serde_json::{Value, json};
 use system_tests::{Data, InProcess, PARIS, VENUE_1, assert_same_answer};
 use testkit::error_messages;
 
@@ -143,6 +143,52 @@ async fn date_ranges_narrow_every_search() {
     }
 }
 
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+/// `from=now` and `to=now` split a search at the second it is read: what is
+/// coming and what is past, together every concert; the pages of one
+/// search keep one `now` (the `Link` holds the moment, not the word).
+#[tokio::test]
+async fn now_splits_a_search_into_what_is_coming_and_what_is_past() {
+    let system = InProcess::seeded(|_| {}).await;
+    let tomorrow = now_ms() + 86_400_000;
+    for day in 0..3 {
+        let concert = json!({"bandId": 1, "venueId": 1, "date": tomorrow + day * 86_400_000});
+        let made = testkit::http()
+            .post(format!("{}/concerts", system.gateway.url))
+            .bearer_auth(testkit::WRITE_TOKEN)
+            .json(&concert)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), StatusCode::CREATED);
+    }
+    let dates = |answer: &Value| -> Vec<i64> {
+        answer.as_array().unwrap().iter().map(|concert| concert["date"].as_i64().unwrap()).collect()
+    };
+    let query = "/concerts?bandIds=1";
+    let (_, all) = system.get(query).await;
+    let before = now_ms();
+    let (status, coming) = system.get(&format!("{query}&from=now")).await;
+    assert_eq!(status, StatusCode::OK, "{coming}");
+    let (_, past) = system.get(&format!("{query}&to=now")).await;
+    let after = now_ms();
+    let (coming, past) = (dates(&coming), dates(&past));
+    assert_eq!(coming.len(), 3, "the three concerts written for tomorrow on");
+    assert!(coming.iter().all(|&date| date >= before - 1000), "{coming:?}");
+    assert!(past.iter().all(|&date| date <= after), "{past:?}");
+    assert_eq!(coming.len() + past.len(), dates(&all).len(), "together, every concert of the band");
+
+    let first = system.get_raw(&format!("{query}&from=now&limit=2")).await;
+    let next = next_link(first.headers()).expect("a second page");
+    assert!(!next.contains("now") && next.contains("from="), "the Link holds the moment: {next}");
+    let (_, second) = system.get(&next).await;
+    assert_eq!(dates(&second).len(), 1, "the rest of what was coming at that moment");
+}
+
 fn next_link(headers: &HeaderMap) -> Option<String> {
     let link = headers.get("link")?.to_str().ok()?;
     Some(link.strip_prefix('<')?.strip_suffix(">; rel=\"next\"")?.to_owned())
@@ -153,7 +199,7 @@ async fn every_bad_input_is_a_400_naming_the_parameter_and_the_rule() {
     let system = InProcess::start(|_| {}).await;
     let dates = |name: &str| {
         format!(
-            "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z) or UNIX milliseconds"
+            "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z), UNIX milliseconds or now"
         )
     };
     let long = "a".repeat(101);

@@ -7,6 +7,7 @@
 
 mod abuse;
 mod browser;
+mod calendar;
 mod catalogue;
 mod changes;
 mod crash;

@@ -29,7 +29,7 @@ use crate::query::{ChangesQuery, ConcertsQuery, NamesQuery};
 use crate::record_logs;
 use crate::routes::changes::follow_changes;
 use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
-use crate::routes::concerts::find_concerts;
+use crate::routes::concerts::{concerts_calendar, find_concerts};
 use crate::routes::page;
 use crate::routes::probes;
 use crate::routes::records::{
@@ -73,10 +73,12 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         freshness: Freshness::new(config.cache_max_age_seconds),
         answers: AnswerCache::new(config.answer_cache_bytes),
         stream_page: config.stream_page,
+        ics_max_events: config.ics_max_events,
         tiles: config.map_tiles.clone(),
     });
     let document = openapi::document(&[
         ("/concerts", concerts_query.source()),
+        ("/concerts.ics", concerts_query.source()),
         ("/bands", names_query.source()),
         ("/venues", names_query.source()),
         ("/changes", changes_query.source()),
@@ -86,6 +88,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     };
     let api = Router::new()
         .route("/concerts", get(find_concerts).merge(writes(post(create_concert))))
+        .route("/concerts.ics", get(concerts_calendar))
         .route("/concerts/{id}", get(read_concert).merge(writes(patch(change_concert).delete(delete_concert))))
         .route("/bands", get(find_bands).merge(writes(post(create_band))))
         .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))

@@ -16,6 +16,8 @@ pub struct Config {
     /// Concerts per internal page when a client asks for every match (the
     /// answer is streamed page by page: the gateway holds one page at a time).
     pub stream_page: usize,
+    /// The most events of a calendar feed.
+    pub ics_max_events: usize,
     /// The origins whose pages may call the API; `None`: any.
     pub cors_origins: Option<Vec<String>>,
     /// How long clients may keep an answer.
@@ -61,6 +63,7 @@ impl From<&settings::Gateway> for Config {
             },
             request_deadline: settings.request_deadline(),
             stream_page: settings.stream_page_size as usize,
+            ics_max_events: settings.ics_max_events as usize,
             cors_origins: origins(&settings.browsers.cors_allowed_origins),
             cache_max_age_seconds: settings.browsers.cache_max_age_s,
             answer_cache_bytes: settings.caching.answer_cache_bytes,

@@ -9,7 +9,7 @@
 //! - [`query`] is each public query parsed once into a domain value;
 //!   [`plan`] the plan of a search (which service, in which order, pages
 //!   joined with names); [`paging`] the cursors and `Link`s; [`answer`] the
-//!   public item shape and its writer.
+//!   public item shape and its writer; [`calendar`] a search as an `.ics`.
 //! - [`freshness`] tags answers ([`tag`], `ETag`, `304`) and serves them through
 //!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
@@ -30,6 +30,7 @@
 pub mod answer;
 pub mod answer_cache;
 pub mod app;
+pub mod calendar;
 pub mod clients;
 pub mod config;
 pub mod context;

@@ -21,7 +21,7 @@ use crate::routes::concert_records::{
     __path_change_concert, __path_create_concert, __path_delete_concert, __path_read_concert, CREATE_SCHEMA,
     EDIT_SCHEMA,
 };
-use crate::routes::concerts::__path_find_concerts;
+use crate::routes::concerts::{__path_concerts_calendar, __path_find_concerts};
 use crate::routes::probes::__path_ready;
 use crate::routes::records::{
     __path_change_band, __path_change_venue, __path_create_band, __path_create_venue, __path_delete_band,
@@ -37,7 +37,7 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
         license(name = "MIT", identifier = "MIT"),
     ),
     paths(
-        find_concerts, find_bands, find_venues, ready,
+        find_concerts, concerts_calendar, find_bands, find_venues, ready,
         read_concert, create_concert, change_concert, delete_concert,
         read_band, create_band, change_band, delete_band,
         read_venue, create_venue, change_venue, delete_venue,

@@ -332,11 +332,22 @@ enum Day {
 const DAY_MS: i64 = 86_400_000;
 
 /// `text` (the schema has checked its form) as UNIX milliseconds: a bare
-/// date is that UTC day (`from` its first millisecond, `to` its last).
+/// date is that UTC day (`from` its first millisecond, `to` its last);
+/// `now` is the second the request is read (its first millisecond for
+/// `from`, its last for `to`). The moment, not the word, goes into the
+/// answer's tag and the next page's `Link`: the pages of one search keep
+/// one `now`, and answers are kept a second at most.
 fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
     let out_of_range = || HttpError::bad_request(format!("{name} is out of range"));
     if let Ok(millis) = text.parse::<i64>() {
         return Ok(millis);
+    }
+    if text == "now" {
+        let second = chrono::Utc::now().timestamp();
+        return Ok(match day {
+            Day::First => second * 1000,
+            Day::Last => second * 1000 + 999,
+        });
     }
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let first = date.and_hms_opt(0, 0, 0).ok_or_else(out_of_range)?.and_utc().timestamp_millis();
@@ -347,7 +358,7 @@ fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
     }
     DateTime::parse_from_rfc3339(text).map(|moment| moment.timestamp_millis()).map_err(|_| {
         HttpError::bad_request(format!(
-            "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z) or UNIX milliseconds"
+            "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z), UNIX milliseconds or now"
         ))
     })
 }
@@ -582,6 +593,13 @@ mod tests {
         assert_eq!((june.from, june.to), (Some(1_559_347_200_000), Some(1_561_939_199_999)), "whole UTC days");
         let zoned = dates("bandIds=1&from=2019-06-01T22:00:00%2B02:00&to=2019-06-01T20:00:00Z");
         assert_eq!((zoned.from, zoned.to), (Some(1_559_419_200_000), Some(1_559_419_200_000)), "the same instant");
+        let before = chrono::Utc::now().timestamp_millis();
+        let upcoming = dates("bandIds=1&from=now");
+        let after = chrono::Utc::now().timestamp_millis();
+        let from = upcoming.from.unwrap();
+        assert!(from % 1000 == 0 && from > before - 1000 && from <= after, "now, to the second: {from}");
+        let past = dates("bandIds=1&to=now");
+        assert_eq!(past.to.unwrap() % 1000, 999, "the last millisecond of the second");
         let millis = dates("bandIds=1&from=-5&to=1559347200000");
         assert_eq!((millis.from, millis.to), (Some(-5), Some(1_559_347_200_000)));
         assert_eq!(dates("bandIds=1&to=2019-06-01").from, None, "either end alone");
@@ -592,7 +610,7 @@ mod tests {
     fn bad_dates_name_the_parameter_and_the_rule() {
         let rule = |name: &str| {
             format!(
-                "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z) or UNIX milliseconds"
+                "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z), UNIX milliseconds or now"
             )
         };
         assert_eq!(rejected("bandIds=1&from=2019-13-01"), vec![rule("from")]);

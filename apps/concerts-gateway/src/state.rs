@@ -25,6 +25,8 @@ pub struct Gateway {
     pub answers: AnswerCache,
     /// Concerts per internal page of an answer without a limit.
     pub stream_page: usize,
+    /// The most events of a calendar feed.
+    pub ics_max_events: usize,
     /// The search page's map tiles.
     pub tiles: MapTiles,
 }
@@ -41,14 +43,15 @@ impl Gateway {
         Some(Tag::of(route, query, &reads(&versions)))
     }
 
-    /// The tag of a concert search's answer: the names' versions, and what
-    /// of the concerts it shows ([`Follower::scope`]).
-    pub async fn concerts_tag(&self, query: &ConcertsQuery) -> Option<Tag> {
+    /// The tag of a concert search's answer at `route` (the list, or the
+    /// calendar): the names' versions, and what of the concerts it shows
+    /// ([`Follower::scope`]).
+    pub async fn concerts_tag(&self, route: &str, query: &ConcertsQuery) -> Option<Tag> {
         self.follower.started().await;
         let versions = self.services.versions().await?;
         self.answers.follow(&versions);
         let scope = self.follower.scope(query, &versions);
-        Some(Tag::of("/concerts", &query.normalized(), &[&versions.bands, &versions.venues, &scope]))
+        Some(Tag::of(route, &query.normalized(), &[&versions.bands, &versions.venues, &scope]))
     }
 }
 

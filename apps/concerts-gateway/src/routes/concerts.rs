@@ -13,6 +13,7 @@ use futures::StreamExt;
 use validator::Validated;
 
 use crate::answer::{self, ConcertView};
+use crate::calendar;
 use crate::context::RequestContext;
 use crate::freshness::Conditional;
 use crate::paging;
@@ -52,8 +53,61 @@ pub(crate) async fn find_concerts(
     conditional: Conditional,
     Validated(query): Validated<ConcertsQuery>,
 ) -> Result<Response, HttpError> {
-    let tag = gateway.concerts_tag(&query).await;
+    let tag = gateway.concerts_tag("/concerts", &query).await;
     conditional.answer(tag, answer(&gateway, &query, context)).await
+}
+
+/// Find concerts, as a calendar to subscribe to.
+///
+/// The same search as `GET /concerts` (every parameter, the same rules),
+/// answered as an RFC 5545 calendar (`text/calendar`): one event per
+/// concert, its UID from the concert's id, the band as the summary, the
+/// venue as the location with its position (`GEO`), `STATUS:CANCELLED` for
+/// a cancelled concert. At most `ICS_MAX_EVENTS` events (1,000 by default),
+/// the first of the search in its order; with `limit`, that many, and a
+/// `Link` to the next calendar.
+#[utoipa::path(
+    get,
+    path = "/concerts.ics",
+    tag = "concerts",
+    operation_id = "concertsCalendar",
+    responses(
+        (status = 200, description = "The matching concerts as a calendar", content_type = "text/calendar", body = String,
+            headers(("link" = String, description = "With `limit`, when another page follows: `</concerts.ics?...&cursor=...>; rel=\"next\"`"))),
+        (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody),
+        (status = 502, description = "A service answered something unusable", body = ErrorBody),
+        (status = 503, description = "A service is unreachable, or the gateway is at capacity", body = ErrorBody),
+        (status = 504, description = "A service did not answer in time", body = ErrorBody),
+    )
+)]
+pub(crate) async fn concerts_calendar(
+    State(gateway): State<Shared>,
+    context: RequestContext,
+    conditional: Conditional,
+    Validated(query): Validated<ConcertsQuery>,
+) -> Result<Response, HttpError> {
+    let tag = gateway.concerts_tag("/concerts.ics", &query).await;
+    conditional.answer(tag, calendar_answer(&gateway, &query, context)).await
+}
+
+/// The calendar of the search's first `ICS_MAX_EVENTS` concerts (or of its
+/// page, with a `Link` to the next).
+async fn calendar_answer(
+    gateway: &Gateway,
+    query: &ConcertsQuery,
+    context: RequestContext,
+) -> Result<Response, HttpError> {
+    let (limit, after, paged) = match query.paging {
+        Paging::Page { limit, after } => (limit.min(gateway.ics_max_events), after, true),
+        Paging::Everything => (gateway.ics_max_events, None, false),
+    };
+    let page = one_page(gateway, query, &context, after, limit).await?;
+    let next = page.next_after.as_ref().filter(|_| paged).and_then(|last| query.next_page(last));
+    let mut response = ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], calendar::of(&page)).into_response();
+    if let Some(link) = next.and_then(|next| paging::next_link("/concerts.ics", &next)) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
 }
 
 /// The answer: one page with a `Link` to the next, or every match streamed.
@@ -61,13 +115,7 @@ async fn answer(gateway: &Gateway, query: &ConcertsQuery, context: RequestContex
     let deadline = gateway.deadline.0;
     match query.paging {
         Paging::Page { limit, after } => {
-            let page = within(deadline, &context, async {
-                let Some(plan) = Plan::start(&gateway.services, query, &context).await? else {
-                    return Ok(Page::default());
-                };
-                plan.page(&context, after, limit).await
-            })
-            .await?;
+            let page = one_page(gateway, query, &context, after, limit).await?;
             let next = page.next_after.as_ref().and_then(|last| query.next_page(last));
             let mut response = json_answer(answer::array(&page));
             if let Some(link) = next.and_then(|next| paging::next_link("/concerts", &next)) {
@@ -88,6 +136,23 @@ async fn answer(gateway: &Gateway, query: &ConcertsQuery, context: RequestContex
             Ok(stream_all(first, pages.filter(|pages| !pages.is_done()), context))
         }
     }
+}
+
+/// The search's page of at most `limit` concerts after `after`, within the deadline.
+async fn one_page(
+    gateway: &Gateway,
+    query: &ConcertsQuery,
+    context: &RequestContext,
+    after: Option<concerts_model::Position>,
+    limit: usize,
+) -> Result<Page, HttpError> {
+    within(gateway.deadline.0, context, async {
+        let Some(plan) = Plan::start(&gateway.services, query, context).await? else {
+            return Ok(Page::default());
+        };
+        plan.page(context, after, limit).await
+    })
+    .await
 }
 
 /// `work`, bounded by the request's deadline. Each call already stops at the

@@ -37,6 +37,9 @@ pub struct Gateway {
     /// Concerts per internal page of an answer without limit; the gateway holds one page at a time
     #[arg(long, env = "STREAM_PAGE_SIZE", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub stream_page_size: u32,
+    /// The most events of a calendar feed (GET /concerts.ics): the first of the search's concerts in its order, with a Link to the next when limit is given
+    #[arg(long, env = "ICS_MAX_EVENTS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub ics_max_events: u32,
 }
 
 impl Gateway {
