@@ -219,6 +219,13 @@ async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_giv
     assert_eq!(page.shown().await, expected, "the page shows what the API answers");
     assert_eq!(page.status().await, format!("{expected} concerts."));
     assert_eq!(page.eval("new URLSearchParams(location.search).get('from')").await, "2018-01-01");
+    // The same search as a calendar to subscribe to.
+    let subscribe = page.eval("document.getElementById('subscribe').hidden ? null : document.getElementById('subscribe').getAttribute('href')").await;
+    let calendar =
+        format!("/concerts.ics?latitude={latitude}&longitude={longitude}&radius=20&from=2018-01-01&to=2018-12-31");
+    assert_eq!(subscribe, calendar.as_str());
+    let ics = system.get_raw(&calendar).await.text().await.unwrap();
+    assert_eq!(ics.matches("BEGIN:VEVENT").count() as u64, expected, "the calendar holds the concerts shown");
     page.stayed_clean();
     chromium.close().await;
 }

@@ -366,7 +366,11 @@ function search() {
   $("results").replaceChildren();
   showProblems([]);
   clearVenues();
-  if (!state.bands.length && !state.place) return showStatus();
+  const searching = state.bands.length > 0 || state.place !== null;
+  // The same search as a calendar that a calendar app can subscribe to.
+  $("subscribe").hidden = !searching;
+  $("subscribe").href = `/concerts.ics?${searchParams()}`;
+  if (!searching) return showStatus();
   loadPage(`/concerts?${concertsQuery()}`, generation);
 }
 
