@@ -166,6 +166,69 @@ async fn system() -> InProcess {
     InProcess::seeded(|gateway| gateway.browsers.map_tile_url = String::new()).await
 }
 
+/// The version of axe-core (npm) the page is checked with.
+const AXE_CORE: &str = "axe-core@4.10.3";
+
+/// axe-core's script, installed with npm under `target/` when missing; `None`
+/// after saying why the test is skipped (no npm here; in CI it fails).
+fn axe_core(test: &str) -> Option<String> {
+    let prefix = testkit::repo_root().join("target/axe");
+    let script = prefix.join("node_modules/axe-core/axe.min.js");
+    if !script.exists() {
+        let installed = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&prefix)
+            .arg(AXE_CORE)
+            .output();
+        if !installed.is_ok_and(|output| output.status.success()) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: npm cannot install {AXE_CORE}, and CI needs every test to run"
+            );
+            println!("{test} (axe-core): skipped — npm could not install {AXE_CORE} here");
+            return None;
+        }
+    }
+    Some(std::fs::read_to_string(script).expect("axe-core's script"))
+}
+
+impl Watched {
+    /// axe-core's serious and critical violations on the page as it is now: `rule: elements`.
+    async fn serious_violations(&self, axe: &str) -> Vec<String> {
+        if self.eval("typeof axe").await != "object" {
+            self.eval(&format!("{axe}; true")).await;
+        }
+        let found = self
+            .eval(
+                "(async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
+                   .filter((rule) => ['serious', 'critical'].includes(rule.impact))
+                   .map((rule) => `${rule.id}: ${rule.nodes.map((node) => node.target.join(' ')).join(', ')}`))()",
+            )
+            .await;
+        serde_json::from_value(found).expect("a list of violations")
+    }
+}
+
+/// The page passes axe-core with no serious or critical violation, before
+/// a search and with its results (a list, a map with markers, the calendar link).
+#[tokio::test]
+async fn the_page_passes_axe_core_empty_and_with_results() {
+    const TEST: &str = "axe-core";
+    let Some(chromium) = Chromium::launch(TEST, 1200).await else { return };
+    let Some(axe) = axe_core(TEST) else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.until("document.getElementById('status').textContent === 'Pick a band or a place.'").await;
+    assert_eq!(page.serious_violations(&axe).await, Vec::<String>::new(), "the empty page");
+    page.type_into("band-input", "3 Doors").await;
+    page.until("document.querySelector('#band-options li')?.textContent === '3 Doors Down'").await;
+    page.page.find_element("#band-input").await.unwrap().press_key("Enter").await.unwrap();
+    page.until("document.getElementById('results').dataset.complete === 'true' && document.querySelectorAll('#results li').length > 0").await;
+    assert_eq!(page.serious_violations(&axe).await, Vec::<String>::new(), "the page with results");
+    page.stayed_clean();
+    chromium.close().await;
+}
+
 #[tokio::test]
 async fn a_person_types_a_band_picks_it_with_the_keyboard_and_sees_its_concerts() {
     let Some(chromium) = Chromium::launch("typing a band", 1200).await else { return };
