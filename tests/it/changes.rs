@@ -382,15 +382,9 @@ async fn read_again(system: &System, path: &str, etag: &str) -> (StatusCode, Str
 /// A concert made straight at the concerts service (as through another
 /// gateway), with the editor's token; its id.
 async fn concert_written_at_the_service(system: &System, concert: Value) -> i64 {
-    let response = reqwest::Client::new()
-        .post(format!("{}/concerts", system.concerts.url))
-        .bearer_auth(testkit::WRITE_TOKEN)
-        .json(&concert)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    let (status, _, made) = system.write_to(&system.concerts, "POST", "/concerts", Some(&concert), &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["id"].as_i64().unwrap()
 }
 
 /// Asks `path` with `If-None-Match: etag` until the answer changes (at most

@@ -18,24 +18,6 @@ use testkit::{NatsServer, Process, System, SystemOptions};
 /// How long a relay may take to store what was logged, at most.
 const RELAYED_WITHIN: Duration = Duration::from_secs(15);
 
-/// A write straight at a service (as another gateway would make it), with
-/// the editor's token; the status and the body.
-async fn write_at(process: &Process, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request =
-        testkit::http().request(method, format!("{}{path}", process.url)).bearer_auth(testkit::WRITE_TOKEN);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            (status, response.json().await.unwrap_or(Value::Null))
-        }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Value::Null),
-    }
-}
-
 /// The positions of a service's log, from its own `GET /changes`.
 async fn log_positions(process: &Process) -> Vec<i64> {
     let (status, page) = testkit::get(&format!("{}/changes?after=0&limit=1000", process.url)).await;
@@ -144,7 +126,7 @@ async fn each_change_is_stored_once_through_a_broker_outage_and_a_relay_killed_m
     each_once(&relayed(&system, &nats.url).await);
 
     // The concerts service (its relay with it) killed while writes pour in.
-    let (status, concert) = write_at(&system.concerts, "GET", &format!("/concerts/{}", more[1]), None).await;
+    let (status, concert) = system.get_from(&system.concerts, &format!("/concerts/{}", more[1])).await;
     assert_eq!(status, StatusCode::OK, "{concert}");
     let (band, venue) = (concert["bandId"].clone(), concert["venueId"].clone());
     let concerts = system.concerts.url.clone();
@@ -180,7 +162,7 @@ async fn a_change_committed_before_the_service_is_killed_is_relayed_after_its_re
     relayed(&system, &nats.url).await;
     // Committed while the relay cannot publish, then the process killed (kill -9).
     nats.kill().await;
-    let (status, _) = write_at(&system.concerts, "DELETE", &format!("/concerts/{}", ids[0]), None).await;
+    let (status, _, _) = system.write_to(&system.concerts, "DELETE", &format!("/concerts/{}", ids[0]), None, &[]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     system.restart("concerts").await;
     nats.start_again().await;
@@ -228,7 +210,7 @@ async fn shows(system: &System, path: &str, check: impl Fn(&Value) -> bool) -> D
 /// concerts service; how long it took to show in `path` through the gateway.
 async fn written_at_the_service_shows(system: &System, path: &str, date: i64) -> Duration {
     let concert = json!({"bandId": 2, "venueId": 1, "date": date});
-    let (status, made) = write_at(&system.concerts, "POST", "/concerts", Some(concert)).await;
+    let (status, _, made) = system.write_to(&system.concerts, "POST", "/concerts", Some(&concert), &[]).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let id = made["id"].clone();
     shows(system, path, |answer| answer.as_array().unwrap().iter().any(|c| c["id"] == id)).await
@@ -251,8 +233,8 @@ async fn the_gateway_follows_the_stream_and_polls_the_logs_while_the_broker_is_d
     assert_eq!(system.get(path).await.1.as_array().unwrap().len(), before.as_array().unwrap().len() + 1);
 
     // A band renamed at its service: the names the gateway keeps change at once.
-    let (status, renamed) =
-        write_at(&system.bands, "PATCH", "/bands/2", Some(json!({"name": "Renamed On The Stream"}))).await;
+    let (status, _, renamed) =
+        system.write_to(&system.bands, "PATCH", "/bands/2", Some(&json!({"name": "Renamed On The Stream"})), &[]).await;
     assert_eq!(status, StatusCode::OK, "{renamed}");
     shows(&system, path, |answer| answer[0]["band"] == "Renamed On The Stream").await;
 
@@ -291,7 +273,7 @@ async fn a_band_or_venue_deleted_at_its_service_takes_its_concerts_even_while_th
     assert!(!of_band.is_empty());
     assert_eq!(count_at_the_service(&system, "bandId=1").await, of_band.len() as u64);
     // The gateway refuses this delete (409); straight at the bands service it is made.
-    assert_eq!(write_at(&system.bands, "DELETE", "/bands/1", None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(system.write_to(&system.bands, "DELETE", "/bands/1", None, &[]).await.0, StatusCode::NO_CONTENT);
     all_gone(&system, "bandId=1").await;
     let (_, feed) = system.get("/changes?entity=concerts&limit=1000").await;
     let tombstones: HashSet<i64> = feed
@@ -312,7 +294,7 @@ async fn a_band_or_venue_deleted_at_its_service_takes_its_concerts_even_while_th
     let of_band_2 = count_at_the_service(&system, "bandId=2").await;
     assert!(count_at_the_service(&system, "venueId=2").await > 0);
     system.concerts.kill().await;
-    assert_eq!(write_at(&system.venues, "DELETE", "/venues/2", None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(system.write_to(&system.venues, "DELETE", "/venues/2", None, &[]).await.0, StatusCode::NO_CONTENT);
     system.restart("concerts").await;
     all_gone(&system, "venueId=2").await;
     assert!(count_at_the_service(&system, "bandId=2").await > 0, "only what named the venue went");

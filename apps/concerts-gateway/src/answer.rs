@@ -56,13 +56,11 @@ pub struct ConcertView<'a> {
 /// what [`write_items`] must write, byte for byte.
 #[cfg(test)]
 pub(crate) fn views(page: &Page) -> Vec<ConcertView<'_>> {
-    let bands: HashMap<i64, &bands_model::Band> = page.bands().map(|band| (band.id, band)).collect();
-    let venues: HashMap<i64, &venues_model::Venue> = page.venues().map(|venue| (venue.id, venue)).collect();
     page.concerts()
         .iter()
         .map(|concert| {
             // `Page::new` kept only the concerts whose band and venue are there.
-            let (band, venue) = (bands[&concert.band_id], venues[&concert.venue_id]);
+            let (band, venue) = page.band_and_venue(concert).expect("the page holds its concerts' band and venue");
             ConcertView {
                 band: &band.name,
                 location: &venue.name,

@@ -17,20 +17,15 @@ const NAME: &str = "Concerts";
 
 /// The page's concerts as a calendar.
 pub fn of(page: &Page) -> String {
-    let bands: std::collections::HashMap<i64, &str> = page.bands().map(|band| (band.id, band.name.as_str())).collect();
-    let venues: std::collections::HashMap<i64, &venues_model::Venue> =
-        page.venues().map(|venue| (venue.id, venue)).collect();
     let mut calendar = Calendar::new();
     calendar.name(NAME);
     for concert in page.concerts() {
         // `Page::new` kept only the concerts whose band and venue are there.
-        let (Some(band), Some(venue)) = (bands.get(&concert.band_id), venues.get(&concert.venue_id)) else {
-            continue;
-        };
+        let Some((band, venue)) = page.band_and_venue(concert) else { continue };
         let Some(starts) = DateTime::<Utc>::from_timestamp_millis(concert.date) else { continue };
         let event = Event::new()
             .uid(&uid(concert.id))
-            .summary(band)
+            .summary(&band.name)
             .location(&venue.name)
             .add_property("GEO", format!("{};{}", venue.latitude, venue.longitude))
             .starts(starts)

@@ -166,8 +166,7 @@ impl Follower {
             }
         }
         if let Some(position) = *position {
-            bootstrap::telemetry::record_change_log_followed("concerts", position);
-            self.applied.store(position, Ordering::Release);
+            self.applied_up_to(position);
         }
         self.following.store(true, Ordering::Release);
         if !self.started.swap(true, Ordering::AcqRel) {
@@ -186,8 +185,7 @@ impl Follower {
             Some(applied) if change.position == applied + 1 => {
                 self.apply(&RequestContext::new(None, BUDGET), change).await;
                 *position = Some(change.position);
-                bootstrap::telemetry::record_change_log_followed("concerts", change.position);
-                self.applied.store(change.position, Ordering::Release);
+                self.applied_up_to(change.position);
                 Ok(())
             }
             _ => {
@@ -195,6 +193,12 @@ impl Follower {
                 self.read_on(Duration::ZERO).await
             }
         }
+    }
+
+    /// Says how far the log is applied: `/ready` and the metric.
+    fn applied_up_to(&self, position: i64) {
+        bootstrap::telemetry::record_change_log_followed("concerts", position);
+        self.applied.store(position, Ordering::Release);
     }
 
     fn start_over(&self, position: &mut Option<i64>, page: &ChangePage) {
@@ -241,7 +245,10 @@ async fn follow(follower: Weak<Follower>, events: Option<EventSource>) {
         {
             let followed = follow_events(&follower, events).await;
             let Some(follower) = follower.upgrade() else { return };
-            follower.from_events.store(false, Ordering::Release);
+            // A subscription that was up and broke is a new outage: said again.
+            if follower.from_events.swap(false, Ordering::AcqRel) {
+                broker_failing = false;
+            }
             if let Err(error) = followed
                 && !std::mem::replace(&mut broker_failing, true)
             {

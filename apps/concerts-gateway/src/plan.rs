@@ -71,6 +71,11 @@ impl Page {
     pub fn is_empty(&self) -> bool {
         self.concerts.is_empty()
     }
+
+    /// The band and the venue that one of the page's concerts names.
+    pub fn band_and_venue(&self, concert: &Concert) -> Option<(&Band, &Venue)> {
+        Some((self.bands.get(&concert.band_id)?, self.venues.get(&concert.venue_id)?))
+    }
 }
 
 impl Plan {

@@ -70,11 +70,12 @@ pub fn follow(store: Arc<dyn ConcertStore>, referenced: Referenced, url: String)
     tokio::spawn(async move {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(POLL_WAIT_SECONDS + 10)).build().unwrap_or_default();
-        let mut failing = false;
+        let (mut failing, mut cursor) = (false, None);
         loop {
-            match read_on(store.as_ref(), &client, referenced, &url).await {
+            match read_on(store.as_ref(), &client, referenced, &url, &mut cursor).await {
                 Ok(()) => failing = false,
                 Err(error) => {
+                    cursor = None; // read from the store again, as after a restart
                     if !failing {
                         tracing::warn!(log = referenced.log(), error = %exceptions::chain(&error), "cannot follow a change log for now: trying again every second");
                         failing = true;
@@ -87,15 +88,21 @@ pub fn follow(store: Arc<dyn ConcertStore>, referenced: Referenced, url: String)
 }
 
 /// Reads the log after the cursor (waiting for a change), applies what it
-/// holds and keeps the new cursor.
+/// holds and keeps the new cursor, in the store and in `cursor` (read from
+/// the store when `None`).
 async fn read_on(
     store: &dyn ConcertStore,
     client: &reqwest::Client,
     referenced: Referenced,
     url: &str,
+    cursor: &mut Option<i64>,
 ) -> Result<(), FollowError> {
     let log = referenced.log();
-    let after = store.cursor(log).await?;
+    let after = match *cursor {
+        Some(after) => after,
+        None => store.cursor(log).await?,
+    };
+    *cursor = Some(after);
     let failed = |source| FollowError::Read { log, source };
     let page: ChangePage = client
         .get(format!("{url}/changes?after={after}&limit={BATCH}&wait={POLL_WAIT_SECONDS}"))
@@ -124,5 +131,6 @@ async fn read_on(
         }
     }
     store.keep_cursor(log, last).await?;
+    *cursor = Some(last);
     Ok(())
 }

@@ -43,6 +43,12 @@ pub enum EventsError {
     },
     #[error("cannot open the JetStream stream {STREAM}")]
     Stream(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("cannot write change {id} as JSON")]
+    Encode {
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("cannot publish change {id}")]
     Publish {
         id: String,
@@ -147,10 +153,10 @@ impl Broker {
         let mut acknowledgements = Vec::with_capacity(changes.len());
         for change in changes {
             let id = message_id(entity, change);
+            let payload =
+                serde_json::to_vec(change).map_err(|source| EventsError::Encode { id: id.clone(), source })?;
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", id.as_str());
-            let payload =
-                serde_json::to_vec(change).map_err(|source| EventsError::Unreadable { sequence: 0, source })?;
             let sent = self.jetstream.publish_with_headers(subject(entity, change), headers, payload.into()).await;
             acknowledgements.push((id, sent));
         }

@@ -201,16 +201,28 @@ impl System {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        self.write_to(&self.gateway, method, path, body, headers).await
+    }
+
+    /// [`Self::write`] on any of the processes (a write straight at a
+    /// service, as another gateway would make it).
+    pub async fn write_to(
+        &self,
+        process: &Process,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request =
-            self.http.request(method, format!("{}{path}", self.gateway.url)).bearer_auth(crate::WRITE_TOKEN);
+        let mut request = self.http.request(method, format!("{}{path}", process.url)).bearer_auth(crate::WRITE_TOKEN);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let response = request.send().await.unwrap_or_else(|e| panic!("{path} on {}: {e}", process.name));
         let (status, headers) = (response.status(), response.headers().clone());
         let text = response.text().await.unwrap_or_default();
         (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))

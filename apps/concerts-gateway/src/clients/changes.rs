@@ -36,12 +36,7 @@ impl Services {
         limit: usize,
         wait: Duration,
     ) -> Result<ChangePage, HttpError> {
-        let client = match owner {
-            Owner::Bands => &self.logs[0],
-            Owner::Venues => &self.logs[1],
-            Owner::Concerts => &self.logs[2],
-        };
-        read_log(client, context, after, limit, wait).await
+        read_log(self.log_of(owner), context, after, limit, wait).await
     }
 }
 

@@ -45,6 +45,13 @@ pub struct ServicesConfig {
     pub pool_idle_timeout: Duration,
 }
 
+/// The services as the followers of their logs call them.
+struct LogClients {
+    bands: ServiceClient,
+    venues: ServiceClient,
+    concerts: ServiceClient,
+}
+
 /// The services the gateway fans out to.
 #[derive(Clone)]
 pub struct Services {
@@ -52,7 +59,7 @@ pub struct Services {
     pub venues: VenuesClient,
     pub concerts: ConcertsClient,
     /// The services for the gateway's followers of their logs (breakers of their own).
-    logs: Arc<[ServiceClient; 3]>,
+    logs: Arc<LogClients>,
     versions: Arc<KnownVersions>,
 }
 
@@ -81,11 +88,11 @@ impl Services {
             ),
             concerts: ConcertsClient { service: client("concerts", &config.concerts_url) },
             // Their calls are measured apart too (service="concerts-log", ...): they wait, by design.
-            logs: Arc::new([
-                client("bands-log", &config.bands_url),
-                client("venues-log", &config.venues_url),
-                client("concerts-log", &config.concerts_url),
-            ]),
+            logs: Arc::new(LogClients {
+                bands: client("bands-log", &config.bands_url),
+                venues: client("venues-log", &config.venues_url),
+                concerts: client("concerts-log", &config.concerts_url),
+            }),
             versions: Arc::new(KnownVersions::new(config.versions_time_to_live)),
         })
     }
@@ -123,6 +130,15 @@ impl Services {
             Owner::Bands => &self.bands.service,
             Owner::Venues => &self.venues.service,
             Owner::Concerts => &self.concerts.service,
+        }
+    }
+
+    /// The client of `owner`'s service for the followers of its log.
+    pub(crate) fn log_of(&self, owner: Owner) -> &ServiceClient {
+        match owner {
+            Owner::Bands => &self.logs.bands,
+            Owner::Venues => &self.logs.venues,
+            Owner::Concerts => &self.logs.concerts,
         }
     }
 
