@@ -1,11 +1,12 @@
 //! Pages of `GET /concerts`: following the `Link` headers gives the unpaged
-//! answer exactly, also while concerts are imported between pages.
+//! answer exactly, in every order (`sort`), also while concerts are imported
+//! between pages.
 
 use bootstrap::RecordStore;
 use concerts_model::NewConcert;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use system_tests::InProcess;
+use system_tests::{Data, Expected, InProcess, PARIS, VENUE_1, assert_same_answer};
 
 const QUERIES: [&str; 4] = [
     "bandIds=1,2,3,4,5,6,7,8,9,10",
@@ -71,6 +72,60 @@ async fn following_the_links_gives_exactly_the_unpaged_answer() {
     assert_eq!(next_link(&one_page), None, "5 concerts fit one page of 5: no link");
     let (_, empty) = system.get("/concerts?bandIds=999999&limit=5").await;
     assert_eq!(empty, json!([]));
+}
+
+/// Soonest first and nearest first, by bands, by circles and by both, with
+/// and without dates: the whole answer is the order computed here from the
+/// data files, and pages of every size walk it without gap or repeat.
+#[tokio::test]
+async fn each_sort_is_its_order_and_its_pages_walk_it() {
+    let system = InProcess::seeded(|_| {}).await;
+    let data = Data::load();
+    let bands: &[i64] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    let paris = (PARIS, 20.0);
+    let toronto = (VENUE_1, 1000.0);
+    let circle = |((latitude, longitude), radius): ((f64, f64), f64)| {
+        format!("latitude={latitude}&longitude={longitude}&radius={radius}")
+    };
+    let searches =
+        [(Some(bands), None), (None, Some(paris)), (None, Some((VENUE_1, 2.0))), (Some(bands), Some(toronto))];
+    for (band_ids, area) in searches {
+        let mut sorts = vec![("date", Expected::SoonestFirst), ("-date", Expected::NewestFirst)];
+        if let Some((centre, _)) = area {
+            sorts.push(("distance", Expected::NearestTo(centre)));
+        }
+        for (sort, order) in sorts {
+            let filter = [band_ids.map(|ids| format!("bandIds={}", join(ids))), area.map(circle)];
+            let query = filter.into_iter().flatten().chain([format!("sort={sort}")]).collect::<Vec<_>>().join("&");
+            let expected = data.expected_in(band_ids, area, order);
+            assert!(expected.len() > 2, "{query}: the fixture spans an order: {}", expected.len());
+            let (status, whole) = system.get(&format!("/concerts?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {whole}");
+            assert_same_answer(&whole, &expected, &query);
+            for limit in [1, 7, 100] {
+                let pages = walk(&system, &format!("/concerts?{query}&limit={limit}")).await;
+                assert_eq!(Value::Array(pages.concat()), whole, "{query} by pages of {limit}");
+            }
+            // A date range narrows every order; its pages stay within it.
+            let (from, to) = (1_500_000_000_000_i64, 1_560_000_000_000_i64);
+            let within = |c: &&Value| (from..=to).contains(&c["date"].as_i64().unwrap());
+            let ranged: Vec<Value> = expected.iter().filter(within).cloned().collect();
+            let pages = walk(&system, &format!("/concerts?{query}&from={from}&to={to}&limit=3")).await;
+            assert_same_answer(&Value::Array(pages.concat()), &ranged, &format!("{query}, {from} to {to}"));
+        }
+    }
+    // A cursor keeps to its order.
+    let first = system.get_raw("/concerts?bandIds=1,2&sort=date&limit=2").await;
+    let next = next_link(&first).expect("a next page");
+    let (status, refused) = system.get(&next.replace("sort=date", "sort=-date")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, refused) = system.get("/concerts?bandIds=1&sort=distance").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["message"], json!(["sort=distance needs a circle: give latitude, longitude and radius"]));
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[tokio::test]

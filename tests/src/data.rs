@@ -38,6 +38,17 @@ impl Data {
 
     /// What the API must answer: filter, newest first, in the public shape.
     pub fn expected(&self, band_ids: Option<&[i64]>, area: Option<((f64, f64), f64)>) -> Vec<Value> {
+        self.expected_in(band_ids, area, Expected::NewestFirst)
+    }
+
+    /// What the API must answer in an order: filter, sort by the order's key
+    /// (every tie broken as the API documents it), in the public shape.
+    pub fn expected_in(
+        &self,
+        band_ids: Option<&[i64]>,
+        area: Option<((f64, f64), f64)>,
+        order: Expected,
+    ) -> Vec<Value> {
         let mut matching: Vec<&Value> = self
             .concerts
             .iter()
@@ -48,7 +59,17 @@ impl Data {
                 })
             })
             .collect();
-        matching.sort_by_key(|c| std::cmp::Reverse(c["date"].as_i64().unwrap()));
+        let key = |c: &Value| ["date", "bandId", "venueId"].map(|field| c[field].as_i64().unwrap());
+        match order {
+            Expected::NewestFirst => matching.sort_by_key(|c| std::cmp::Reverse(key(c))),
+            Expected::SoonestFirst => matching.sort_by_key(|c| key(c)),
+            Expected::NearestTo(centre) => matching.sort_by(|a, b| {
+                let [a_date, a_band, a_venue] = key(a);
+                let [b_date, b_band, b_venue] = key(b);
+                let km = |venue| haversine_km(centre, self.venue_position(venue));
+                km(a_venue).total_cmp(&km(b_venue)).then((a_venue, a_date, a_band).cmp(&(b_venue, b_date, b_band)))
+            }),
+        }
         matching
             .into_iter()
             .map(|c| {
@@ -66,6 +87,17 @@ impl Data {
             })
             .collect()
     }
+}
+
+/// The orders the API answers in, as this module computes them.
+#[derive(Debug, Clone, Copy)]
+pub enum Expected {
+    /// Date, band id, venue id: descending.
+    NewestFirst,
+    /// Date, band id, venue id: ascending.
+    SoonestFirst,
+    /// The venue's distance from the point, then venue id, date, band id: ascending.
+    NearestTo((f64, f64)),
 }
 
 /// An independent great-circle distance on the contract's sphere (6378.1 km).

@@ -8,8 +8,9 @@
 //!   documents them.
 //! - [`query`] is each public query parsed once into a domain value;
 //!   [`plan`] the plan of a search (which service, in which order, pages
-//!   joined with names); [`paging`] the cursors and `Link`s; [`answer`] the
-//!   public item shape and its writer; [`calendar`] a search as an `.ics`.
+//!   joined with names); [`sort`] the orders a search can come in;
+//!   [`paging`] the cursors and `Link`s; [`answer`] the public item shape
+//!   and its writer; [`calendar`] a search as an `.ics`.
 //! - [`freshness`] tags answers ([`tag`], `ETag`, `304`) and serves them through
 //!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
@@ -46,6 +47,7 @@ pub mod query;
 pub mod record_logs;
 pub mod routes;
 pub mod scopes;
+pub mod sort;
 pub mod state;
 pub mod tag;
 pub mod writes;

@@ -239,7 +239,8 @@ mod tests {
         let doc = doc();
         let parameters = doc["paths"]["/concerts"]["get"]["parameters"].as_array().unwrap();
         let by_name = |name: &str| parameters.iter().find(|p| p["name"] == name).unwrap().clone();
-        assert_eq!(parameters.len(), 9);
+        assert_eq!(parameters.len(), 10);
+        assert_eq!(by_name("sort")["schema"]["enum"], serde_json::json!(["-date", "date", "distance"]));
         assert_eq!(by_name("limit")["schema"]["maximum"], 1000);
         assert!(by_name("cursor")["description"].as_str().unwrap().contains("Link header"));
         assert_eq!(by_name("latitude")["schema"]["maximum"], 90);

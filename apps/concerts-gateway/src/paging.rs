@@ -12,30 +12,77 @@ use concerts_model::Position;
 use exceptions::HttpError;
 
 use crate::clients::Owner;
+use crate::sort::Sort;
 
-const VERSION: &str = "v1";
+/// Where a page starts: right after the last concert of the page before, in
+/// the order of its search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum After {
+    NewestFirst(Position),
+    SoonestFirst(Position),
+    /// Nearest first: the last concert, and how far its venue was from the
+    /// centre (so that a page goes on at the right distance even if that
+    /// venue has moved or gone since).
+    Nearest {
+        km: f64,
+        last: Position,
+    },
+}
 
-/// The cursor that starts the page after `last`.
-pub fn cursor_after(last: &Position) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{VERSION}:{}:{}:{}", last.date, last.band_id, last.venue_id))
+impl After {
+    /// The order the page before came in.
+    pub fn sort(&self) -> Sort {
+        match self {
+            After::NewestFirst(_) => Sort::NewestFirst,
+            After::SoonestFirst(_) => Sort::SoonestFirst,
+            After::Nearest { .. } => Sort::Nearest,
+        }
+    }
+
+    /// The last concert of the page before.
+    pub fn last(&self) -> Position {
+        match *self {
+            After::NewestFirst(last) | After::SoonestFirst(last) | After::Nearest { last, .. } => last,
+        }
+    }
+}
+
+/// Newest-first cursors keep the form they had before there were other orders.
+const NEWEST_FIRST: &str = "v1";
+const OTHER_ORDERS: &str = "v2";
+
+/// The cursor that starts the page after `after`.
+pub fn cursor_after(after: &After) -> String {
+    let Position { date, band_id, venue_id } = after.last();
+    let text = match after {
+        After::NewestFirst(_) => format!("{NEWEST_FIRST}:{date}:{band_id}:{venue_id}"),
+        After::SoonestFirst(_) => format!("{OTHER_ORDERS}:date:{date}:{band_id}:{venue_id}"),
+        // f64's Display is exact: the distance reads back as the same number.
+        After::Nearest { km, .. } => format!("{OTHER_ORDERS}:distance:{km}:{date}:{band_id}:{venue_id}"),
+    };
+    URL_SAFE_NO_PAD.encode(text)
 }
 
 /// The place a cursor names.
-pub fn decode_cursor(cursor: &str) -> Result<Position, HttpError> {
+pub fn decode_cursor(cursor: &str) -> Result<After, HttpError> {
     let invalid =
         || HttpError::bad_request("cursor is not one this API gave out: take it from the previous page's Link header");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let mut parts = text.split(':');
-    if parts.next() != Some(VERSION) {
-        return Err(invalid());
+    let parts: Vec<&str> = text.split(':').collect();
+    let number = |part: &str| part.parse::<i64>().map_err(|_| invalid());
+    let position = |[date, band, venue]: [&str; 3]| -> Result<Position, HttpError> {
+        Ok(Position { date: number(date)?, band_id: number(band)?, venue_id: number(venue)? })
+    };
+    match parts.as_slice() {
+        [NEWEST_FIRST, date, band, venue] => Ok(After::NewestFirst(position([date, band, venue])?)),
+        [OTHER_ORDERS, "date", date, band, venue] => Ok(After::SoonestFirst(position([date, band, venue])?)),
+        [OTHER_ORDERS, "distance", km, date, band, venue] => {
+            let km = km.parse::<f64>().ok().filter(|km| km.is_finite() && *km >= 0.0).ok_or_else(invalid)?;
+            Ok(After::Nearest { km, last: position([date, band, venue])? })
+        }
+        _ => Err(invalid()),
     }
-    let mut number = || parts.next().and_then(|part| part.parse::<i64>().ok()).ok_or_else(invalid);
-    let (date, band_id, venue_id) = (number()?, number()?, number()?);
-    if parts.next().is_some() {
-        return Err(invalid());
-    }
-    Ok(Position { band_id, venue_id, date })
 }
 
 /// `Link: </concerts?...&cursor=...>; rel="next"`: the query of the page
@@ -106,12 +153,24 @@ mod tests {
     const LAST: Position = Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
 
     #[test]
-    fn a_cursor_names_the_concert_it_was_made_from() {
-        let cursor = cursor_after(&LAST);
-        assert!(cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{cursor}");
-        assert_eq!(decode_cursor(&cursor).unwrap(), LAST);
+    fn a_cursor_names_the_concert_it_was_made_from_in_its_order() {
         let negative = Position { band_id: 1, venue_id: 1, date: -5 };
-        assert_eq!(decode_cursor(&cursor_after(&negative)).unwrap(), negative);
+        for after in [
+            After::NewestFirst(LAST),
+            After::NewestFirst(negative),
+            After::SoonestFirst(LAST),
+            After::Nearest { km: 12.345678901234567, last: LAST },
+            After::Nearest { km: 0.0, last: negative },
+        ] {
+            let cursor = cursor_after(&after);
+            assert!(cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{cursor}");
+            assert_eq!(decode_cursor(&cursor).unwrap(), after);
+        }
+        // A cursor given out before there were other orders still reads the same.
+        assert_eq!(
+            decode_cursor(&URL_SAFE_NO_PAD.encode("v1:1569531810650:12:345")).unwrap(),
+            After::NewestFirst(LAST)
+        );
     }
 
     #[test]
@@ -123,6 +182,12 @@ mod tests {
             forged("v1:1:2"),
             forged("v1:1:2:3:4"),
             forged("v1:a:2:3"),
+            forged("v2:date:1:2"),
+            forged("v2:distance:1:2:3"),
+            forged("v2:distance:-1:1:2:3"),
+            forged("v2:distance:NaN:1:2:3"),
+            forged("v2:distance:inf:1:2:3"),
+            forged("v2:nearest:1:2:3"),
             URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
         ] {
             let error = decode_cursor(&cursor).unwrap_err();

@@ -15,15 +15,21 @@ use venues_model::Venue;
 
 use crate::clients::{RowStream, Services};
 use crate::context::RequestContext;
+use crate::paging::After;
 use crate::query::{ConcertsQuery, Filter};
+use crate::sort::Sort;
 
 /// A search under way: the filter the concerts service pages through (a
-/// circle already turned into its venues), and the bands already known
-/// (those the filter itself needed).
+/// circle already turned into its venues), its order, and the bands already
+/// known (those the filter itself needed).
 pub struct Plan {
     services: Arc<Services>,
     filter: ConcertFilter,
+    sort: Sort,
     bands: HashMap<i64, Arc<Band>>,
+    /// Sorted by distance: the circle's venues nearest first (ties by id),
+    /// with their distance in km; the filter lists them in this order.
+    nearest: Vec<(i64, f64)>,
 }
 
 /// One page of the answer: its concerts, the bands and venues they name
@@ -34,8 +40,9 @@ pub struct Page {
     concerts: Vec<Concert>,
     bands: HashMap<i64, Arc<Band>>,
     venues: HashMap<i64, Arc<Venue>>,
-    /// Where the last concert of this page stands, when more come after it.
-    pub next_after: Option<Position>,
+    /// Where the next page starts (right after this page's last concert),
+    /// when more come after it.
+    pub next_after: Option<After>,
 }
 
 impl Page {
@@ -46,7 +53,7 @@ impl Page {
         mut concerts: Vec<Concert>,
         bands: HashMap<i64, Arc<Band>>,
         venues: HashMap<i64, Arc<Venue>>,
-        next_after: Option<Position>,
+        next_after: Option<After>,
     ) -> Self {
         let named = concerts.len();
         concerts.retain(|c| bands.contains_key(&c.band_id) && venues.contains_key(&c.venue_id));
@@ -80,56 +87,89 @@ impl Page {
 
 impl Plan {
     /// Fetches what `query` needs before its concerts can be paged through:
-    /// the ids of the venues within the circle, and with both filters the
-    /// bands too (both at once). `None` when nothing can match.
+    /// the ids of the venues within the circle (nearest first, with their
+    /// distances, when sorted by distance), and with both filters the bands
+    /// too (both at once). `None` when nothing can match.
     pub async fn start(
         services: &Arc<Services>,
         query: &ConcertsQuery,
         context: &RequestContext,
     ) -> Result<Option<Plan>, HttpError> {
-        let (filter, bands) = match &query.filter {
-            Filter::Bands(band_ids) => (search_for(Some(band_ids.clone()), None), Vec::new()),
+        // The circle's venue ids, in the order the search reads them; nearest
+        // first, with their distances too.
+        let venues = |circle| async move {
+            if query.sort != Sort::Nearest {
+                return Ok((services.venues.within_radius(context, circle).await?, Vec::new()));
+            }
+            let nearest = services.venues.nearest_first(context, circle).await?;
+            Ok::<_, HttpError>((ids(&nearest, |(id, _)| *id), nearest))
+        };
+        let (band_ids, venue_ids, bands, nearest) = match &query.filter {
+            Filter::Bands(band_ids) => (Some(band_ids.clone()), None, Vec::new(), Vec::new()),
             Filter::Circle(circle) => {
-                let venue_ids = services.venues.within_radius(context, *circle).await?;
-                (search_for(None, Some(venue_ids)), Vec::new())
+                let (venue_ids, nearest) = venues(*circle).await?;
+                (None, Some(venue_ids), Vec::new(), nearest)
             }
             Filter::Both(band_ids, circle) => {
-                let (bands, venue_ids) = tokio::try_join!(
-                    services.bands.by_ids(context, band_ids),
-                    services.venues.within_radius(context, *circle)
-                )?;
-                (search_for(Some(ids(&bands, |b| b.id)), Some(venue_ids)), bands)
+                let (bands, (venue_ids, nearest)) =
+                    tokio::try_join!(services.bands.by_ids(context, band_ids), venues(*circle))?;
+                (Some(ids(&bands, |b| b.id)), Some(venue_ids), bands, nearest)
             }
         };
-        let filter = ConcertFilter { dates: query.dates, statuses: query.statuses.clone(), ..filter };
+        let filter = ConcertFilter { band_ids, venue_ids, dates: query.dates, statuses: query.statuses.clone() };
         let nothing_matches = [&filter.band_ids, &filter.venue_ids].into_iter().flatten().any(Vec::is_empty);
         if nothing_matches {
             return Ok(None);
         }
-        Ok(Some(Plan { services: services.clone(), filter, bands: bands.into_iter().map(|b| (b.id, b)).collect() }))
+        let bands = bands.into_iter().map(|b| (b.id, b)).collect();
+        Ok(Some(Plan { services: services.clone(), filter, sort: query.sort, bands, nearest }))
     }
 
     /// The `limit` concerts right after `after` (from the start when `None`),
     /// with their bands and venues.
-    pub async fn page(
-        &self,
-        context: &RequestContext,
-        after: Option<Position>,
-        limit: usize,
-    ) -> Result<Page, HttpError> {
+    pub async fn page(&self, context: &RequestContext, after: Option<After>, limit: usize) -> Result<Page, HttpError> {
+        let (filter, after) = match after {
+            Some(After::Nearest { km, last }) => self.nearest_after(km, last),
+            after => (Some(self.filter.clone()), after.map(|after| after.last())),
+        };
+        let Some(filter) = filter else { return Ok(Page::default()) };
         // One more than asked tells whether a next page exists.
-        let search = ConcertSearch { filter: self.filter.clone(), limit: Some(limit + 1), after };
+        let search = ConcertSearch { filter, order: self.sort.order(), limit: Some(limit + 1), after };
         let mut concerts = self.services.concerts.search(context, &search).await?;
         let more = concerts.len() > limit;
         concerts.truncate(limit);
-        let next_after = more.then(|| concerts.last().map(Concert::position)).flatten();
+        let next_after = more.then(|| concerts.last().and_then(|last| self.after(last))).flatten();
         self.with_names(context, concerts, next_after).await
+    }
+
+    /// Nearest first, the filter of a page after `last` (at a venue `km`
+    /// away), and where in it to start; `None` for the filter when no venue is left.
+    fn nearest_after(&self, km: f64, last: Position) -> (Option<ConcertFilter>, Option<Position>) {
+        let (rest, after) = nearest_from(&self.nearest, km, last);
+        if rest.is_empty() {
+            return (None, None);
+        }
+        let filter = ConcertFilter { venue_ids: Some(ids(rest, |(id, _)| *id)), ..self.filter.clone() };
+        (Some(filter), after)
+    }
+
+    /// Where a page after `last` starts, in the search's order.
+    fn after(&self, last: &Concert) -> Option<After> {
+        let position = last.position();
+        Some(match self.sort {
+            Sort::NewestFirst => After::NewestFirst(position),
+            Sort::SoonestFirst => After::SoonestFirst(position),
+            Sort::Nearest => {
+                let (_, km) = self.nearest.iter().find(|(id, _)| *id == last.venue_id)?;
+                After::Nearest { km: *km, last: position }
+            }
+        })
     }
 
     /// Every concert, in pages of `page_size` with their bands and venues,
     /// from one streamed answer of the concerts service.
     pub async fn pages(self: Arc<Self>, context: &RequestContext, page_size: usize) -> Result<Pages, HttpError> {
-        let search = ConcertSearch { filter: self.filter.clone(), limit: None, after: None };
+        let search = ConcertSearch { filter: self.filter.clone(), order: self.sort.order(), limit: None, after: None };
         let rows = self.services.concerts.stream(context, &search).await?;
         Ok(Pages { plan: self, rows: Some(rows), pending: Vec::new(), page_size })
     }
@@ -139,7 +179,7 @@ impl Plan {
         &self,
         context: &RequestContext,
         concerts: Vec<Concert>,
-        next_after: Option<Position>,
+        next_after: Option<After>,
     ) -> Result<Page, HttpError> {
         let (known_bands, unknown_bands): (Vec<i64>, Vec<i64>) =
             distinct(&concerts, |c| c.band_id).into_iter().partition(|id| self.bands.contains_key(id));
@@ -153,10 +193,6 @@ impl Plan {
         let venues = venues.into_iter().map(|v| (v.id, v)).collect();
         Ok(Page::new(concerts, bands, venues, next_after))
     }
-}
-
-fn search_for(band_ids: Option<Vec<i64>>, venue_ids: Option<Vec<i64>>) -> ConcertFilter {
-    ConcertFilter { band_ids, venue_ids, ..ConcertFilter::default() }
 }
 
 /// The pages of a streamed answer, as the rows arrive: each page is named
@@ -193,6 +229,17 @@ impl Pages {
     pub fn is_done(&self) -> bool {
         self.rows.is_none() && self.pending.is_empty()
     }
+}
+
+/// Of `nearest` (venues nearest first, ties by id), those a page after `last`
+/// (at a venue `km` away) reads: from `last`'s venue on, right after `last`;
+/// or, when that venue is not in the circle any more (moved or deleted
+/// since), from the next one at least as far, from its start.
+fn nearest_from(nearest: &[(i64, f64)], km: f64, last: Position) -> (&[(i64, f64)], Option<Position>) {
+    let before = |(id, distance): &(i64, f64)| distance.total_cmp(&km).then(id.cmp(&last.venue_id)).is_lt();
+    let rest = &nearest[nearest.partition_point(before)..];
+    let after = rest.first().filter(|(id, _)| *id == last.venue_id).map(|_| last);
+    (rest, after)
 }
 
 fn ids<T>(records: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
@@ -273,13 +320,25 @@ mod tests {
             concerts,
             by_id(vec![band(1, "A")], |b| b.id),
             by_id(vec![venue(10, "V", 0.0, 0.0)], |v| v.id),
-            Some(concert(1, 99, 1).position()),
+            Some(After::NewestFirst(concert(1, 99, 1).position())),
         );
         assert_eq!(page.concerts(), &[concert(1, 10, 3)]);
         assert_eq!(crate::answer::views(&page).iter().map(|v| v.date).collect::<Vec<_>>(), vec![3]);
         // Where the next page starts does not depend on what this one could show.
-        assert_eq!(page.next_after, Some(concert(1, 99, 1).position()));
+        assert_eq!(page.next_after, Some(After::NewestFirst(concert(1, 99, 1).position())));
         assert!(Page::new(Vec::new(), HashMap::new(), HashMap::new(), None).is_empty());
+    }
+
+    #[test]
+    fn nearest_first_a_page_goes_on_from_the_last_venue_or_the_next_one_as_far() {
+        let nearest = [(5, 0.0), (1, 2.5), (7, 2.5), (2, 4.0)];
+        let last = |venue_id| Position { date: 10, band_id: 3, venue_id };
+        assert_eq!(nearest_from(&nearest, 2.5, last(7)), (&nearest[2..], Some(last(7))), "right after, in its venue");
+        assert_eq!(nearest_from(&nearest, 2.5, last(1)), (&nearest[1..], Some(last(1))), "a tie on distance: by id");
+        // The last venue moved away or was deleted: the next venue at least as far, from its start.
+        assert_eq!(nearest_from(&nearest, 2.5, last(6)), (&nearest[2..], None));
+        assert_eq!(nearest_from(&nearest, 3.0, last(1)), (&nearest[3..], None));
+        assert_eq!(nearest_from(&nearest, 9.0, last(2)), (&nearest[4..], None), "past the circle: nothing left");
     }
 
     #[test]

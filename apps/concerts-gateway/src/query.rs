@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use changes_model::{Change, ChangeKind};
 use chrono::{DateTime, NaiveDate};
-use concerts_model::{DateRange, Position, Status};
+use concerts_model::{DateRange, Status};
 use exceptions::HttpError;
 use serde::Deserialize;
 use serde_json::json;
@@ -20,7 +20,8 @@ use crate::clients::Owner;
 
 /// Where venues are (latitude, longitude), by id.
 pub type VenuePlaces = std::collections::HashMap<i64, (f64, f64)>;
-use crate::paging::{self, FeedCursor};
+use crate::paging::{self, After, FeedCursor};
+use crate::sort::Sort;
 
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/concerts-query.schema.json");
 pub const CHANGES_QUERY_SCHEMA: &str = include_str!("../schemas/changes-query.schema.json");
@@ -37,6 +38,8 @@ pub struct ConcertsQuery {
     pub dates: DateRange,
     /// The statuses kept (each once, in their order); `None`: every status.
     pub statuses: Option<Vec<Status>>,
+    /// The order the concerts come in; nearest first only with a circle.
+    pub sort: Sort,
     pub paging: Paging,
 }
 
@@ -54,8 +57,9 @@ pub enum Filter {
 /// How much of the answer a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Paging {
-    /// At most `limit` concerts, right after `after` (from the start when `None`).
-    Page { limit: usize, after: Option<Position> },
+    /// At most `limit` concerts, right after `after` (from the start when
+    /// `None`), which is in the query's order.
+    Page { limit: usize, after: Option<After> },
     /// Every match, streamed.
     Everything,
 }
@@ -73,6 +77,7 @@ pub struct ConcertsParams {
     limit: Option<usize>,
     cursor: Option<String>,
     status: Option<Vec<Status>>,
+    sort: Option<Sort>,
 }
 
 impl FromQuery for ConcertsQuery {
@@ -98,6 +103,10 @@ impl FromQuery for ConcertsQuery {
             (Some(bands), Some(circle)) => Filter::Both(bands, circle),
             (None, None) => return Err(HttpError::Internal("the query schema let a query without a filter in".into())),
         };
+        let sort = params.sort.unwrap_or_default();
+        if sort == Sort::Nearest && matches!(filter, Filter::Bands(_)) {
+            return Err(HttpError::Internal("the query schema let sort=distance in without a circle".into()));
+        }
         let from = params.from.as_deref().map(|text| moment("from", text, Day::First)).transpose()?;
         let to = params.to.as_deref().map(|text| moment("to", text, Day::Last)).transpose()?;
         if let (Some(from), Some(to)) = (from, to)
@@ -107,7 +116,15 @@ impl FromQuery for ConcertsQuery {
         }
         let paging = match params.limit {
             Some(limit) => {
-                Paging::Page { limit, after: params.cursor.as_deref().map(paging::decode_cursor).transpose()? }
+                let after = params.cursor.as_deref().map(paging::decode_cursor).transpose()?;
+                if let Some(after) = after.filter(|after| after.sort() != sort) {
+                    return Err(HttpError::bad_request(format!(
+                        "cursor was given out for sort={}, not sort={}: take it from this search's Link header",
+                        after.sort().name(),
+                        sort.name()
+                    )));
+                }
+                Paging::Page { limit, after }
             }
             None => Paging::Everything,
         };
@@ -116,7 +133,7 @@ impl FromQuery for ConcertsQuery {
             statuses.dedup();
             statuses
         });
-        Ok(Self { filter, dates: DateRange { from, to }, statuses, paging })
+        Ok(Self { filter, dates: DateRange { from, to }, statuses, sort, paging })
     }
 }
 
@@ -143,18 +160,19 @@ impl ConcertsQuery {
     pub fn normalized(&self) -> String {
         let circle = self.circle().map(|c| (c.latitude, c.longitude, c.radius));
         format!(
-            "bands={:?};circle={circle:?};from={:?};to={:?};statuses={:?};paging={:?}",
+            "bands={:?};circle={circle:?};from={:?};to={:?};statuses={:?};sort={:?};paging={:?}",
             self.bands(),
             self.dates.from,
             self.dates.to,
             self.statuses,
+            self.sort,
             self.paging
         )
     }
 
-    /// The query string of this search's page that starts right after
-    /// `last`, in its canonical form: what the `Link` to the next page holds.
-    pub fn next_page(&self, last: &Position) -> Option<String> {
+    /// The query string of this search's page that starts at `next`, in its
+    /// canonical form: what the `Link` to the next page holds.
+    pub fn next_page(&self, next: &After) -> Option<String> {
         let Paging::Page { limit, .. } = self.paging else { return None };
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(bands) = self.bands() {
@@ -176,8 +194,11 @@ impl ConcertsQuery {
             let names: Vec<&str> = statuses.iter().map(|status| status.name()).collect();
             query.append_pair("status", &names.join(","));
         }
+        if self.sort != Sort::default() {
+            query.append_pair("sort", self.sort.name());
+        }
         query.append_pair("limit", &limit.to_string());
-        query.append_pair("cursor", &paging::cursor_after(last));
+        query.append_pair("cursor", &paging::cursor_after(next));
         Some(query.finish())
     }
 }
@@ -433,6 +454,7 @@ fn names_schema() -> Result<Schema, SchemaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use concerts_model::Position;
     use exceptions::HttpError;
 
     fn parse(raw: &str) -> Result<ConcertsQuery, HttpError> {
@@ -504,14 +526,14 @@ mod tests {
         assert_eq!(
             rejected("bandId=1"),
             vec![
-                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, status, to)",
+                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)",
                 "give bandIds, or latitude, longitude and radius together (or all four)"
             ]
         );
         assert_eq!(
             rejected("bandIds=1&page=5"),
             vec![
-                "page is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, status, to)"
+                "page is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)"
             ]
         );
     }
@@ -572,7 +594,7 @@ mod tests {
 
     #[test]
     fn pages_are_asked_with_a_limit_and_an_opaque_cursor() {
-        let last = Position { band_id: 1, venue_id: 2, date: 3 };
+        let last = After::NewestFirst(Position { band_id: 1, venue_id: 2, date: 3 });
         let cursor = paging::cursor_after(&last);
         let query = parse(&format!("bandIds=1&limit=100&cursor={cursor}")).unwrap();
         assert_eq!(query.paging, Paging::Page { limit: 100, after: Some(last) });
@@ -632,6 +654,8 @@ mod tests {
         assert_ne!(normalized("bandIds=1&limit=5"), normalized("bandIds=1&limit=6"));
         assert_ne!(normalized("bandIds=1&limit=5"), normalized("bandIds=1"));
         assert_ne!(normalized("bandIds=1"), normalized("bandIds=1&to=2019-06-01"));
+        assert_eq!(normalized("bandIds=1"), normalized("bandIds=1&sort=-date"), "newest first unless said");
+        assert_ne!(normalized("bandIds=1"), normalized("bandIds=1&sort=date"));
         let names = |raw: &str| {
             let schema = NamesQuery::schema().unwrap();
             NamesQuery::parse(schema.parse_query(Some(raw)).unwrap()).unwrap().normalized()
@@ -643,7 +667,7 @@ mod tests {
 
     #[test]
     fn the_next_page_is_the_same_query_in_its_canonical_form_with_a_cursor() {
-        let last = Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+        let last = After::NewestFirst(Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 });
         let query =
             parse("limit=5&bandIds=2&bandIds=1,2&latitude=48.5&longitude=2.25&radius=10&from=2019-06-01").unwrap();
         let next = query.next_page(&last).unwrap();
@@ -657,6 +681,42 @@ mod tests {
             ConcertsQuery { paging: Paging::Page { limit: 5, after: Some(last) }, ..query }
         );
         assert_eq!(parse("bandIds=1").unwrap().next_page(&last), None, "no pages without a limit");
+    }
+
+    #[test]
+    fn a_sort_is_kept_in_the_next_page_and_its_cursor() {
+        let last = Position { band_id: 12, venue_id: 345, date: 1_569_531_810_650 };
+        let circle = "latitude=48.5&longitude=2.25&radius=10";
+        for (sort, after) in [("date", After::SoonestFirst(last)), ("distance", After::Nearest { km: 3.25, last })] {
+            let query = parse(&format!("{circle}&sort={sort}&limit=5")).unwrap();
+            assert_eq!(query.sort.name(), sort);
+            let next = query.next_page(&after).unwrap();
+            let cursor = paging::cursor_after(&after);
+            assert_eq!(next, format!("{circle}&sort={sort}&limit=5&cursor={cursor}"));
+            assert_eq!(
+                parse(&next).unwrap(),
+                ConcertsQuery { paging: Paging::Page { limit: 5, after: Some(after) }, ..query }
+            );
+        }
+    }
+
+    #[test]
+    fn a_sort_needs_what_it_orders_by_and_a_cursor_of_its_own() {
+        assert_eq!(parse("bandIds=1").unwrap().sort, Sort::NewestFirst);
+        assert_eq!(parse("bandIds=1&sort=date").unwrap().sort, Sort::SoonestFirst);
+        assert_eq!(
+            rejected("bandIds=1&sort=distance"),
+            vec!["sort=distance needs a circle: give latitude, longitude and radius"]
+        );
+        assert_eq!(
+            rejected("bandIds=1&sort=name"),
+            vec!["sort must be one of [\"-date\",\"date\",\"distance\"] (got \"name\")"]
+        );
+        let newest = paging::cursor_after(&After::NewestFirst(Position { band_id: 1, venue_id: 2, date: 3 }));
+        assert_eq!(
+            rejected(&format!("bandIds=1&sort=date&limit=5&cursor={newest}")),
+            vec!["cursor was given out for sort=-date, not sort=date: take it from this search's Link header"]
+        );
     }
 
     #[test]

@@ -114,7 +114,13 @@ mod tests {
     use crate::query::Paging;
 
     fn search(filter: Filter) -> ConcertsQuery {
-        ConcertsQuery { filter, dates: DateRange::default(), statuses: None, paging: Paging::Everything }
+        ConcertsQuery {
+            filter,
+            dates: DateRange::default(),
+            statuses: None,
+            sort: crate::sort::Sort::default(),
+            paging: Paging::Everything,
+        }
     }
 
     fn circle(latitude: f64, longitude: f64, radius: f64) -> WithinRadius {

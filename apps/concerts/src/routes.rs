@@ -1,7 +1,8 @@
 //! The concerts service's HTTP API (internal: the gateway and the seed tool call it).
 //!
-//! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..],"limit":n,"after":{..}}`:
-//!   the matching concerts, newest first, each as `[bandId, venueId, date]`
+//! - `POST /concerts/search` `{"bandIds":[..],"venueIds":[..],"order":..,"limit":n,"after":{..}}`:
+//!   the matching concerts, newest first unless `order` says otherwise
+//!   (soonest first, or the venues in the order listed), each as `[id, bandId, venueId, date, status]`
 //!   (a body, because a geo search can name thousands of venues); in binary
 //!   rows ([`concerts_model::rows`]) when the request accepts them, as the
 //!   gateway's do. With `limit`, at most that many; without, every match,
@@ -44,7 +45,7 @@ use bootstrap::records::{import, ready, version};
 use bootstrap::settings::Limits;
 use concerts_model::{
     CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRecord, ConcertRow,
-    ConcertSearch, NewConcert, Position, rows,
+    ConcertSearch, NewConcert, Order, Position, rows,
 };
 use exceptions::{HttpError, StoreError};
 use futures::StreamExt;
@@ -161,6 +162,7 @@ async fn commit_staged(State(store): State<Store>) -> Result<axum::Json<serde_js
 /// every match, streamed), from where.
 struct SearchRequest {
     filter: ConcertFilter,
+    order: Order,
     limit: Option<usize>,
     after: Option<Position>,
 }
@@ -176,8 +178,15 @@ impl FromBody for SearchRequest {
         SEARCH.as_ref()
     }
 
-    fn parse(ConcertSearch { filter, limit, after }: ConcertSearch) -> Result<Self, HttpError> {
-        Ok(Self { filter, limit, after })
+    fn parse(ConcertSearch { filter, order, limit, after }: ConcertSearch) -> Result<Self, HttpError> {
+        if order == Order::VenuesInOrder
+            && let Some(after) = after
+            && !filter.venue_ids.as_ref().is_some_and(|venues| venues.contains(&after.venue_id))
+        {
+            // In venue order a page goes on from its venue's place in the list.
+            return Err(HttpError::bad_request("after.venueId must be one of venueIds when order is venuesInOrder"));
+        }
+        Ok(Self { filter, order, limit, after })
     }
 }
 
@@ -202,10 +211,10 @@ impl RecordStore<NewConcert> for Staging {
 async fn search(
     State(store): State<Store>,
     headers: HeaderMap,
-    ValidatedJson(SearchRequest { filter, limit, after }): ValidatedJson<SearchRequest>,
+    ValidatedJson(SearchRequest { filter, order, limit, after }): ValidatedJson<SearchRequest>,
 ) -> Result<Response, HttpError> {
     let format = Format::asked_by(&headers);
-    let pages = store.search(filter);
+    let pages = store.search(filter, order);
     let Some(limit) = limit else { return streamed(format, pages, after).await };
     let concerts = pages.page(after, limit).await?;
     Ok(format.answer(Body::from(format.write(&concerts, true, true))))

@@ -7,6 +7,9 @@
 //!   the venues within `radius` km of the point, boundary included, ascending:
 //!   what a concert search needs (a circle can hold thousands of venues, of
 //!   which a page of concerts names a few, looked up by id).
+//! - `GET /venues/within/nearest?latitude=..&longitude=..&radius=..`: the same
+//!   venues as `[[id, km], ...]`, nearest first (ties by id): what a search
+//!   sorted by distance walks.
 //! - `PUT /venues`: upserts a JSON array of venues (up to 10,000), all or nothing.
 //! - `GET /venues/{id}`, `POST /venues`, `PATCH /venues/{id}`, `DELETE /venues/{id}`:
 //!   one venue at a time (`bootstrap::edits`).
@@ -57,6 +60,7 @@ pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Resul
         .route("/venues/{id}", one)
         .route("/venues/search", search(named)?)
         .route("/venues/within/ids", get(within_radius))
+        .route("/venues/within/nearest", get(nearest_first))
         .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()))
         .with_state(store.clone());
@@ -67,7 +71,16 @@ async fn within_radius(
     State(store): State<Store>,
     Validated(Circle(circle)): Validated<Circle>,
 ) -> Result<Json<Vec<i64>>, HttpError> {
-    Ok(Json(store.within_radius(circle).await?))
+    Ok(Json(store.within_radius(circle).await?.into_iter().map(|nearby| nearby.id).collect()))
+}
+
+async fn nearest_first(
+    State(store): State<Store>,
+    Validated(Circle(circle)): Validated<Circle>,
+) -> Result<Json<Vec<(i64, f64)>>, HttpError> {
+    let mut found = store.within_radius(circle).await?;
+    found.sort_unstable_by(|a, b| a.km.total_cmp(&b.km).then(a.id.cmp(&b.id)));
+    Ok(Json(found.into_iter().map(|nearby| (nearby.id, nearby.km)).collect()))
 }
 
 /// `?latitude=..&longitude=..&radius=..`: a circle on the contract's sphere.

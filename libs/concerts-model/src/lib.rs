@@ -229,9 +229,31 @@ impl DateRange {
     }
 }
 
-/// `POST /concerts/search`: the concerts `filter` matches, in list order (see
-/// [`Position`]), starting right after `after`: at most `limit` of them, or
-/// without a limit all of them, streamed.
+/// The order a list of concerts comes in. Each is total, so that a page can
+/// start right after any concert (keyset) with no gap and no repeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Order {
+    /// Date, then band id, then venue id, all descending: the exercise's order.
+    #[default]
+    NewestFirst,
+    /// Date, then band id, then venue id, all ascending.
+    SoonestFirst,
+    /// The venues in the order the search lists them (the gateway sends the
+    /// circle's venues nearest first), and each venue's concerts soonest
+    /// first (date, then band id, ascending).
+    VenuesInOrder,
+}
+
+impl Order {
+    pub fn is_newest_first(&self) -> bool {
+        *self == Order::NewestFirst
+    }
+}
+
+/// `POST /concerts/search`: the concerts `filter` matches, in `order`,
+/// starting right after `after`: at most `limit` of them, or without a limit
+/// all of them, streamed.
 ///
 /// A body rather than a query string because a geo search can name thousands
 /// of venues; it is sent once per public request, however many pages its
@@ -241,6 +263,8 @@ impl DateRange {
 pub struct ConcertSearch {
     #[serde(flatten)]
     pub filter: ConcertFilter,
+    #[serde(default, skip_serializing_if = "Order::is_newest_first")]
+    pub order: Order,
     /// The most concerts to return; `None`: every match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,

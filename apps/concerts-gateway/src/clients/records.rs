@@ -75,4 +75,19 @@ impl VenuesClient {
         );
         self.service.call(context, |http| http.get(&url), JsonAnswer::new()).await
     }
+
+    /// The venues within the circle as `(id, km from the centre)`, nearest
+    /// first (ties by id).
+    pub async fn nearest_first(
+        &self,
+        context: &RequestContext,
+        circle: WithinRadius,
+    ) -> Result<Vec<(i64, f64)>, HttpError> {
+        let WithinRadius { latitude, longitude, radius } = circle;
+        let url = format!(
+            "{}/venues/within/nearest?latitude={latitude}&longitude={longitude}&radius={radius}",
+            self.service.base_url
+        );
+        self.service.call(context, |http| http.get(&url), JsonAnswer::new()).await
+    }
 }

@@ -1,5 +1,6 @@
-//! `GET /concerts`: concerts by bands and/or place, newest first, one page
-//! with a `Link` to the next, or every match streamed.
+//! `GET /concerts`: concerts by bands and/or place, newest first, soonest
+//! first or nearest first, one page with a `Link` to the next, or every
+//! match streamed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,9 @@ use crate::state::{Gateway, State as Shared};
 ///
 /// Give `bandIds`, or `latitude`, `longitude` and `radius` together, or all
 /// four (then a concert must match both). Concerts come newest first (ties:
-/// band id, then venue id, descending). With `limit`, the answer is one page
+/// band id, then venue id, descending), or as `sort` says: `date`, soonest
+/// first; `distance` (with a circle), the nearest venue first, each venue's
+/// concerts soonest first. With `limit`, the answer is one page
 /// and, when more follow, a `Link: <...>; rel="next"` header gives the URL of
 /// the next page (the same query with a `cursor`); pages stay consistent while
 /// concerts are added. Without `limit`, the answer is every match, streamed.
@@ -37,10 +40,10 @@ use crate::state::{Gateway, State as Shared};
     tag = "concerts",
     operation_id = "findConcerts",
     responses(
-        (status = 200, description = "The matching concerts, newest first; `[]` when none match", body = Vec<ConcertView>,
+        (status = 200, description = "The matching concerts in the order `sort` says (newest first by default); `[]` when none match", body = Vec<ConcertView>,
             headers(("link" = String, description = "With `limit`, when another page follows: `</concerts?...&cursor=...>; rel=\"next\"`"))),
         (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
-            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, to)"]})),
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)"]})),
         (status = 502, description = "A service answered something unusable", body = ErrorBody),
         (status = 503, description = "A service is unreachable, or the gateway is at capacity (then with `Retry-After`)", body = ErrorBody,
             example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
@@ -143,7 +146,7 @@ async fn one_page(
     gateway: &Gateway,
     query: &ConcertsQuery,
     context: &RequestContext,
-    after: Option<concerts_model::Position>,
+    after: Option<paging::After>,
     limit: usize,
 ) -> Result<Page, HttpError> {
     within(gateway.deadline.0, context, async {

@@ -26,7 +26,7 @@ async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
         (
             "/concerts?bandId=1",
             &[
-                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, status, to)",
+                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)",
                 "give bandIds, or latitude, longitude and radius together (or all four)",
             ],
         ),
@@ -76,7 +76,10 @@ async fn swagger_ui_and_the_openapi_document_are_served() {
     let operation = &document["paths"]["/concerts"]["get"];
     let names: Vec<&str> =
         operation["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["bandIds", "cursor", "from", "latitude", "limit", "longitude", "radius", "status", "to"]);
+    assert_eq!(
+        names,
+        ["bandIds", "cursor", "from", "latitude", "limit", "longitude", "radius", "sort", "status", "to"]
+    );
     for path in ["/bands", "/venues"] {
         let operation = &document["paths"][path]["get"];
         let names: Vec<&str> =

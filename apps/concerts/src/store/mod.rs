@@ -3,15 +3,17 @@
 
 pub mod mongo;
 mod sqlite;
+mod venue_order;
 
 pub use mongo::MongoConcertStore;
 pub use sqlite::SqliteConcertStore;
+use venue_order::VenueOrderPlan;
 
 use async_trait::async_trait;
 use bootstrap::RecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::EditableStore;
-use concerts_model::{Concert, ConcertFilter, ConcertRecord, NewConcert, Position};
+use concerts_model::{Concert, ConcertFilter, ConcertRecord, NewConcert, Order, Position};
 use exceptions::StoreError;
 
 /// A band or a venue, as what concerts are of.
@@ -27,10 +29,11 @@ pub enum Side {
 /// and emptiness come from [`RecordStore`].
 #[async_trait]
 pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, NewConcert> + ChangeLog {
-    /// The concerts `filter` matches, ready to be read page by page: what a
-    /// search needs from its filter is worked out once, whatever the number
-    /// of pages.
-    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages>;
+    /// The concerts `filter` matches in `order`, ready to be read page by
+    /// page: what a search needs from its filter is worked out once, whatever
+    /// the number of pages. With [`Order::VenuesInOrder`] the filter's venues
+    /// are in the order their concerts come.
+    fn search(&self, filter: ConcertFilter, order: Order) -> Box<dyn ConcertPages>;
 
     /// Sets `concerts` aside for [`Self::commit_staged`], for a bulk load:
     /// durable, but not seen by searches before the commit. By default (a
@@ -59,11 +62,46 @@ pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, N
     async fn keep_cursor(&self, log: &'static str, position: i64) -> Result<(), StoreError>;
 }
 
+/// Which way along the dates a page is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    NewestFirst,
+    SoonestFirst,
+}
+
+impl Direction {
+    /// The direction of `order`, when it is one of dates.
+    pub fn of(order: Order) -> Option<Self> {
+        match order {
+            Order::NewestFirst => Some(Self::NewestFirst),
+            Order::SoonestFirst => Some(Self::SoonestFirst),
+            Order::VenuesInOrder => None,
+        }
+    }
+
+    /// Where a list read this way starts: before every concert.
+    pub fn first(self) -> Position {
+        match self {
+            Self::NewestFirst => Position::FIRST,
+            Self::SoonestFirst => Position { date: i64::MIN, band_id: i64::MIN, venue_id: i64::MIN },
+        }
+    }
+
+    /// Of two places to start reading after, the one further along this way.
+    pub fn further(self, a: Position, b: Position) -> Position {
+        match self {
+            Self::NewestFirst => a.min(b),
+            Self::SoonestFirst => a.max(b),
+        }
+    }
+}
+
 /// The pages of one search.
 #[async_trait]
 pub trait ConcertPages: Send + Sync {
-    /// At most `limit` concerts, those right after `after` (from the newest
-    /// when `None`), in list order: date, then band id, then venue id, all
-    /// descending (a total order: no two concerts share all three).
+    /// At most `limit` concerts, those right after `after` (from the first
+    /// when `None`), in the search's order (see [`Order`]: each is total, as no
+    /// two concerts share date, band and venue). With [`Order::VenuesInOrder`],
+    /// `after` is a concert at one of the search's venues.
     async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError>;
 }

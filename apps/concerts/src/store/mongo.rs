@@ -13,12 +13,12 @@ use bootstrap::RecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use changes_model::ChangePage;
-use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Position};
+use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Order, Position};
 use exceptions::{StoreError, WriteError};
 use storage::mongo::bson::{Bson, Document};
 use storage::mongo::{Find, IndexModel, IndexOptions, MongoCollection, MongoDb, Shape, doc, upsert_statement};
 
-use super::{ConcertPages, ConcertStore, Side};
+use super::{ConcertPages, ConcertStore, Direction, Side, VenueOrderPlan};
 
 pub struct MongoConcertStore {
     concerts: MongoCollection,
@@ -84,13 +84,14 @@ fn with_statuses(filter: &mut Document, search: &ConcertFilter) {
 }
 
 /// One page's filters: the search's, AND after the previous page's last
-/// concert in list order (keyset). "After" is an `OR` (the same date and band
-/// and a lower venue, or the same date and a lower band, or an older date);
+/// concert in list order (keyset), newest or soonest first. "After" is an
+/// `OR` (newest first: the same date and band and a lower venue, or the same
+/// date and a lower band, or an older date; soonest first, higher and later);
 /// it is sent as one plain conjunction per branch, each read from an index
 /// range, disjoint and in list order, rather than as an `$or`, which some
 /// planners answer with a collection scan (seen on the MongoDB test server).
 /// A branch that the search's lists rule out is left out.
-pub fn page_filters(search: &ConcertFilter, after: Option<&Position>) -> Vec<Document> {
+pub fn page_filters(search: &ConcertFilter, after: Option<&Position>, direction: Direction) -> Vec<Document> {
     let (bands, venues) = (search.band_ids.as_deref(), search.venue_ids.as_deref());
     if bands.is_none() && venues.is_none() {
         return Vec::new();
@@ -99,10 +100,14 @@ pub fn page_filters(search: &ConcertFilter, after: Option<&Position>) -> Vec<Doc
         let mut filter = search_filter(search).unwrap_or_default();
         return within_dates(&mut filter, Bound::Any, search.dates).map(|()| filter).into_iter().collect();
     };
+    let past = |value| match direction {
+        Direction::NewestFirst => Bound::Below(value),
+        Direction::SoonestFirst => Bound::Above(value),
+    };
     let branches = [
-        [Bound::Equal(after.date), Bound::Equal(after.band_id), Bound::Below(after.venue_id)],
-        [Bound::Equal(after.date), Bound::Below(after.band_id), Bound::Any],
-        [Bound::Below(after.date), Bound::Any, Bound::Any],
+        [Bound::Equal(after.date), Bound::Equal(after.band_id), past(after.venue_id)],
+        [Bound::Equal(after.date), past(after.band_id), Bound::Any],
+        [past(after.date), Bound::Any, Bound::Any],
     ];
     branches
         .into_iter()
@@ -125,6 +130,7 @@ fn within_dates(filter: &mut Document, bound: Bound, dates: DateRange) -> Option
         Bound::Any => (from, to),
         Bound::Equal(date) => (from.max(date), to.min(date)),
         Bound::Below(date) => (from, to.min(date.checked_sub(1)?)),
+        Bound::Above(date) => (from.max(date.checked_add(1)?), to),
     };
     if low > high {
         return None;
@@ -152,6 +158,7 @@ enum Bound {
     Any,
     Equal(i64),
     Below(i64),
+    Above(i64),
 }
 
 impl Bound {
@@ -167,34 +174,48 @@ impl Bound {
             }
             (Bound::Equal(_), _) => return None,
             (Bound::Below(value), None) => doc! { "$lt": value },
-            (Bound::Below(value), Some(ids)) => {
-                let below: Vec<i64> = ids.iter().copied().filter(|id| *id < value).collect();
-                if below.is_empty() {
-                    return None;
-                }
-                doc! { "$in": below }
-            }
+            (Bound::Above(value), None) => doc! { "$gt": value },
+            (Bound::Below(value), Some(ids)) => past_ids(ids, |id| id < value)?,
+            (Bound::Above(value), Some(ids)) => past_ids(ids, |id| id > value)?,
         };
         filter.insert(field, condition);
         Some(())
     }
 }
 
+/// `$in` the ids past a bound; `None` when none is.
+fn past_ids(ids: &[i64], past: impl Fn(i64) -> bool) -> Option<Document> {
+    let past: Vec<i64> = ids.iter().copied().filter(|id| past(*id)).collect();
+    (!past.is_empty()).then(|| doc! { "$in": past })
+}
+
 /// One page as the store asks for it: one query per filter of
-/// [`page_filters`], newest first, only the concerts' fields, at most `limit`
-/// each; their answers, one after the other, are the page's list order.
-pub fn page_queries(search: &ConcertFilter, after: Option<&Position>, limit: usize) -> Vec<Find> {
+/// [`page_filters`], in the direction's order, only the concerts' fields, at
+/// most `limit` each; their answers, one after the other, are the page's
+/// list order.
+pub fn page_queries(search: &ConcertFilter, after: Option<&Position>, limit: usize, direction: Direction) -> Vec<Find> {
     let hint = Some(serving_index(search));
-    page_filters(search, after)
+    page_filters(search, after, direction)
         .into_iter()
-        .map(|filter| Find { filter, projection: concert_projection(), sort: newest_first(), limit: Some(limit), hint })
+        .map(|filter| Find {
+            filter,
+            projection: concert_projection(),
+            sort: list_order(direction),
+            limit: Some(limit),
+            hint,
+        })
         .collect()
 }
 
-/// Date, then band id, then venue id, all descending: the SQLite store's
-/// order, total because the three are the identity.
-pub fn newest_first() -> Document {
-    doc! { "date": -1, "bandId": -1, "venueId": -1 }
+/// Date, then band id, then venue id, all descending (newest first) or all
+/// ascending: the SQLite store's orders, total because the three are the
+/// identity. The indexes serve both: they are walked backwards for the second.
+pub fn list_order(direction: Direction) -> Document {
+    let way = match direction {
+        Direction::NewestFirst => -1,
+        Direction::SoonestFirst => 1,
+    };
+    doc! { "date": way, "bandId": way, "venueId": way }
 }
 
 /// A concert as a search answers it.
@@ -240,8 +261,12 @@ pub fn concert_upsert(concert: &NewConcert, id: i64) -> Document {
 // unordered update command of upserts already, and MongoDB keeps its indexes in step itself.
 #[async_trait]
 impl ConcertStore for MongoConcertStore {
-    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
-        Box::new(MongoPages { concerts: self.concerts.clone(), filter })
+    fn search(&self, filter: ConcertFilter, order: Order) -> Box<dyn ConcertPages> {
+        let concerts = self.concerts.clone();
+        match Direction::of(order) {
+            Some(direction) => Box::new(MongoPages { concerts, filter, direction }),
+            None => Box::new(MongoVenueOrderPages { concerts, plan: VenueOrderPlan::new(filter) }),
+        }
     }
 
     async fn count_of(&self, side: Side) -> Result<u64, StoreError> {
@@ -302,15 +327,74 @@ impl EditableStore<ConcertRecord, NewConcert> for MongoConcertStore {
 struct MongoPages {
     concerts: MongoCollection,
     filter: ConcertFilter,
+    direction: Direction,
 }
 
 #[async_trait]
 impl ConcertPages for MongoPages {
     async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError> {
-        let queries =
-            page_queries(&self.filter, after.as_ref(), limit).into_iter().map(|query| self.concerts.find(query));
+        let queries = page_queries(&self.filter, after.as_ref(), limit, self.direction)
+            .into_iter()
+            .map(|query| self.concerts.find(query));
         let answers: Vec<Vec<Concert>> = futures::future::try_join_all(queries).await?;
         Ok(answers.into_iter().flatten().take(limit).collect())
+    }
+}
+
+/// Venues asked at once while walking a search in venue order: a sparse
+/// search (a narrow date range) passes many venues with nothing to read.
+const VENUES_AT_ONCE: usize = 8;
+
+struct MongoVenueOrderPages {
+    concerts: MongoCollection,
+    plan: VenueOrderPlan,
+}
+
+#[async_trait]
+impl ConcertPages for MongoVenueOrderPages {
+    async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError> {
+        let plan = &self.plan;
+        if let Some(bands) = &plan.bands {
+            let search = ConcertFilter {
+                band_ids: Some(bands.clone()),
+                venue_ids: Some(plan.venues.clone()),
+                dates: plan.dates,
+                statuses: plan.statuses.clone(),
+            };
+            let mut every = page_queries(&search, None, usize::MAX, Direction::NewestFirst);
+            every.iter_mut().for_each(|query| query.limit = None);
+            let answers: Vec<Vec<Concert>> =
+                futures::future::try_join_all(every.into_iter().map(|query| self.concerts.find(query))).await?;
+            return Ok(plan.arrange(answers.into_iter().flatten().collect(), after.as_ref(), limit));
+        }
+        let walk: Vec<(i64, (i64, i64))> = plan.walk(after.as_ref()).collect();
+        let mut found = Vec::with_capacity(limit.min(1024));
+        for venues in walk.chunks(VENUES_AT_ONCE) {
+            let wanted = limit - found.len();
+            let reads = venues.iter().map(|&(venue, (date, band_id))| {
+                let filter = ConcertFilter {
+                    venue_ids: Some(vec![venue]),
+                    dates: plan.dates,
+                    statuses: plan.statuses.clone(),
+                    ..ConcertFilter::default()
+                };
+                // A venue read from the range's start needs no keyset branches.
+                let start = (band_id != i64::MAX).then_some(Position { date, band_id, venue_id: venue });
+                let queries = page_queries(&filter, start.as_ref(), wanted, Direction::SoonestFirst);
+                async move {
+                    let answers =
+                        futures::future::try_join_all(queries.into_iter().map(|q| self.concerts.find(q))).await?;
+                    Ok::<_, StoreError>(answers.into_iter().flatten().collect::<Vec<Concert>>())
+                }
+            });
+            for rows in futures::future::try_join_all(reads).await? {
+                found.extend(rows.into_iter().take(limit - found.len()));
+            }
+            if found.len() == limit {
+                break;
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -372,9 +456,13 @@ mod tests {
     fn a_page_starts_right_after_the_previous_pages_last_concert() {
         let after = Position { band_id: 7, venue_id: 30, date: 5000 };
         let bands = ConcertFilter { band_ids: Some(vec![5, 7, 8]), ..ConcertFilter::default() };
-        assert_eq!(page_filters(&bands, None), vec![search_filter(&bands).unwrap()], "the first page: the search's");
         assert_eq!(
-            page_filters(&bands, Some(&after)),
+            page_filters(&bands, None, Direction::NewestFirst),
+            vec![search_filter(&bands).unwrap()],
+            "the first page: the search's"
+        );
+        assert_eq!(
+            page_filters(&bands, Some(&after), Direction::NewestFirst),
             vec![
                 doc! { "date": 5000_i64, "bandId": 7_i64, "venueId": { "$lt": 30_i64 } },
                 doc! { "date": 5000_i64, "bandId": { "$in": [5_i64] } },
@@ -384,13 +472,34 @@ mod tests {
         );
         let both = ConcertFilter { band_ids: Some(vec![9]), venue_ids: Some(vec![40, 41]), ..ConcertFilter::default() };
         assert_eq!(
-            page_filters(&both, Some(&after)),
+            page_filters(&both, Some(&after), Direction::NewestFirst),
             vec![
                 doc! { "date": { "$lte": 4999_i64 }, "bandId": { "$in": [9_i64] }, "venueId": { "$in": [40_i64, 41_i64] } }
             ],
             "branches the lists rule out are left out"
         );
-        assert!(page_filters(&ConcertFilter::default(), None).is_empty(), "no list, nothing to ask");
+        assert!(
+            page_filters(&ConcertFilter::default(), None, Direction::NewestFirst).is_empty(),
+            "no list, nothing to ask"
+        );
+    }
+
+    #[test]
+    fn soonest_first_a_page_starts_right_after_in_the_other_direction() {
+        let after = Position { band_id: 7, venue_id: 30, date: 2000 };
+        let june = DateRange { from: Some(1000), to: Some(4000) };
+        let bands = ConcertFilter { band_ids: Some(vec![5, 7, 8]), dates: june, ..ConcertFilter::default() };
+        assert_eq!(
+            page_filters(&bands, Some(&after), Direction::SoonestFirst),
+            vec![
+                doc! { "date": 2000_i64, "bandId": 7_i64, "venueId": { "$gt": 30_i64 } },
+                doc! { "date": 2000_i64, "bandId": { "$in": [8_i64] } },
+                doc! { "date": { "$gte": 2001_i64, "$lte": 4000_i64 }, "bandId": { "$in": [5_i64, 7_i64, 8_i64] } },
+            ],
+            "same date and band, higher venue; same date, higher band; later, within the range"
+        );
+        let past_it = Position { band_id: 7, venue_id: 30, date: 4100 };
+        assert!(page_filters(&bands, Some(&past_it), Direction::SoonestFirst).is_empty(), "past the range");
     }
 
     #[test]
@@ -398,11 +507,11 @@ mod tests {
         let june = DateRange { from: Some(1000), to: Some(4000) };
         let in_june = ConcertFilter { band_ids: Some(vec![7]), dates: june, ..ConcertFilter::default() };
         assert_eq!(
-            page_filters(&in_june, None),
+            page_filters(&in_june, None, Direction::NewestFirst),
             vec![doc! { "bandId": { "$in": [7_i64] }, "date": { "$gte": 1000_i64, "$lte": 4000_i64 } }],
         );
         assert_eq!(
-            page_filters(&in_june, Some(&Position { band_id: 7, venue_id: 30, date: 2000 })),
+            page_filters(&in_june, Some(&Position { band_id: 7, venue_id: 30, date: 2000 }), Direction::NewestFirst),
             vec![
                 doc! { "date": 2000_i64, "bandId": 7_i64, "venueId": { "$lt": 30_i64 } },
                 doc! { "date": { "$gte": 1000_i64, "$lte": 1999_i64 }, "bandId": { "$in": [7_i64] } },
@@ -410,12 +519,17 @@ mod tests {
             "the same date, and the older dates of the range"
         );
         let past_it = Position { band_id: 7, venue_id: 30, date: 900 };
-        assert_eq!(page_filters(&in_june, Some(&past_it)), Vec::<Document>::new(), "past the range: nothing to ask");
+        assert_eq!(
+            page_filters(&in_june, Some(&past_it), Direction::NewestFirst),
+            Vec::<Document>::new(),
+            "past the range: nothing to ask"
+        );
     }
 
     #[test]
     fn the_sort_is_the_sqlite_order_and_each_index_serves_it_for_one_fixed_id() {
-        assert_eq!(newest_first(), doc! { "date": -1, "bandId": -1, "venueId": -1 });
+        assert_eq!(list_order(Direction::NewestFirst), doc! { "date": -1, "bandId": -1, "venueId": -1 });
+        assert_eq!(list_order(Direction::SoonestFirst), doc! { "date": 1, "bandId": 1, "venueId": 1 });
         // With the band (or venue) fixed by the filter, the index order after it
         // must be the sort order without that field, so that no sort stage is needed.
         let models = indexes();
@@ -461,7 +575,9 @@ mod tests {
             statuses: Some(vec![Status::Scheduled, Status::Rescheduled]),
             ..ConcertFilter::default()
         };
-        for filter in page_filters(&cancelled, Some(&Position { band_id: 7, venue_id: 30, date: 2000 })) {
+        for filter in
+            page_filters(&cancelled, Some(&Position { band_id: 7, venue_id: 30, date: 2000 }), Direction::NewestFirst)
+        {
             assert_eq!(filter.get_document("status").unwrap(), &doc! { "$in": ["scheduled", "rescheduled"] });
         }
     }

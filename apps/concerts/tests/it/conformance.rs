@@ -6,8 +6,8 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use bootstrap::RecordStore;
-use concerts::store::{ConcertStore, MongoConcertStore, Side, SqliteConcertStore, mongo};
-use concerts_model::{ConcertFilter, ConcertRecord, DateRange, NewConcert, Position, Status};
+use concerts::store::{ConcertStore, Direction, MongoConcertStore, Side, SqliteConcertStore, mongo};
+use concerts_model::{ConcertFilter, ConcertRecord, DateRange, NewConcert, Order, Position, Status};
 use exceptions::WriteError;
 use storage::mongo::{MongoDb, plan_stages};
 use testkit::edits::Editing;
@@ -53,15 +53,26 @@ fn filter(bands: Option<&[i64]>, venues: Option<&[i64]>, dates: DateRange) -> Co
     }
 }
 
-/// One page of `filter`'s search, as (date, bandId, venueId).
+/// One page of `filter`'s search, newest first, as (date, bandId, venueId).
 async fn page_of(
     store: &dyn ConcertStore,
     filter: &ConcertFilter,
     limit: usize,
     after: Option<(i64, i64, i64)>,
 ) -> Vec<(i64, i64, i64)> {
+    page_in(store, filter, Order::NewestFirst, limit, after).await
+}
+
+/// One page of `filter`'s search in `order`, as (date, bandId, venueId).
+async fn page_in(
+    store: &dyn ConcertStore,
+    filter: &ConcertFilter,
+    order: Order,
+    limit: usize,
+    after: Option<(i64, i64, i64)>,
+) -> Vec<(i64, i64, i64)> {
     let after = after.map(|(date, band_id, venue_id)| Position { band_id, venue_id, date });
-    let page = store.search(filter.clone()).page(after, limit).await.unwrap();
+    let page = store.search(filter.clone(), order).page(after, limit).await.unwrap();
     page.iter().map(|c| (c.date, c.band_id, c.venue_id)).collect()
 }
 
@@ -101,6 +112,7 @@ async fn conformance(backend: Backend, walks: Walks) {
     searches_naming_many_keys_walk_the_same_order(open(&backend, "many").await, walks).await;
     concerts_imported_later_take_their_place(open(&backend, "later").await).await;
     date_ranges_narrow_every_search_and_its_pages(open(&backend, "dates").await, walks).await;
+    every_order_walks_its_pages_without_gap_or_repeat(open(&backend, "orders").await, walks).await;
     an_empty_store_says_so_and_finds_nothing(open(&backend, "empty").await).await;
     importing_twice_adds_nothing_twice(open(&backend, "reimport").await).await;
     let edited = open(&backend, "edits").await;
@@ -120,7 +132,7 @@ const EDITING: Editing<ConcertRecord, NewConcert> = Editing {
 
 /// (date, bandId, venueId, status) of each concert of `filter`, in order.
 async fn found(store: &dyn ConcertStore, filter: &ConcertFilter) -> Vec<(i64, i64, i64, Status)> {
-    let page = store.search(filter.clone()).page(None, 10_000).await.unwrap();
+    let page = store.search(filter.clone(), Order::NewestFirst).page(None, 10_000).await.unwrap();
     page.iter().map(|c| (c.date, c.band_id, c.venue_id, c.status)).collect()
 }
 
@@ -141,7 +153,7 @@ async fn a_concert_written_alone_takes_its_place_in_every_search(store: Arc<dyn 
             (1000, 1, 10, scheduled)
         ]
     );
-    let page = store.search(at_10.clone()).page(None, 2).await.unwrap();
+    let page = store.search(at_10.clone(), Order::NewestFirst).page(None, 2).await.unwrap();
     assert_eq!(page[1].id, made.id, "found with its id");
 
     // Rescheduled to another venue and date: gone from where it was, found where it is.
@@ -184,7 +196,7 @@ async fn two_concerts_never_share_a_place(store: Arc<dyn ConcertStore>) {
 async fn statuses_narrow_a_search(store: Arc<dyn ConcertStore>) {
     store.upsert(fixture()).await.unwrap();
     let of_2 = filter(Some(&[2]), None, DateRange::default());
-    let first = store.search(of_2.clone()).page(None, 1).await.unwrap()[0];
+    let first = store.search(of_2.clone(), Order::NewestFirst).page(None, 1).await.unwrap()[0];
     store.update(first.id, None, Box::new(|c| Ok(ConcertRecord { status: Status::Postponed, ..*c }))).await.unwrap();
     let only = |statuses: &[Status]| ConcertFilter { statuses: Some(statuses.to_vec()), ..of_2.clone() };
     assert_eq!(found(store.as_ref(), &only(&[Status::Scheduled])).await, [(2000, 2, 10, Status::Scheduled)]);
@@ -267,7 +279,7 @@ async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertS
         for limit in [1, 7, 50] {
             let what = format!("bands {bands:?}, venues {venues:?}, pages of {limit}");
             let filter = filter(bands, venues, DateRange::default());
-            walk_and_compare(store.as_ref(), &filter, limit, &whole, walks, &what).await;
+            walk_and_compare(store.as_ref(), (&filter, Order::NewestFirst), limit, &whole, walks, &what).await;
         }
     }
 }
@@ -277,7 +289,7 @@ async fn pages_walk_the_same_order_without_gap_or_repeat(store: Arc<dyn ConcertS
 /// backend walks stretches, stretches from the start, the middle and the end.
 async fn walk_and_compare(
     store: &dyn ConcertStore,
-    filter: &ConcertFilter,
+    (filter, order): (&ConcertFilter, Order),
     limit: usize,
     expected: &[(i64, i64, i64)],
     walks: Walks,
@@ -293,7 +305,7 @@ async fn walk_and_compare(
         let mut walked = Vec::new();
         let most_pages = stretch.unwrap_or(expected.len() / limit + 2);
         for _ in 0..most_pages {
-            let next = page_of(store, filter, limit, after).await;
+            let next = page_in(store, filter, order, limit, after).await;
             assert!(next.len() <= limit, "{what}");
             let done = next.len() < limit;
             after = next.last().copied();
@@ -344,7 +356,81 @@ async fn searches_naming_many_keys_walk_the_same_order(store: Arc<dyn ConcertSto
         for limit in [1, 9, 101, 1001] {
             let what = format!("bands {bands:?}, venues {venues:?}, pages of {limit}");
             let filter = filter(bands, venues, DateRange::default());
-            walk_and_compare(store.as_ref(), &filter, limit, &expected, walks, &what).await;
+            walk_and_compare(store.as_ref(), (&filter, Order::NewestFirst), limit, &expected, walks, &what).await;
+        }
+    }
+}
+
+/// Soonest first, and the venues in a given order (each venue's concerts
+/// soonest first), by bands, by one venue, by many and by both, over date
+/// ranges and statuses: each order against a plain filter and sort, walked
+/// in pages of every size.
+async fn every_order_walks_its_pages_without_gap_or_repeat(store: Arc<dyn ConcertStore>, walks: Walks) {
+    let concerts: Vec<NewConcert> = (0..walks.dates_fixture * 2)
+        .map(|i| {
+            let status = if i % 7 == 3 { Status::Cancelled } else { Status::Scheduled };
+            NewConcert { status, ..concert(1 + i % 9, 100 + (i * 7) % 40, 1000 * (i % 50)) }
+        })
+        .collect();
+    store.upsert(concerts.clone()).await.unwrap();
+    // The venues in an order of their own (as distances would give), not by id.
+    let mut many_venues: Vec<i64> = (100..130).collect();
+    many_venues.sort_by_key(|venue| (venue * 17) % 31);
+    let searches: [Keys; 5] = [
+        (Some(&[2, 5]), None),
+        (None, Some(&[107])),
+        (None, Some(&many_venues)),
+        (Some(&[2, 5, 7]), Some(&many_venues)),
+        (Some(&[2, 5, 7]), Some(&[129, 101, 120])),
+    ];
+    let ranges = [
+        DateRange::default(),
+        DateRange { from: Some(12_000), to: Some(31_000) },
+        DateRange { from: Some(7000), to: Some(7000) },
+        DateRange { from: None, to: Some(9000) },
+    ];
+    let kept_statuses = [None, Some(vec![Status::Scheduled])];
+    // Statuses with every range where pages are cheap; with the whole range elsewhere.
+    let limits: &[usize] = if walks.one_row_stretch.is_some() { &[7, 101] } else { &[1, 7, 101] };
+    for (bands, venues) in searches {
+        for dates in ranges {
+            let statuses_tried = if walks.one_row_stretch.is_none() || dates == DateRange::default() { 2 } else { 1 };
+            for statuses in &kept_statuses[..statuses_tried] {
+                let matches: Vec<&NewConcert> = concerts
+                    .iter()
+                    .filter(|c| bands.is_none_or(|ids| ids.contains(&c.band_id)))
+                    .filter(|c| venues.is_none_or(|ids| ids.contains(&c.venue_id)))
+                    .filter(|c| dates.contains(c.date))
+                    .filter(|c| statuses.as_ref().is_none_or(|kept| kept.contains(&c.status)))
+                    .collect();
+                let filter = ConcertFilter { statuses: statuses.clone(), ..filter(bands, venues, dates) };
+                let mut soonest: Vec<(i64, i64, i64)> =
+                    matches.iter().map(|c| (c.date, c.band_id, c.venue_id)).collect();
+                soonest.sort_unstable();
+                soonest.dedup();
+                let mut orders = vec![(Order::SoonestFirst, soonest)];
+                if let Some(venues) = venues {
+                    let rank = |venue: i64| venues.iter().position(|v| *v == venue);
+                    let mut by_venue: Vec<(Option<usize>, i64, i64, i64)> =
+                        matches.iter().map(|c| (rank(c.venue_id), c.date, c.band_id, c.venue_id)).collect();
+                    by_venue.sort_unstable();
+                    by_venue.dedup();
+                    let in_venue_order =
+                        by_venue.into_iter().map(|(_, date, band, venue)| (date, band, venue)).collect();
+                    orders.push((Order::VenuesInOrder, in_venue_order));
+                }
+                for (order, expected) in orders {
+                    assert_eq!(
+                        page_in(store.as_ref(), &filter, order, 10_000, None).await,
+                        expected,
+                        "{order:?} {filter:?}"
+                    );
+                    for &limit in limits {
+                        let what = format!("{order:?} {filter:?}, pages of {limit}");
+                        walk_and_compare(store.as_ref(), (&filter, order), limit, &expected, walks, &what).await;
+                    }
+                }
+            }
         }
     }
 }
@@ -415,7 +501,7 @@ async fn date_ranges_narrow_every_search_and_its_pages(store: Arc<dyn ConcertSto
             assert_eq!(page_of(store.as_ref(), &filter, 10_000, None).await, expected, "{filter:?}");
             for limit in [1, 7] {
                 let what = format!("{filter:?}, pages of {limit}");
-                walk_and_compare(store.as_ref(), &filter, limit, &expected, walks, &what).await;
+                walk_and_compare(store.as_ref(), (&filter, Order::NewestFirst), limit, &expected, walks, &what).await;
             }
         }
     }
@@ -464,8 +550,8 @@ async fn the_mongodb_store_conforms() {
 
 /// The pages the store asks for, explained by the server: a band search
 /// scans the identity index (band, date, venue), a venue search the venue
-/// index (venue, date, band), first pages and later ones alike; never a
-/// collection scan.
+/// index (venue, date, band), first pages and later ones alike, newest and
+/// soonest first; never a collection scan.
 async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
     let store = MongoConcertStore::new(db);
     store.upsert((0..500).map(|i| concert(1 + i % 40, 100 + i % 30, i * 7)).collect()).await.unwrap();
@@ -483,9 +569,10 @@ async fn searches_are_served_by_their_compound_indexes(db: &MongoDb) {
             mongo::BAND_INDEX,
         ),
     ];
+    let directions = [Direction::NewestFirst, Direction::SoonestFirst];
     for (filter, index) in searches {
-        for after in [None, Some(&after)] {
-            for query in mongo::page_queries(&filter, after, 10) {
+        for (after, direction) in [None, Some(&after)].into_iter().flat_map(|after| directions.map(|d| (after, d))) {
+            for query in mongo::page_queries(&filter, after, 10, direction) {
                 let what = format!("{:?}", query.filter);
                 let stages = plan_stages(&concerts.explain(query).await.unwrap());
                 assert!(stages.contains(&("IXSCAN".to_owned(), Some(index.to_owned()))), "{what}: {stages:?}");

@@ -95,7 +95,7 @@ async fn searches_and_imports_are_validated() {
         (json!({"bandIds": [], "limit": 5}), vec!["bandIds must have at least 1 item"]),
         (
             json!({"bandIds": [1], "city": "Paris", "limit": 5}),
-            vec!["city is not a known parameter (known: after, bandIds, from, limit, statuses, to, venueIds)"],
+            vec!["city is not a known parameter (known: after, bandIds, from, limit, order, statuses, to, venueIds)"],
         ),
         (json!({"venueIds": ["1"], "limit": 5}), vec!["venueIds[0] must be an integer (got \"1\")"]),
         (json!({"venueIds": [1], "limit": 10_001}), vec!["limit must be <= 10000"]),
@@ -103,6 +103,15 @@ async fn searches_and_imports_are_validated() {
         (
             json!({"venueIds": [1], "limit": 5, "after": {"date": 1}}),
             vec!["after.bandId is required", "after.venueId is required"],
+        ),
+        (json!({"bandIds": [1], "order": "venuesInOrder"}), vec!["venueIds is required"]),
+        (
+            json!({"venueIds": [1, 2], "order": "venuesInOrder", "limit": 5, "after": {"date": 1, "bandId": 1, "venueId": 3}}),
+            vec!["after.venueId must be one of venueIds when order is venuesInOrder"],
+        ),
+        (
+            json!({"venueIds": [1], "order": "nearest"}),
+            vec!["order must be one of [\"newestFirst\",\"soonestFirst\",\"venuesInOrder\"] (got \"nearest\")"],
         ),
     ];
     for (query, expected) in cases {

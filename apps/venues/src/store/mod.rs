@@ -21,7 +21,23 @@ use venues_model::{NewVenue, Venue, WithinRadius};
 /// and written one at a time ([`EditableStore`]).
 #[async_trait]
 pub trait VenueStore: NamedRecordStore<Venue> + EditableStore<Venue, NewVenue> + ChangeLog {
-    /// The ids of the venues at most `radius` km (great circle) from the
-    /// centre, boundary included, ascending.
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError>;
+    /// The venues at most `radius` km (great circle) from the centre,
+    /// boundary included, each with its distance, by ascending id.
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Nearby>, StoreError>;
+}
+
+/// A venue in a circle, and how far from its centre.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearby {
+    pub id: i64,
+    pub km: f64,
+}
+
+impl Nearby {
+    /// The venue `id` at `place`, if it is within `radius` km of `centre`
+    /// (boundary included: the same test on both backends).
+    pub fn within(centre: (f64, f64), radius: f64, id: i64, place: (f64, f64)) -> Option<Self> {
+        let km = venues_model::distance_km(centre, place);
+        (km <= radius + venues_model::TOLERANCE_KM).then_some(Self { id, km })
+    }
 }

@@ -20,8 +20,8 @@ use storage::mongo::{
 use storage::name_match;
 use venues_model::{NewVenue, Venue, WithinRadius};
 
-use super::VenueStore;
-use crate::geo::{cap_angle, is_within};
+use super::{Nearby, VenueStore};
+use crate::geo::cap_angle;
 
 pub struct MongoVenueStore {
     venues: MongoCollection,
@@ -124,13 +124,15 @@ impl NamedRecordStore<Venue> for MongoVenueStore {
 
 #[async_trait]
 impl VenueStore for MongoVenueStore {
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Nearby>, StoreError> {
         let candidates: Vec<Position> = self.venues.find(within_radius_query(query)).await?;
         // S2's geometry and ours may round differently on the very boundary: the
         // same exact test as the SQLite store makes both backends agree.
         let centre = (query.latitude, query.longitude);
-        let inside = candidates.into_iter().filter(|v| is_within(centre, (v.latitude, v.longitude), query.radius));
-        Ok(inside.map(|v| v.id).collect())
+        let inside = candidates
+            .into_iter()
+            .filter_map(|v| Nearby::within(centre, query.radius, v.id, (v.latitude, v.longitude)));
+        Ok(inside.collect())
     }
 }
 

@@ -13,7 +13,8 @@ use std::sync::RwLock;
 use rstar::{AABB, RTree, RTreeObject};
 use venues_model::{Venue, WithinRadius};
 
-use crate::geo::{bounding_boxes, is_within};
+use super::Nearby;
+use crate::geo::bounding_boxes;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Position {
@@ -50,22 +51,22 @@ impl Positions {
         Self { index: RwLock::new(Index::built(by_id)) }
     }
 
-    /// The ids of the venues at most `radius` km from the centre, boundary included, ascending.
-    pub fn within(&self, query: WithinRadius) -> Vec<i64> {
+    /// The venues at most `radius` km from the centre, boundary included,
+    /// each with its distance, by ascending id.
+    pub fn within(&self, query: WithinRadius) -> Vec<Nearby> {
         let index = self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let centre = (query.latitude, query.longitude);
-        let mut found: Vec<i64> = bounding_boxes(centre, query.radius)
+        let mut found: Vec<Nearby> = bounding_boxes(centre, query.radius)
             .into_iter()
             .flat_map(|area| {
                 let envelope = AABB::from_corners([area.min_lon, area.min_lat], [area.max_lon, area.max_lat]);
                 index.tree.locate_in_envelope(&envelope).copied().collect::<Vec<_>>()
             })
-            .filter(|p| is_within(centre, (p.latitude, p.longitude), query.radius))
-            .map(|p| p.id)
+            .filter_map(|p| Nearby::within(centre, query.radius, p.id, (p.latitude, p.longitude)))
             .collect();
         // Two boxes meet at the antimeridian; a venue on it may be found twice.
-        found.sort_unstable();
-        found.dedup();
+        found.sort_unstable_by_key(|nearby| nearby.id);
+        found.dedup_by_key(|nearby| nearby.id);
         found
     }
 
@@ -110,7 +111,7 @@ mod tests {
     }
 
     fn within(positions: &Positions, latitude: f64, longitude: f64, radius: f64) -> Vec<i64> {
-        positions.within(WithinRadius { latitude, longitude, radius })
+        positions.within(WithinRadius { latitude, longitude, radius }).into_iter().map(|nearby| nearby.id).collect()
     }
 
     #[test]

@@ -17,8 +17,8 @@ use storage::sqlite::rusqlite::{self, types::Value};
 use storage::sqlite::{NameIndex, NamedTable, SqliteDb};
 use venues_model::{NewVenue, Venue, WithinRadius};
 
-use super::VenueStore;
 use super::positions::Positions;
+use super::{Nearby, VenueStore};
 
 const VENUES: NamedTable<Venue> = NamedTable {
     table: "venues",
@@ -71,11 +71,11 @@ impl NamedRecordStore<Venue> for SqliteVenueStore {
 #[async_trait]
 impl VenueStore for SqliteVenueStore {
     /// From the positions in memory: nothing is read from the file.
-    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<i64>, StoreError> {
+    async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Nearby>, StoreError> {
         let started = std::time::Instant::now();
-        let ids = self.positions.within(query);
+        let found = self.positions.within(query);
         storage::record_store_query("memory", "venues_ids_within_radius", started.elapsed(), true);
-        Ok(ids)
+        Ok(found)
     }
 }
 

@@ -38,7 +38,8 @@ fn paris_area() -> Vec<Venue> {
 
 /// The ids of the venues within the radius.
 async fn within(store: &dyn VenueStore, (latitude, longitude): (f64, f64), radius: f64) -> Vec<i64> {
-    store.within_radius(WithinRadius { latitude, longitude, radius }).await.unwrap()
+    let found = store.within_radius(WithinRadius { latitude, longitude, radius }).await.unwrap();
+    found.into_iter().map(|nearby| nearby.id).collect()
 }
 
 async fn open(backend: &Backend, check: &str) -> Arc<dyn VenueStore> {
@@ -114,6 +115,13 @@ async fn within_radius_is_the_great_circle_set(store: Arc<dyn VenueStore>) {
         assert_eq!(within(store.as_ref(), PARIS, radius).await, expected, "radius {radius}");
     }
     assert_eq!(within(store.as_ref(), (-33.9, 151.2), 100.0).await, Vec::<i64>::new(), "nothing near Sydney");
+    // Each venue found comes with its distance from the centre.
+    let circle = WithinRadius { latitude: PARIS.0, longitude: PARIS.1, radius: 400.0 };
+    for nearby in store.within_radius(circle).await.unwrap() {
+        let venue = venues.iter().find(|v| v.id == nearby.id).unwrap();
+        let expected = haversine_km(PARIS, (venue.latitude, venue.longitude));
+        assert!((nearby.km - expected).abs() < 1e-6, "venue {}: {} km, not {expected}", nearby.id, nearby.km);
+    }
 }
 
 async fn the_boundary_is_inside_and_radius_zero_finds_the_exact_position(store: Arc<dyn VenueStore>) {

@@ -53,6 +53,14 @@ async fn venues_are_found_by_id_and_within_a_radius() {
     let (_, repeated) = call(&app, "GET", "/venues?ids=4&ids=2", None).await;
     assert_eq!(repeated, body);
     assert_eq!(within(&app, (48.857931, 2.350144), 8.0).await, vec![1, 2, 3, 5]);
+    // Nearest first: Zénith at the centre, Olympia (2.1 km), Point Ephémère (2.9 km), Stade de France (7.4 km).
+    let (status, nearest) =
+        call(&app, "GET", "/venues/within/nearest?latitude=48.857931&longitude=2.350144&radius=8", None).await;
+    assert_eq!(status, StatusCode::OK, "{nearest}");
+    let nearest: Vec<(i64, f64)> = serde_json::from_value(nearest).expect("[[id, km], ...]");
+    assert_eq!(nearest.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![5, 1, 2, 3]);
+    let kms: Vec<f64> = nearest.iter().map(|(_, km)| (km * 10.0).round() / 10.0).collect();
+    assert_eq!(kms, vec![0.0, 2.1, 2.9, 7.4]);
 }
 
 #[tokio::test]
@@ -63,6 +71,7 @@ async fn geo_queries_and_imports_are_validated() {
         ("/venues/within/ids?latitude=0&longitude=0", vec!["radius is required"]),
         ("/venues/within/ids?latitude=0&longitude=0&radius=-1", vec!["radius must be >= 0"]),
         ("/venues/within/ids?latitude=0&longitude=x&radius=1", vec!["longitude must be a number (got \"x\")"]),
+        ("/venues/within/nearest?latitude=0&longitude=0", vec!["radius is required"]),
     ];
     for (uri, expected) in cases {
         let (status, body) = call(&app, "GET", uri, None).await;

@@ -20,6 +20,7 @@ mod scan;
 mod staged;
 mod venue_counts;
 mod venue_heads;
+mod venue_order;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -31,11 +32,11 @@ use bootstrap::RecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use changes_model::ChangePage;
-use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Position, Status};
+use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Order, Position, Status};
 use exceptions::{StoreError, WriteError};
 use storage::sqlite::{SqliteDb, ledger};
 
-use super::{ConcertPages, ConcertStore, Side};
+use super::{ConcertPages, ConcertStore, Direction, Side, VenueOrderPlan};
 use merge::Driver;
 use pages::PageQuery;
 use venue_counts::VenueCounts;
@@ -191,12 +192,15 @@ fn load_heads(db: SqliteDb, heads: Arc<VenueHeads>, venues: Vec<i64>) {
 
 #[async_trait]
 impl ConcertStore for SqliteConcertStore {
-    fn search(&self, filter: ConcertFilter) -> Box<dyn ConcertPages> {
+    fn search(&self, filter: ConcertFilter, order: Order) -> Box<dyn ConcertPages> {
+        let Some(direction) = Direction::of(order) else {
+            return Box::new(VenueOrderPages { db: self.db.clone(), search: Arc::new(VenueOrderPlan::new(filter)) });
+        };
         Box::new(SqlitePages {
             db: self.db.clone(),
             venue_counts: self.venue_counts.clone(),
             venue_heads: self.venue_heads.clone(),
-            search: Arc::new(ReadPlan::new(filter)),
+            search: Arc::new(ReadPlan::new(filter, direction)),
         })
     }
 
@@ -256,6 +260,7 @@ impl ConcertStore for SqliteConcertStore {
 /// A filter as the pages read it: the shorter list drives the merge (its
 /// ids are the keys) and the other one, as a set, filters the rows.
 struct ReadPlan {
+    direction: Direction,
     driver: Driver,
     keys: Vec<i64>,
     filter: Option<HashSet<i64>>,
@@ -264,7 +269,7 @@ struct ReadPlan {
 }
 
 impl ReadPlan {
-    fn new(filter: ConcertFilter) -> Self {
+    fn new(filter: ConcertFilter, direction: Direction) -> Self {
         let (dates, statuses) = (filter.dates, filter.statuses);
         let (driver, keys, filter) = match (filter.band_ids, filter.venue_ids) {
             (Some(bands), Some(venues)) if bands.len() <= venues.len() => (Driver::Bands, bands, Some(venues)),
@@ -274,26 +279,64 @@ impl ReadPlan {
             // Nothing to merge: every page is empty.
             (None, None) => (Driver::Bands, Vec::new(), None),
         };
-        Self { driver, keys, filter: filter.map(|ids| ids.into_iter().collect()), dates, statuses }
+        Self { direction, driver, keys, filter: filter.map(|ids| ids.into_iter().collect()), dates, statuses }
     }
 
-    /// Where a page starts: right after `after`, and never before the end of
-    /// the date range (a page starts after a position past `to`, with ids
-    /// below every real one).
+    /// Where a page starts: right after `after`, and never before the date
+    /// range begins in the reading direction (a page starts after a position
+    /// just outside the range, with ids past every real one).
     fn start(&self, after: Option<Position>) -> Option<Position> {
-        let end = self.dates.to.and_then(|to| to.checked_add(1));
-        let past_the_range = end.map(|date| Position { band_id: i64::MIN, venue_id: i64::MIN, date });
-        match (after, past_the_range) {
-            (Some(after), Some(past)) => Some(after.min(past)),
-            (after, past) => after.or(past),
+        let outside = match self.direction {
+            Direction::NewestFirst => self.dates.to.and_then(|to| to.checked_add(1)).map(|date| Position {
+                date,
+                band_id: i64::MIN,
+                venue_id: i64::MIN,
+            }),
+            Direction::SoonestFirst => self.dates.from.and_then(|from| from.checked_sub(1)).map(|date| Position {
+                date,
+                band_id: i64::MAX,
+                venue_id: i64::MAX,
+            }),
+        };
+        match (after, outside) {
+            (Some(after), Some(outside)) => Some(self.direction.further(after, outside)),
+            (after, outside) => after.or(outside),
         }
     }
 
     /// What one page is read for: `share` of all concerts the keys hold, when known.
     fn page_query<'a>(&'a self, share: Option<f64>, heads: Option<venue_heads::HeadsView<'a>>) -> PageQuery<'a> {
-        let from = self.dates.from.unwrap_or(i64::MIN);
-        let statuses = self.statuses.as_deref();
-        PageQuery { driver: self.driver, keys: &self.keys, filter: self.filter.as_ref(), share, heads, from, statuses }
+        let until = match self.direction {
+            Direction::NewestFirst => self.dates.from.unwrap_or(i64::MIN),
+            Direction::SoonestFirst => self.dates.to.unwrap_or(i64::MAX),
+        };
+        PageQuery {
+            direction: self.direction,
+            driver: self.driver,
+            keys: &self.keys,
+            filter: self.filter.as_ref(),
+            share,
+            heads,
+            until,
+            statuses: self.statuses.as_deref(),
+        }
+    }
+}
+
+struct VenueOrderPages {
+    db: SqliteDb,
+    search: Arc<VenueOrderPlan>,
+}
+
+#[async_trait]
+impl ConcertPages for VenueOrderPages {
+    async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError> {
+        let search = self.search.clone();
+        self.db
+            .read("concerts_search_venue_order", move |connection| {
+                venue_order::read(connection, &search, after.as_ref(), limit)
+            })
+            .await
     }
 }
 

@@ -1,4 +1,5 @@
-//! Reading one page of a search from the SQLite file.
+//! Reading one page of a search from the SQLite file, newest first or
+//! soonest first.
 //!
 //! Two ways, chosen per page. A merge ([`merge`]) seeks once into each key's
 //! index range and reads about the rows the page returns: best when the keys
@@ -10,25 +11,45 @@
 //! The filter of a two-sided search (bands and venues) is applied here, to
 //! rows read in order, rather than in SQL: an `IN` list of thousands of ids
 //! would be built into a temporary index at every statement run.
+//!
+//! Every index is walked forwards for one order and backwards for the other.
+//! The merge is written for newest first; soonest first is merged in the
+//! mirror ([`mirrored`]), where every date and id is turned around.
 
 use std::collections::HashSet;
 
 use concerts_model::{Concert, Position, Status};
 use storage::sqlite::rusqlite::{Connection, Result, Row};
 
+use super::super::Direction;
 use super::merge::{self, Driver};
 use super::scan;
 use super::venue_heads::HeadsView;
 
-/// Every concert after (?1, ?2, ?3) in list order and not before ?4, from
-/// `concerts_in_list_order` (which holds every column read).
-const LIST_ORDER_SQL: &str = "
-    SELECT band_id, venue_id, date, id, status FROM concerts
-    WHERE (date, band_id, venue_id) < (?1, ?2, ?3) AND date >= ?4
-    ORDER BY date DESC, band_id DESC, venue_id DESC";
+/// Every concert after (?1, ?2, ?3) in list order and not past ?4, from
+/// `concerts_in_list_order` (which holds every column read): newest first
+/// and soonest first.
+const LIST_ORDER_SQL: [&str; 2] = [
+    "SELECT band_id, venue_id, date, id, status FROM concerts
+     WHERE (date, band_id, venue_id) < (?1, ?2, ?3) AND date >= ?4
+     ORDER BY date DESC, band_id DESC, venue_id DESC",
+    "SELECT band_id, venue_id, date, id, status FROM concerts
+     WHERE (date, band_id, venue_id) > (?1, ?2, ?3) AND date <= ?4
+     ORDER BY date, band_id, venue_id",
+];
+
+impl Direction {
+    fn index(self) -> usize {
+        match self {
+            Self::NewestFirst => 0,
+            Self::SoonestFirst => 1,
+        }
+    }
+}
 
 /// What a page is read for.
 pub struct PageQuery<'a> {
+    pub direction: Direction,
     /// Which side of a concert the keys name.
     pub driver: Driver,
     pub keys: &'a [i64],
@@ -37,11 +58,13 @@ pub struct PageQuery<'a> {
     /// The share of all concerts the keys hold (0 to 1), when known.
     pub share: Option<f64>,
     /// The venues' newest concerts, read before the file when the keys are
-    /// venues (ignored when they are bands).
+    /// venues and the page is newest first (ignored otherwise).
     pub heads: Option<HeadsView<'a>>,
-    /// The earliest date a concert may have (`i64::MIN`: any). The latest is
-    /// where the page starts: the caller folds it into `after`.
-    pub from: i64,
+    /// The last date a concert may have in the reading direction, included:
+    /// the earliest newest first (`i64::MIN`: any), the latest soonest first
+    /// (`i64::MAX`: any). Where the page starts is `after`: the caller folds
+    /// the other end of the range into it.
+    pub until: i64,
     /// The statuses a concert may have (any when `None`).
     pub statuses: Option<&'a [Status]>,
 }
@@ -51,14 +74,20 @@ impl PageQuery<'_> {
         self.filter.as_ref().is_none_or(|ids| ids.contains(&self.driver.second(concert)))
             && self.statuses.is_none_or(|statuses| statuses.contains(&concert.status))
     }
+
+    /// The venue heads, when they can serve this query.
+    fn heads(&self) -> Option<&HeadsView<'_>> {
+        let newest_by_venue = self.driver == Driver::Venues && self.direction == Direction::NewestFirst;
+        self.heads.as_ref().filter(|_| newest_by_venue)
+    }
 }
 
 /// A concert's status from its column; a code this version does not know is read as scheduled.
-fn status(code: u8) -> Status {
+pub fn status(code: u8) -> Status {
     Status::from_code(code).unwrap_or_default()
 }
 
-/// The first `limit` concerts after `after` that `query` describes, in list order.
+/// The first `limit` concerts after `after` that `query` describes, in its direction.
 pub fn read(
     connection: &Connection,
     query: &PageQuery<'_>,
@@ -70,9 +99,9 @@ pub fn read(
     };
     let keys: HashSet<i64> = query.keys.iter().copied().collect();
     let matches = |concert: &Concert| keys.contains(&query.driver.key(concert)) && query.passes_filter(concert);
-    let mut statement = connection.prepare_cached(LIST_ORDER_SQL)?;
-    let (date, band_id, venue_id) = after.unwrap_or(&Position::FIRST).key();
-    let rows = statement.query_map((date, band_id, venue_id, query.from), |row| {
+    let mut statement = connection.prepare_cached(LIST_ORDER_SQL[query.direction.index()])?;
+    let (date, band_id, venue_id) = after.copied().unwrap_or(query.direction.first()).key();
+    let rows = statement.query_map((date, band_id, venue_id, query.until), |row| {
         let (id, code) = (row.get(3)?, row.get(4)?);
         Ok(Concert { id, band_id: row.get(0)?, venue_id: row.get(1)?, date: row.get(2)?, status: status(code) })
     })?;
@@ -87,17 +116,18 @@ pub fn read(
 }
 
 /// The page from the venues' heads alone, when they hold it: with no file
-/// to read, it needs no connection. `None` when the keys are bands, when a
-/// scan serves the page better (thousands of venues holding a large share:
-/// merging their heads cost more than scanning, 7.5 ms against 2 ms for 2,940
-/// venues around Paris), or when a venue's rows the page needs go past its head.
+/// to read, it needs no connection. `None` when the keys are bands or the
+/// page soonest first, when a scan serves the page better (thousands of
+/// venues holding a large share: merging their heads cost more than
+/// scanning, 7.5 ms against 2 ms for 2,940 venues around Paris), or when a
+/// venue's rows the page needs go past its head.
 pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Position>, limit: usize) -> Option<Vec<Concert>> {
     if scan::budget(query.keys.len(), limit, query.share).is_some() {
         return None;
     }
-    let heads = query.heads.as_ref().filter(|_| query.driver == Driver::Venues)?;
+    let heads = query.heads()?;
     let page = merge::page(Driver::Venues, query.keys, after, limit, |key, bound, n| {
-        heads.read(key, bound, query.from, n, |c| query.passes_filter(c)).ok_or(PastTheHead)
+        heads.read(key, bound, query.until, n, |c| query.passes_filter(c)).ok_or(PastTheHead)
     });
     page.ok()
 }
@@ -106,49 +136,94 @@ pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Position>, limit: 
 struct PastTheHead;
 
 /// A page as a merge of per-key index ranges ([`merge::page`]).
-fn merge_page(
+pub fn merge_page(
     connection: &Connection,
     query: &PageQuery<'_>,
     after: Option<&Position>,
     limit: usize,
 ) -> Result<Vec<Concert>> {
     let driver = query.driver;
-    let mut statement = connection.prepare_cached(key_range_sql(driver))?;
-    merge::page(driver, query.keys, after, limit, |key, (date, second), n| {
-        let from_memory = query.heads.as_ref().filter(|_| driver == Driver::Venues);
-        if let Some(found) =
-            from_memory.and_then(|heads| heads.read(key, (date, second), query.from, n, |c| query.passes_filter(c)))
-        {
-            return Ok(found);
-        }
+    let mut statement = connection.prepare_cached(key_range_sql(driver, query.direction))?;
+    // The rows of one key, within `bound`, in the reading direction.
+    let mut key_range = |key: i64, (date, second): (i64, i64), n: usize| -> Result<Vec<Concert>> {
         // The index gives rows in order, so stepping stops after `n`: no LIMIT is
         // needed, and a bound LIMIT would make SQLite re-plan whenever it changes.
-        let rows = statement.query_map((key, date, second, query.from), |row| key_row(driver, key, row))?;
+        let rows = statement.query_map((key, date, second, query.until), |row| key_row(driver, key, row))?;
         rows.filter(|row| row.as_ref().map_or(true, |concert| query.passes_filter(concert))).take(n).collect()
-    })
-}
-
-/// The rows of one key (?1) below the bound (?2, ?3) on (date, the other
-/// id) and not before ?4, in list order: read straight from the index that
-/// serves the key (the table itself for bands, `concerts_by_venue_and_date`
-/// for venues: both hold every column read), a range bounded at both ends,
-/// with no sort and no scan.
-fn key_range_sql(driver: Driver) -> &'static str {
-    match driver {
-        Driver::Bands => {
-            "SELECT date, venue_id, id, status FROM concerts
-             WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3) AND date >= ?4
-             ORDER BY date DESC, venue_id DESC"
-        }
-        Driver::Venues => {
-            "SELECT date, band_id, id, status FROM concerts
-             WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3) AND date >= ?4
-             ORDER BY date DESC, band_id DESC"
+    };
+    match query.direction {
+        Direction::NewestFirst => merge::page(driver, query.keys, after, limit, |key, bound, n| {
+            if let Some(found) =
+                query.heads().and_then(|heads| heads.read(key, bound, query.until, n, |c| query.passes_filter(c)))
+            {
+                return Ok(found);
+            }
+            key_range(key, bound, n)
+        }),
+        Direction::SoonestFirst => {
+            // Soonest first is newest first in the mirror: merged there, each key's
+            // rows read forwards and mirrored on the way in, the page mirrored back.
+            let keys: Vec<i64> = query.keys.iter().map(|key| !key).collect();
+            let after = after.map(mirrored::position);
+            let page = merge::page(driver, &keys, after.as_ref(), limit, |key, (date, second), n| {
+                let rows = key_range(!key, (!date, !second), n)?;
+                Ok::<_, storage::sqlite::rusqlite::Error>(rows.into_iter().map(mirrored::concert).collect())
+            })?;
+            Ok(page.into_iter().map(mirrored::concert).collect())
         }
     }
 }
 
-fn key_row(driver: Driver, key: i64, row: &Row<'_>) -> Result<Concert> {
+/// Concerts with every date and id turned around (`!x`, which reverses the
+/// order of all i64s: a < b exactly when !b < !a, with no overflow): the
+/// newest-first order of mirrored concerts is the soonest-first order of the
+/// real ones, so the merge, written for the first, serves both.
+mod mirrored {
+    use concerts_model::{Concert, Position};
+
+    pub fn concert(c: Concert) -> Concert {
+        Concert { id: c.id, band_id: !c.band_id, venue_id: !c.venue_id, date: !c.date, status: c.status }
+    }
+
+    pub fn position(p: &Position) -> Position {
+        Position { date: !p.date, band_id: !p.band_id, venue_id: !p.venue_id }
+    }
+}
+
+/// The rows of one key (?1) past the bound (?2, ?3) on (date, the other
+/// id) in the reading direction, and not past ?4: read straight from the
+/// index that serves the key (the table itself for bands,
+/// `concerts_by_venue_and_date` for venues: both hold every column read),
+/// forwards or backwards, a range bounded at both ends, with no sort and no scan.
+fn key_range_sql(driver: Driver, direction: Direction) -> &'static str {
+    match (driver, direction) {
+        (Driver::Bands, Direction::NewestFirst) => {
+            "SELECT date, venue_id, id, status FROM concerts
+             WHERE band_id = ?1 AND (date, venue_id) < (?2, ?3) AND date >= ?4
+             ORDER BY date DESC, venue_id DESC"
+        }
+        (Driver::Venues, Direction::NewestFirst) => {
+            "SELECT date, band_id, id, status FROM concerts
+             WHERE venue_id = ?1 AND (date, band_id) < (?2, ?3) AND date >= ?4
+             ORDER BY date DESC, band_id DESC"
+        }
+        (Driver::Bands, Direction::SoonestFirst) => {
+            "SELECT date, venue_id, id, status FROM concerts
+             WHERE band_id = ?1 AND (date, venue_id) > (?2, ?3) AND date <= ?4
+             ORDER BY date, venue_id"
+        }
+        (Driver::Venues, Direction::SoonestFirst) => VENUE_FORWARDS_SQL,
+    }
+}
+
+/// A venue's rows after (?2, ?3) on (date, band id), up to the date ?4,
+/// soonest first.
+pub const VENUE_FORWARDS_SQL: &str = "SELECT date, band_id, id, status FROM concerts
+     WHERE venue_id = ?1 AND (date, band_id) > (?2, ?3) AND date <= ?4
+     ORDER BY date, band_id";
+
+/// A concert of `key` from a row of [`key_range_sql`].
+pub fn key_row(driver: Driver, key: i64, row: &Row<'_>) -> Result<Concert> {
     let (date, second, id, code): (i64, i64, i64, u8) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
     let status = status(code);
     Ok(match driver {
@@ -196,11 +271,15 @@ mod tests {
     #[test]
     fn every_read_is_an_index_range_in_list_order_with_no_sort() {
         let connection = database(&fixture());
-        for (sql, index) in [
-            (key_range_sql(Driver::Bands), "PRIMARY KEY"),
-            (key_range_sql(Driver::Venues), "INDEX concerts_by_venue_and_date"),
-            (LIST_ORDER_SQL, "INDEX concerts_in_list_order"),
-        ] {
+        let both = [Direction::NewestFirst, Direction::SoonestFirst];
+        let reads = both.into_iter().flat_map(|direction| {
+            [
+                (key_range_sql(Driver::Bands, direction), "PRIMARY KEY"),
+                (key_range_sql(Driver::Venues, direction), "INDEX concerts_by_venue_and_date"),
+                (LIST_ORDER_SQL[direction.index()], "INDEX concerts_in_list_order"),
+            ]
+        });
+        for (sql, index) in reads {
             let plan = plan(&connection, sql);
             assert!(plan.contains(index), "{sql}\n uses {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{sql}\n sorts: {plan}");
@@ -220,7 +299,8 @@ mod tests {
             filter,
             share,
             heads: None,
-            from: i64::MIN,
+            until: i64::MIN,
+            direction: Direction::NewestFirst,
             statuses: None,
         };
         for limit in [1, 2, 10, 101, 1001] {
@@ -228,7 +308,11 @@ mod tests {
             read(&connection, &query(Driver::Bands, &[4, 5], Some(&many_set), None), None, limit).unwrap();
             read(&connection, &query(Driver::Venues, &many, None, Some(0.7)), None, limit).unwrap();
         }
-        for sql in [key_range_sql(Driver::Venues), key_range_sql(Driver::Bands), LIST_ORDER_SQL] {
+        for sql in [
+            key_range_sql(Driver::Venues, Direction::NewestFirst),
+            key_range_sql(Driver::Bands, Direction::NewestFirst),
+            LIST_ORDER_SQL[0],
+        ] {
             let statement = connection.prepare_cached(sql).unwrap();
             assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{sql} was prepared again");
         }
@@ -252,13 +336,22 @@ mod tests {
             filter,
             share: None,
             heads: Some(heads.view()),
-            from: i64::MIN,
+            until: i64::MIN,
+            direction: Direction::NewestFirst,
             statuses: None,
         };
         let from_file = |keys, filter, after: Option<&Position>, limit| {
             let statuses = None;
-            let query =
-                PageQuery { driver: Driver::Venues, keys, filter, share: None, heads: None, from: i64::MIN, statuses };
+            let query = PageQuery {
+                driver: Driver::Venues,
+                keys,
+                filter,
+                share: None,
+                heads: None,
+                until: i64::MIN,
+                direction: Direction::NewestFirst,
+                statuses,
+            };
             read(&connection, &query, after, limit).unwrap()
         };
 
@@ -281,7 +374,8 @@ mod tests {
             filter: None,
             share: None,
             heads: Some(heads.view()),
-            from: i64::MIN,
+            until: i64::MIN,
+            direction: Direction::NewestFirst,
             statuses: None,
         };
         assert_eq!(read_from_memory(&by_bands, None, 1), None, "band keys are never in the heads");
@@ -293,7 +387,8 @@ mod tests {
             filter: None,
             share: Some(0.9),
             heads: Some(heads.view()),
-            from: i64::MIN,
+            until: i64::MIN,
+            direction: Direction::NewestFirst,
             statuses: None,
         };
         assert_eq!(read_from_memory(&region, None, 10), None, "scanned, not merged");

@@ -1,0 +1,80 @@
+//! A page in venue order ([`VenueOrderPlan`]) from the SQLite file.
+
+use std::collections::HashSet;
+
+use concerts_model::{Concert, Position};
+use storage::sqlite::rusqlite::{Connection, Result};
+
+use super::super::{Direction, VenueOrderPlan};
+use super::merge::Driver;
+use super::pages::{self, VENUE_FORWARDS_SQL};
+
+/// The first `limit` concerts after `after` (a concert at one of the
+/// venues; `None`: from the first venue's first concert).
+pub fn read(
+    connection: &Connection,
+    plan: &VenueOrderPlan,
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<Vec<Concert>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    match &plan.bands {
+        Some(bands) => of_bands(connection, plan, bands, after, limit),
+        None => walk(connection, plan, after, limit),
+    }
+}
+
+/// The venues one after the other, from `after`'s.
+fn walk(
+    connection: &Connection,
+    plan: &VenueOrderPlan,
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<Vec<Concert>> {
+    let to = plan.dates.to.unwrap_or(i64::MAX);
+    let mut statement = connection.prepare_cached(VENUE_FORWARDS_SQL)?;
+    let mut found = Vec::with_capacity(limit.min(1024));
+    for (venue, (date, band)) in plan.walk(after) {
+        // Rows are stepped lazily: reading stops as soon as the page is full.
+        let rows = statement.query_map((venue, date, band, to), |row| pages::key_row(Driver::Venues, venue, row))?;
+        for row in rows {
+            let concert = row?;
+            if plan.keeps(&concert) {
+                found.push(concert);
+                if found.len() == limit {
+                    return Ok(found);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The bands' concerts at the venues, in venue order.
+fn of_bands(
+    connection: &Connection,
+    plan: &VenueOrderPlan,
+    bands: &[i64],
+    after: Option<&Position>,
+    limit: usize,
+) -> Result<Vec<Concert>> {
+    let venues: HashSet<i64> = plan.venues.iter().copied().collect();
+    let query = pages::PageQuery {
+        direction: Direction::NewestFirst,
+        driver: Driver::Bands,
+        keys: bands,
+        filter: Some(&venues),
+        share: None,
+        heads: None,
+        until: plan.dates.from.unwrap_or(i64::MIN),
+        statuses: plan.statuses.as_deref(),
+    };
+    let start = plan.dates.to.and_then(|to| to.checked_add(1));
+    let start = start.map(|date| Position { date, band_id: i64::MIN, venue_id: i64::MIN });
+    // Merged, never scanned: the bands' ranges hold every match, and nothing
+    // bounds a scan of all concerts.
+    let matches = pages::merge_page(connection, &query, start.as_ref(), usize::MAX)?;
+    Ok(plan.arrange(matches, after, limit))
+}
