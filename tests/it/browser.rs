@@ -293,6 +293,69 @@ async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_giv
     chromium.close().await;
 }
 
+/// A place, then soonest first: the list comes in the API's order, and the
+/// histogram shows a bar per month with the counts the API gives.
+#[tokio::test]
+async fn a_person_sorts_soonest_first_and_sees_the_concerts_per_month() {
+    let Some(chromium) = Chromium::launch("soonest first and per month", 1200).await else { return };
+    let system = system().await;
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.type_into("place-input", "batofar").await;
+    page.until("document.querySelector('#place-options li')?.textContent === 'Le Batofar, Paris, France'").await;
+    page.page.find_element("#place-options li").await.unwrap().click().await.unwrap();
+    page.until("document.getElementById('results').dataset.count > 0").await;
+    page.eval("const order = document.getElementById('sort'); order.value = 'date'; order.dispatchEvent(new Event('change')); true")
+        .await;
+    let search = "latitude=48.83335&longitude=2.3793886&radius=20";
+    let (_, soonest) = system.get(&format!("/concerts?{search}&sort=date&limit=50")).await;
+    let first_date = soonest[0]["date"].as_i64().unwrap();
+    let first_shown =
+        format!("document.querySelector('#results li time')?.dateTime === new Date({first_date}).toISOString()");
+    page.until(&first_shown).await;
+    assert_eq!(page.eval("new URLSearchParams(location.search).get('sort')").await, "date", "the order is in the URL");
+    let shown: Vec<String> = serde_json::from_value(
+        page.eval("[...document.querySelectorAll('#results li time')].map((time) => time.dateTime)").await,
+    )
+    .unwrap();
+    let expected: Vec<String> = soonest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            chrono::DateTime::from_timestamp_millis(c["date"].as_i64().unwrap())
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .collect();
+    assert_eq!(shown, expected, "the first page, soonest first, as the API gives it");
+
+    let (_, counts) = system.get(&format!("/concerts/counts?{search}&by=month")).await;
+    let total = counts["total"].as_u64().unwrap();
+    page.until(&format!(
+        "document.getElementById('histogram-title').textContent === '{total} concerts in all, per month'"
+    ))
+    .await;
+    let bars: Vec<(String, u64)> = serde_json::from_value(
+        page.eval(
+            "[...document.querySelectorAll('#months li')].map((bar) => [bar.dataset.month, Number(bar.dataset.count)])",
+        )
+        .await,
+    )
+    .unwrap();
+    let groups: Vec<(String, u64)> = counts["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].as_str().unwrap().to_owned(), g["count"].as_u64().unwrap()))
+        .collect();
+    assert!(groups.len() > 100, "twelve years of months: {}", groups.len());
+    assert_eq!(bars, groups, "a bar per month, with the API's counts");
+    assert_eq!(bars.iter().map(|(_, count)| count).sum::<u64>(), total);
+    assert_eq!(page.eval("document.getElementById('histogram').hidden").await, false);
+    page.stayed_clean();
+    chromium.close().await;
+}
+
 #[tokio::test]
 async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
     let Some(chromium) = Chromium::launch("scrolling", 375).await else { return };
@@ -302,7 +365,11 @@ async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
         .open(&format!("{}/?latitude=48.857931&longitude=2.350144&radius=20&place=Paris", system.gateway.url))
         .await;
     page.until("document.querySelectorAll('#results li').length === 50").await;
-    assert_eq!(page.status().await, "50 concerts so far; more load as you scroll.");
+    // Once the count is in, the status says how many there are in all.
+    page.until(
+        "document.getElementById('status').textContent === '50 concerts of 935 so far; more load as you scroll.'",
+    )
+    .await;
     assert_eq!(page.eval("document.documentElement.scrollWidth <= 375").await, true, "nothing wider than the screen");
     page.eval("document.getElementById('more').scrollIntoView(); true").await;
     page.until("document.querySelectorAll('#results li').length >= 100").await;

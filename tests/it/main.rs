@@ -10,6 +10,7 @@ mod browser;
 mod calendar;
 mod catalogue;
 mod changes;
+mod counts;
 mod crash;
 mod deploy;
 mod discovery;

@@ -21,6 +21,7 @@ use crate::answer_cache::AnswerCache;
 use crate::clients::Services;
 use crate::config::Config;
 use crate::context::RequestDeadline;
+use crate::counts::CountsQuery;
 use crate::events::EventSource;
 use crate::follower::Follower;
 use crate::freshness::Freshness;
@@ -30,6 +31,7 @@ use crate::record_logs;
 use crate::routes::changes::follow_changes;
 use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
 use crate::routes::concerts::{concerts_calendar, find_concerts};
+use crate::routes::counts::count_concerts;
 use crate::routes::page;
 use crate::routes::probes;
 use crate::routes::records::{
@@ -59,6 +61,7 @@ pub enum BuildError {
 pub fn router(config: &Config) -> Result<Router, BuildError> {
     let credentials = Credentials::new(&config.imports, &config.edits)?;
     let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
+    let counts_query = CountsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
     let services = Arc::new(Services::new(&config.services)?);
@@ -79,6 +82,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let document = openapi::document(&[
         ("/concerts", concerts_query.source()),
         ("/concerts.ics", concerts_query.source()),
+        ("/concerts/counts", counts_query.source()),
         ("/bands", names_query.source()),
         ("/venues", names_query.source()),
         ("/changes", changes_query.source()),
@@ -89,6 +93,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let api = Router::new()
         .route("/concerts", get(find_concerts).merge(writes(post(create_concert))))
         .route("/concerts.ics", get(concerts_calendar))
+        .route("/concerts/counts", get(count_concerts))
         .route("/concerts/{id}", get(read_concert).merge(writes(patch(change_concert).delete(delete_concert))))
         .route("/bands", get(find_bands).merge(writes(post(create_band))))
         .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))

@@ -10,7 +10,8 @@
 //!   [`plan`] the plan of a search (which service, in which order, pages
 //!   joined with names); [`sort`] the orders a search can come in;
 //!   [`paging`] the cursors and `Link`s; [`answer`] the public item shape
-//!   and its writer; [`calendar`] a search as an `.ics`.
+//!   and its writer; [`calendar`] a search as an `.ics`; [`counts`] a
+//!   search counted.
 //! - [`freshness`] tags answers ([`tag`], `ETag`, `304`) and serves them through
 //!   [`answer_cache`] (answers already made, in each coding); [`context`] is what a
 //!   request carries to its calls; [`clients`] calls the services,
@@ -35,6 +36,7 @@ pub mod calendar;
 pub mod clients;
 pub mod config;
 pub mod context;
+pub mod counts;
 pub mod events;
 pub mod feed;
 pub mod follower;

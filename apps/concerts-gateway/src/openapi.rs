@@ -15,6 +15,7 @@ use utoipa::OpenApi;
 use venues_model::{VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
 
 use crate::answer::ConcertView;
+use crate::counts::{CountsView, GroupView};
 use crate::feed::FeedChange;
 use crate::routes::changes::__path_follow_changes;
 use crate::routes::concert_records::{
@@ -22,6 +23,7 @@ use crate::routes::concert_records::{
     EDIT_SCHEMA,
 };
 use crate::routes::concerts::{__path_concerts_calendar, __path_find_concerts};
+use crate::routes::counts::__path_count_concerts;
 use crate::routes::probes::__path_ready;
 use crate::routes::records::{
     __path_change_band, __path_change_venue, __path_create_band, __path_create_venue, __path_delete_band,
@@ -33,17 +35,19 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
 #[openapi(
     info(
         title = "Concert discovery API",
-        description = "Which concerts match these bands and/or this place? Concerts come newest first.",
+        description = "Which concerts match these bands and/or this place? Concerts come newest first, soonest first or nearest first.",
         license(name = "MIT", identifier = "MIT"),
     ),
     paths(
-        find_concerts, concerts_calendar, find_bands, find_venues, ready,
+        find_concerts, concerts_calendar, count_concerts, find_bands, find_venues, ready,
         read_concert, create_concert, change_concert, delete_concert,
         read_band, create_band, change_band, delete_band,
         read_venue, create_venue, change_venue, delete_venue,
         follow_changes,
     ),
-    components(schemas(ConcertView, ConcertRecord, Status, Band, Venue, ErrorBody, FeedChange, ChangeKind)),
+    components(schemas(
+        ConcertView, CountsView, GroupView, ConcertRecord, Status, Band, Venue, ErrorBody, FeedChange, ChangeKind
+    )),
     tags(
         (name = "concerts", description = "Concert search"),
         (name = "names", description = "Bands and venues by name, for a search box"),

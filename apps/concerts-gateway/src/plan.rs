@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bands_model::Band;
-use concerts_model::{Concert, ConcertFilter, ConcertSearch, Position};
+use concerts_model::{Concert, ConcertCounts, ConcertFilter, ConcertSearch, CountSearch, GroupBy, Position};
 use exceptions::HttpError;
 use hashbrown::HashMap;
 use venues_model::Venue;
@@ -164,6 +164,11 @@ impl Plan {
                 After::Nearest { km: *km, last: position }
             }
         })
+    }
+
+    /// How many concerts the search matches, in all and per group of `by`.
+    pub async fn count(&self, context: &RequestContext, by: Option<GroupBy>) -> Result<ConcertCounts, HttpError> {
+        self.services.concerts.count(context, &CountSearch { filter: self.filter.clone(), by }).await
     }
 
     /// Every concert, in pages of `page_size` with their bands and venues,

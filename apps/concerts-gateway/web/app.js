@@ -1,8 +1,9 @@
 // The search page. A person picks bands (by name, from suggestions) and/or a
 // place (a venue or city from suggestions, their location, or a point on the
-// map) with a radius, and a date range; the page asks GET /concerts, lists
-// the concerts newest first, loads more as the list is scrolled (following
-// the answer's Link header), and shows them on a map. The search lives in the
+// map) with a radius, a date range and an order; the page asks GET /concerts,
+// lists the concerts newest first (or soonest, or nearest), loads more as the
+// list is scrolled (following the answer's Link header), shows them on a map,
+// and shows how many there are per month (GET /concerts/counts). The search lives in the
 // page's URL, so that it can be shared and reloaded. Only the API is called:
 // no other origin, unless map tiles are configured.
 
@@ -13,7 +14,12 @@ const PAGE = 50;
 /** How long typing pauses before suggestions are asked for, in ms. */
 const PAUSE = 150;
 
-const state = { bands: [], place: null, radius: 20, from: "", to: "" };
+const state = { bands: [], place: null, radius: 20, from: "", to: "", sort: "-date" };
+
+/** The order asked of the API: nearest first only with a place, newest first by default. */
+function sortAsked() {
+  return state.sort === "distance" && !state.place ? "-date" : state.sort;
+}
 
 // ---- The API ---------------------------------------------------------------
 
@@ -71,8 +77,15 @@ function searchParams() {
   return params;
 }
 
-function writeUrl() {
+/** The search in its order: what GET /concerts and the calendar are asked. */
+function sortedParams() {
   const params = searchParams();
+  if (sortAsked() !== "-date") params.set("sort", sortAsked());
+  return params;
+}
+
+function writeUrl() {
+  const params = sortedParams();
   if (state.place) params.set("place", state.place.name);
   const query = params.toString();
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
@@ -94,6 +107,8 @@ async function readUrl() {
   if (Number.isFinite(radius) && radius >= 0) state.radius = radius;
   state.from = params.get("from") || "";
   state.to = params.get("to") || "";
+  const sort = params.get("sort");
+  if (["-date", "date", "distance"].includes(sort)) state.sort = sort;
 }
 
 // ---- Suggestions as one types (the ARIA combobox pattern) ------------------
@@ -217,6 +232,8 @@ function showPlace() {
   $("radius").value = String(state.radius);
   $("from").value = state.from;
   $("to").value = state.to;
+  $("sort").querySelector('[value="distance"]').disabled = !place;
+  $("sort").value = sortAsked();
 }
 
 // ---- The map -----------------------------------------------------------------
@@ -277,10 +294,10 @@ function showVenues(concerts) {
 
 // ---- The answer ----------------------------------------------------------------
 
-const answer = { generation: 0, next: null, loading: false, shown: 0 };
+const answer = { generation: 0, next: null, loading: false, shown: 0, total: null };
 
 function concertsQuery() {
-  const params = searchParams();
+  const params = sortedParams();
   params.set("limit", String(PAGE));
   return params.toString();
 }
@@ -329,10 +346,44 @@ function showStatus() {
   if (!state.bands.length && !state.place) text = "Pick a band or a place.";
   else if (answer.loading && !answer.shown) text = "Searching…";
   else if (!answer.shown) text = "No concerts match this search.";
-  else if (answer.loading) text = `${answer.shown} concerts so far; loading more…`;
-  else if (answer.next) text = `${answer.shown} concerts so far; more load as you scroll.`;
+  else if (answer.loading) text = `${answer.shown} concerts ${ofTotal()}so far; loading more…`;
+  else if (answer.next) text = `${answer.shown} concerts ${ofTotal()}so far; more load as you scroll.`;
   else text = `${answer.shown} concert${answer.shown === 1 ? "" : "s"}.`;
   $("status").textContent = text;
+}
+
+/** "of 935 " once the search's total is known. */
+function ofTotal() {
+  return answer.total === null ? "" : `of ${answer.total} `;
+}
+
+const monthName = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+
+/**
+ * Asks how many concerts the search has per month, and shows the total and
+ * a bar per month (unless a newer search started meanwhile).
+ */
+async function loadCounts(generation) {
+  const { response, body } = await getJson(`/concerts/counts?${searchParams()}&by=month`);
+  if (generation !== answer.generation || !response.ok || !body || !Array.isArray(body.groups)) return;
+  answer.total = body.total;
+  const most = Math.max(1, ...body.groups.map((group) => group.count));
+  $("months").replaceChildren(
+    ...body.groups.map((group) => {
+      const [year, month] = group.key.split("-").map(Number);
+      const name = Number.isFinite(year) && Number.isFinite(month) ? monthName.format(Date.UTC(year, month - 1, 1)) : group.key;
+      const bar = document.createElement("li");
+      bar.dataset.month = group.key;
+      bar.dataset.count = String(group.count);
+      bar.style.setProperty("--share", String(group.count / most));
+      bar.title = `${name}: ${group.count}`;
+      bar.append(Object.assign(document.createElement("span"), { className: "label", textContent: `${name}: ${group.count}` }));
+      return bar;
+    }),
+  );
+  $("histogram-title").textContent = `${body.total} concert${body.total === 1 ? "" : "s"} in all, per month`;
+  $("histogram").hidden = body.groups.length === 0;
+  showStatus();
 }
 
 /** Asks `url` for a page of the answer and shows it, unless a newer search started meanwhile. */
@@ -362,16 +413,19 @@ async function loadPage(url, generation) {
 
 function search() {
   const generation = ++answer.generation;
-  Object.assign(answer, { next: null, loading: false, shown: 0 });
+  Object.assign(answer, { next: null, loading: false, shown: 0, total: null });
   $("results").replaceChildren();
+  $("months").replaceChildren();
+  $("histogram").hidden = true;
   showProblems([]);
   clearVenues();
   const searching = state.bands.length > 0 || state.place !== null;
   // The same search as a calendar that a calendar app can subscribe to.
   $("subscribe").hidden = !searching;
-  $("subscribe").href = `/concerts.ics?${searchParams()}`;
+  $("subscribe").href = `/concerts.ics?${sortedParams()}`;
   if (!searching) return showStatus();
   loadPage(`/concerts?${concertsQuery()}`, generation);
+  loadCounts(generation);
 }
 
 /** The next page loads when the end of the list comes into view. */
@@ -425,6 +479,10 @@ for (const id of ["from", "to"]) {
     changed();
   });
 }
+$("sort").addEventListener("change", () => {
+  state.sort = $("sort").value;
+  changed();
+});
 $("search").addEventListener("submit", (event) => event.preventDefault());
 
 await startMap();

@@ -8,6 +8,10 @@
 //!   gateway's do. With `limit`, at most that many; without, every match,
 //!   streamed page by page, so that the search's venues are sent and checked
 //!   once however long the answer.
+//! - `POST /concerts/counts` `{"bandIds":[..],"venueIds":[..],"from":..,"to":..,"statuses":[..],"by":"month"}`:
+//!   how many concerts the search matches, `{"total":n,"groups":[[key,n],..]}`
+//!   (months as `yyyymm`, years, venue or band ids), added up from the
+//!   counts kept per band, venue and month rather than read.
 //! - `PUT /concerts`: adds a JSON array of concerts (up to 10,000), all or nothing;
 //!   concerts already stored are kept once; each new one gets its id.
 //! - `GET /concerts/{id}`, `POST /concerts`, `PATCH /concerts/{id}`,
@@ -44,8 +48,8 @@ use bootstrap::edits::{self, EditableStore, Kind};
 use bootstrap::records::{import, ready, version};
 use bootstrap::settings::Limits;
 use concerts_model::{
-    CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRecord, ConcertRow,
-    ConcertSearch, NewConcert, Order, Position, rows,
+    CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertCounts, ConcertFilter, ConcertRecord,
+    ConcertRow, ConcertSearch, CountSearch, NewConcert, Order, Position, rows,
 };
 use exceptions::{HttpError, StoreError};
 use futures::StreamExt;
@@ -73,6 +77,7 @@ const CONCERTS: Kind<ConcertRecord, NewConcert> = Kind {
 
 pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     SearchRequest::schema().map_err(Clone::clone)?;
+    CountRequest::schema().map_err(Clone::clone)?;
     Of::schema().map_err(Clone::clone)?;
     let staging: Arc<dyn RecordStore<NewConcert>> = Arc::new(Staging(store.clone()));
     let editable: Arc<dyn EditableStore<ConcertRecord, NewConcert>> = store.clone();
@@ -80,6 +85,7 @@ pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Resul
     let delete_all = only_for(axum::routing::delete(delete_all_of).with_state(store.clone()), credentials, Scope::Edit);
     let api = Router::new()
         .route("/concerts/search", post(search))
+        .route("/concerts/counts", post(count))
         .route("/concerts/count", get(count_of))
         .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()))
@@ -188,6 +194,48 @@ impl FromBody for SearchRequest {
         }
         Ok(Self { filter, order, limit, after })
     }
+}
+
+/// `POST /concerts/counts`: which concerts, split how.
+struct CountRequest(CountSearch);
+
+/// The search's schema without what pages a search (order, limit, after),
+/// with `by`: one source for the rules both share.
+static COUNT: CompiledSchema = CompiledSchema::new(|| {
+    let search = Schema::from_json_text("ConcertSearch", include_str!("../schemas/concert-search.schema.json"))?;
+    let mut source = search.source().clone();
+    source["title"] = json!("ConcertCount");
+    source["description"] = json!("POST /concerts/counts: how many concerts the search matches, in all and per group");
+    if let Some(properties) = source["properties"].as_object_mut() {
+        for paging in ["order", "limit", "after"] {
+            properties.remove(paging);
+        }
+        properties.insert("by".to_owned(), json!({"enum": ["month", "year", "venue", "band"]}));
+    }
+    if let Some(schema) = source.as_object_mut() {
+        schema.remove("if");
+        schema.remove("then");
+    }
+    Schema::new("ConcertCount", source)
+});
+
+impl FromBody for CountRequest {
+    type Params = CountSearch;
+
+    fn schema() -> Result<&'static Schema, &'static SchemaError> {
+        COUNT.as_ref()
+    }
+
+    fn parse(search: CountSearch) -> Result<Self, HttpError> {
+        Ok(Self(search))
+    }
+}
+
+async fn count(
+    State(store): State<Store>,
+    ValidatedJson(CountRequest(search)): ValidatedJson<CountRequest>,
+) -> Result<Json<ConcertCounts>, HttpError> {
+    Ok(Json(store.count(search.filter, search.by).await?))
 }
 
 /// The store as `PUT /concerts/staged` writes to it: each batch staged.

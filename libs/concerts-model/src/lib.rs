@@ -273,9 +273,102 @@ pub struct ConcertSearch {
     pub after: Option<Position>,
 }
 
+/// How a count of concerts is split: by calendar month or year (UTC), by
+/// venue or by band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupBy {
+    Month,
+    Year,
+    Venue,
+    Band,
+}
+
+impl GroupBy {
+    /// The group `concert` falls in: its month as `yyyymm` ([`month_of`]),
+    /// its year, its venue's id or its band's.
+    pub fn key(self, concert: &Concert) -> i64 {
+        match self {
+            GroupBy::Month => month_of(concert.date),
+            GroupBy::Year => year_of(month_of(concert.date)),
+            GroupBy::Venue => concert.venue_id,
+            GroupBy::Band => concert.band_id,
+        }
+    }
+}
+
+/// The month of every date before the year 0 (the calendar counts know the years 0 to 9999).
+pub const BEFORE_CALENDAR: i64 = 0;
+/// The month of every date after the year 9999.
+pub const AFTER_CALENDAR: i64 = 999_999;
+
+/// The UTC calendar month of a date (UNIX ms) as `yyyymm` (201906); dates
+/// outside the years 0 to 9999 fall in [`BEFORE_CALENDAR`] or [`AFTER_CALENDAR`].
+pub fn month_of(date: i64) -> i64 {
+    use chrono::Datelike;
+    let outside = if date < 0 { BEFORE_CALENDAR } else { AFTER_CALENDAR };
+    let Some(moment) = chrono::DateTime::from_timestamp_millis(date) else { return outside };
+    match i64::from(moment.year()) {
+        year @ 0..=9999 => year * 100 + i64::from(moment.month()),
+        _ => outside,
+    }
+}
+
+/// The year of a month of [`month_of`] (10000 for every date after 9999).
+pub fn year_of(month: i64) -> i64 {
+    if month == AFTER_CALENDAR { 10_000 } else { month / 100 }
+}
+
+/// `POST /concerts/counts`: how many concerts `filter` matches, in all and,
+/// with `by`, per group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountSearch {
+    #[serde(flatten)]
+    pub filter: ConcertFilter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<GroupBy>,
+}
+
+/// The answer to a [`CountSearch`]: the total and each group's count, by
+/// ascending key (months as `yyyymm`, years, venue or band ids); a group
+/// with no concert is left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConcertCounts {
+    pub total: u64,
+    pub groups: Vec<(i64, u64)>,
+}
+
+impl ConcertCounts {
+    /// The counts of `tally` (group → concerts; `None`: no groups asked).
+    pub fn of(tally: std::collections::BTreeMap<i64, u64>, grouped: bool) -> Self {
+        let total = tally.values().sum();
+        let groups = if grouped { tally.into_iter().filter(|(_, count)| *count > 0).collect() } else { Vec::new() };
+        Self { total, groups }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_is_the_utc_calendar_month_as_yyyymm() {
+        // 2019-06-01T00:00:00Z and the millisecond before it.
+        assert_eq!(month_of(1_559_347_200_000), 201906);
+        assert_eq!(month_of(1_559_347_199_999), 201905);
+        assert_eq!(month_of(0), 197001);
+        assert_eq!(month_of(-1), 196912);
+        assert_eq!(month_of(i64::MAX), AFTER_CALENDAR, "outside the calendar");
+        assert_eq!(month_of(253_402_300_800_000), AFTER_CALENDAR, "10000-01-01");
+        assert_eq!(month_of(253_402_300_799_999), 999_912);
+        assert_eq!(month_of(-70_000_000_000_000), BEFORE_CALENDAR, "before year 0");
+        assert_eq!(month_of(i64::MIN), BEFORE_CALENDAR);
+        assert_eq!((year_of(201906), year_of(AFTER_CALENDAR), year_of(BEFORE_CALENDAR)), (2019, 10_000, 0));
+        let concert = Concert { id: 1, band_id: 2, venue_id: 3, date: 1_559_347_200_000, status: Status::Scheduled };
+        let keys = [GroupBy::Month, GroupBy::Year, GroupBy::Venue, GroupBy::Band].map(|by| by.key(&concert));
+        assert_eq!(keys, [201906, 2019, 3, 2]);
+    }
 
     #[test]
     fn a_new_date_reschedules_and_keeps_the_date_before() {

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use concerts_model::{Concert, ConcertSearch, rows};
+use concerts_model::{Concert, ConcertCounts, ConcertSearch, CountSearch, rows};
 use exceptions::HttpError;
 
-use super::call::{Answer, Failure, ServiceClient, unreadable};
+use super::call::{Answer, Failure, JsonAnswer, ServiceClient, unreadable};
 use crate::context::RequestContext;
 
 #[derive(Clone)]
@@ -29,6 +29,12 @@ impl ConcertsClient {
         let url = self.search_url();
         let response = self.service.call(context, |http| http.post(&url).json(search), StreamedRows).await?;
         Ok(RowStream { response, carried: Vec::new(), read_timeout: self.service.policy.timeout })
+    }
+
+    /// How many concerts `search` matches, in all and per group.
+    pub async fn count(&self, context: &RequestContext, search: &CountSearch) -> Result<ConcertCounts, HttpError> {
+        let url = format!("{}/concerts/counts", self.service.base_url);
+        self.service.call(context, |http| http.post(&url).json(search), JsonAnswer::new()).await
     }
 
     fn search_url(&self) -> String {

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod concert_records;
 pub mod concerts;
+pub mod counts;
 pub mod page;
 pub mod probes;
 pub mod records;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bootstrap::RecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::EditableStore;
-use concerts_model::{Concert, ConcertFilter, ConcertRecord, NewConcert, Order, Position};
+use concerts_model::{Concert, ConcertCounts, ConcertFilter, ConcertRecord, GroupBy, NewConcert, Order, Position};
 use exceptions::StoreError;
 
 /// A band or a venue, as what concerts are of.
@@ -46,6 +46,17 @@ pub trait ConcertStore: RecordStore<NewConcert> + EditableStore<ConcertRecord, N
     /// were new. By default nothing was set aside, so nothing is new.
     async fn commit_staged(&self) -> Result<u64, StoreError> {
         Ok(0)
+    }
+
+    /// How many concerts `filter` matches, in all and per group of `by`. By
+    /// default (a store that keeps no counts) by reading every match.
+    async fn count(&self, filter: ConcertFilter, by: Option<GroupBy>) -> Result<ConcertCounts, StoreError> {
+        let matches = self.search(filter, Order::NewestFirst).page(None, usize::MAX).await?;
+        let mut tally = std::collections::BTreeMap::new();
+        for concert in &matches {
+            *tally.entry(by.map_or(0, |by| by.key(concert))).or_default() += 1;
+        }
+        Ok(ConcertCounts::of(tally, by.is_some()))
     }
 
     /// How many concerts the band or venue has.

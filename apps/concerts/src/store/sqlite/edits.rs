@@ -1,6 +1,7 @@
 //! The writes of the concerts table, each in its caller's transaction with
 //! what must change with it: the count of concerts per venue
-//! (`venue_concerts`), the change log and the keys of creates
+//! (`venue_concerts`) and per band, venue and month (`month_counts`), the
+//! change log and the keys of creates
 //! ([`ledger`]). What a committed write changed ([`Written`]) is then taken
 //! into memory by the store (counts, venue heads).
 
@@ -9,6 +10,7 @@ use exceptions::WriteError;
 use storage::sqlite::rusqlite::{self, Connection, OptionalExtension, Row, Transaction, params};
 use storage::sqlite::{Outcome, ledger};
 
+use super::month_counts;
 use super::venue_counts::{self, Added};
 use crate::store::Side;
 
@@ -99,6 +101,7 @@ pub fn import(transaction: &Transaction<'_>, concerts: &[NewConcert]) -> rusqlit
         }
     }
     venue_counts::record(transaction, &counts)?;
+    month_counts::record(transaction, &month_counts::deltas(&[], &added))?;
     ledger::log_change(transaction, "bulk", None, None)?;
     Ok(Written { added, removed: Vec::new() })
 }
@@ -125,6 +128,7 @@ pub fn create(
     let record = draft.with_id(take_ids(transaction, 1)?);
     insert(transaction, &record, 1)?;
     venue_counts::record(transaction, &Added::from([(record.venue_id, 1)]))?;
+    month_counts::record(transaction, &month_counts::deltas(&[], &[record.concert()]))?;
     ledger::log_change(transaction, "created", Some(record.id), Some(&json(&record)))?;
     if let Some(once) = &once {
         ledger::remember(transaction, &once.key, &once.fingerprint, record.id)?;
@@ -162,6 +166,7 @@ pub fn update(
     if after.venue_id != before.venue_id {
         venue_counts::record(transaction, &Added::from([(before.venue_id, -1), (after.venue_id, 1)]))?;
     }
+    month_counts::record(transaction, &month_counts::deltas(&[before.concert()], &[after.concert()]))?;
     ledger::log_update(transaction, id, &json(&after), &json(&before))?;
     Ok(Ok((before, after, revision + 1)))
 }
@@ -174,6 +179,7 @@ pub fn delete(transaction: &Transaction<'_>, id: i64, expected: Option<i64>) -> 
     }
     remove(transaction, &before)?;
     venue_counts::record(transaction, &Added::from([(before.venue_id, -1)]))?;
+    month_counts::record(transaction, &month_counts::deltas(&[before.concert()], &[]))?;
     ledger::forget(transaction, id)?;
     ledger::log_change(transaction, "deleted", Some(id), Some(&json(&before)))?;
     Ok(Ok(before))
@@ -207,5 +213,7 @@ pub fn delete_all_of(transaction: &Transaction<'_>, side: Side) -> rusqlite::Res
         venue_counts::count(&mut counts, concert.venue_id, -1);
     }
     venue_counts::record(transaction, &counts)?;
-    Ok(Written { added: Vec::new(), removed: doomed.iter().map(ConcertRecord::concert).collect() })
+    let removed: Vec<Concert> = doomed.iter().map(ConcertRecord::concert).collect();
+    month_counts::record(transaction, &month_counts::deltas(&removed, &[]))?;
+    Ok(Written { added: Vec::new(), removed })
 }

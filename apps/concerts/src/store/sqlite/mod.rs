@@ -13,8 +13,10 @@
 //! load, staged and then taken in sorted, in [`staged`]; the writes of one
 //! concert, with the service's ledger (change log, keys of creates), in [`edits`].
 
+mod counting;
 mod edits;
 mod merge;
+mod month_counts;
 mod pages;
 mod scan;
 mod staged;
@@ -32,12 +34,15 @@ use bootstrap::RecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{Created, Edit, EditableStore, Once, Revised};
 use changes_model::ChangePage;
-use concerts_model::{Concert, ConcertFilter, ConcertRecord, DateRange, NewConcert, Order, Position, Status};
+use concerts_model::{
+    Concert, ConcertCounts, ConcertFilter, ConcertRecord, DateRange, GroupBy, NewConcert, Order, Position, Status,
+};
 use exceptions::{StoreError, WriteError};
 use storage::sqlite::{SqliteDb, ledger};
 
 use super::{ConcertPages, ConcertStore, Direction, Side, VenueOrderPlan};
 use merge::Driver;
+use month_counts::VenueMonths;
 use pages::PageQuery;
 use venue_counts::VenueCounts;
 use venue_heads::VenueHeads;
@@ -82,7 +87,7 @@ const INDEXES: [(&str, &str); 3] = [
 
 /// The whole schema: tables, then indexes; every statement idempotent.
 fn schema() -> String {
-    let tables = format!("{TABLES}{}", ledger::SCHEMA);
+    let tables = format!("{TABLES}{}{}", month_counts::TABLE, ledger::SCHEMA);
     INDEXES.iter().fold(tables, |schema, (_, index)| format!("{schema}{index};\n"))
 }
 
@@ -144,6 +149,7 @@ pub struct SqliteConcertStore {
     db: SqliteDb,
     venue_counts: Arc<VenueCounts>,
     venue_heads: Arc<VenueHeads>,
+    venue_months: Arc<VenueMonths>,
 }
 
 impl SqliteConcertStore {
@@ -154,10 +160,12 @@ impl SqliteConcertStore {
             .map_err(|error| StoreError::backend("migrating the store", error))??;
         let db = SqliteDb::open(path, schema()).await?;
         db.write("venue_concerts_backfill", VenueCounts::backfill).await?;
+        db.write("month_counts_backfill", month_counts::backfill).await?;
         let venue_counts = Arc::new(db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?);
+        let venue_months = Arc::new(db.call("month_counts_load", |connection| VenueMonths::load(connection)).await?);
         let venue_heads = Arc::new(VenueHeads::default());
         load_heads(db.clone(), venue_heads.clone(), venue_counts.venues());
-        Ok(Self { db, venue_counts, venue_heads })
+        Ok(Self { db, venue_counts, venue_heads, venue_months })
     }
 }
 
@@ -229,12 +237,19 @@ impl ConcertStore for SqliteConcertStore {
         }
         let counts = self.db.call("venue_concerts_load", |connection| VenueCounts::load(connection)).await?;
         self.venue_counts.replace(counts);
+        let months = self.db.call("month_counts_load", |connection| VenueMonths::load(connection)).await?;
+        self.venue_months.replace(months);
         load_heads(self.db.clone(), self.venue_heads.clone(), self.venue_counts.venues());
         if let Some(error) = failed {
             return Err(error);
         }
         tracing::info!(added, "staged concerts committed");
         Ok(added)
+    }
+
+    async fn count(&self, filter: ConcertFilter, by: Option<GroupBy>) -> Result<ConcertCounts, StoreError> {
+        let venue_months = self.venue_months.clone();
+        self.db.read("concerts_count", move |connection| counting::count(connection, &venue_months, &filter, by)).await
     }
 
     async fn count_of(&self, side: Side) -> Result<u64, StoreError> {
@@ -450,6 +465,7 @@ impl SqliteConcertStore {
             venue_counts::count(&mut added, concert.venue_id, 1);
         }
         self.venue_counts.add(&added);
+        self.venue_months.add(&month_counts::deltas(&written.removed, &written.added));
         self.venue_heads.remove(&written.removed);
         self.venue_heads.add(&written.added);
     }

@@ -135,8 +135,34 @@ pub fn read_from_memory(query: &PageQuery<'_>, after: Option<&Position>, limit: 
 /// A read the venue heads cannot answer.
 struct PastTheHead;
 
+/// Every concert of `keys` (bands or venues, as `driver` says) within
+/// `dates`, of `statuses`, and with, when given, the other side in `other`:
+/// merged from the keys' index ranges, never scanned (nothing bounds a scan
+/// of all concerts), so the cost is that of the keys' concerts in the range.
+pub fn every_match(
+    connection: &Connection,
+    (driver, keys): (Driver, &[i64]),
+    other: Option<&HashSet<i64>>,
+    dates: concerts_model::DateRange,
+    statuses: Option<&[Status]>,
+) -> Result<Vec<Concert>> {
+    let query = PageQuery {
+        direction: Direction::NewestFirst,
+        driver,
+        keys,
+        filter: other,
+        share: None,
+        heads: None,
+        until: dates.from.unwrap_or(i64::MIN),
+        statuses,
+    };
+    let start = dates.to.and_then(|to| to.checked_add(1));
+    let start = start.map(|date| Position { date, band_id: i64::MIN, venue_id: i64::MIN });
+    merge_page(connection, &query, start.as_ref(), usize::MAX)
+}
+
 /// A page as a merge of per-key index ranges ([`merge::page`]).
-pub fn merge_page(
+fn merge_page(
     connection: &Connection,
     query: &PageQuery<'_>,
     after: Option<&Position>,

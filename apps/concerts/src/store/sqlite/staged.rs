@@ -23,7 +23,7 @@ use storage::sqlite::rusqlite::{self, Transaction};
 
 use concerts_model::NewConcert;
 
-use super::{INDEXES, edits};
+use super::{INDEXES, edits, month_counts};
 
 /// Appends `concerts` to the staging table.
 pub fn stage(transaction: &Transaction<'_>, concerts: &[NewConcert]) -> rusqlite::Result<()> {
@@ -41,11 +41,12 @@ pub type Step = (&'static str, fn(&Transaction<'_>) -> rusqlite::Result<u64>);
 
 /// The steps of a commit, in order, each run by
 /// [`storage::sqlite::SqliteDb::bulk_write`] (whose connection sorts on disk).
-pub const STEPS: [Step; 5] = [
+pub const STEPS: [Step; 6] = [
     ("concerts_commit_rows", take_in_rows),
     ("concerts_commit_venue_index", |transaction| build_index(transaction, 0)),
     ("concerts_commit_list_index", |transaction| build_index(transaction, 1)),
     ("concerts_commit_id_index", |transaction| build_index(transaction, 2)),
+    ("concerts_commit_month_counts", |transaction| month_counts::rebuild(transaction).map(|()| 0)),
     ("concerts_commit_counts", recount_and_clear),
 ];
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use concerts_model::{Concert, Position};
 use storage::sqlite::rusqlite::{Connection, Result};
 
-use super::super::{Direction, VenueOrderPlan};
+use super::super::VenueOrderPlan;
 use super::merge::Driver;
 use super::pages::{self, VENUE_FORWARDS_SQL};
 
@@ -61,20 +61,7 @@ fn of_bands(
     limit: usize,
 ) -> Result<Vec<Concert>> {
     let venues: HashSet<i64> = plan.venues.iter().copied().collect();
-    let query = pages::PageQuery {
-        direction: Direction::NewestFirst,
-        driver: Driver::Bands,
-        keys: bands,
-        filter: Some(&venues),
-        share: None,
-        heads: None,
-        until: plan.dates.from.unwrap_or(i64::MIN),
-        statuses: plan.statuses.as_deref(),
-    };
-    let start = plan.dates.to.and_then(|to| to.checked_add(1));
-    let start = start.map(|date| Position { date, band_id: i64::MIN, venue_id: i64::MIN });
-    // Merged, never scanned: the bands' ranges hold every match, and nothing
-    // bounds a scan of all concerts.
-    let matches = pages::merge_page(connection, &query, start.as_ref(), usize::MAX)?;
+    let statuses = plan.statuses.as_deref();
+    let matches = pages::every_match(connection, (Driver::Bands, bands), Some(&venues), plan.dates, statuses)?;
     Ok(plan.arrange(matches, after, limit))
 }
