@@ -46,7 +46,7 @@ use concerts_model::{
     CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertFilter, ConcertRecord, ConcertRow,
     ConcertSearch, NewConcert, Position, rows,
 };
-use exceptions::{HttpError, StoreError};
+use exceptions::{Code, HttpError, Problem, StoreError};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -128,7 +128,11 @@ impl FromQuery for Of {
         match (params.band_id, params.venue_id) {
             (Some(band), None) => Ok(Self(Side::Band(band))),
             (None, Some(venue)) => Ok(Self(Side::Venue(venue))),
-            _ => Err(HttpError::bad_request("give bandId or venueId (one of them)")),
+            // The schema's oneOf refuses both and neither first: this is a schema and type drifting apart.
+            _ => Err(HttpError::bad_request(Problem::new(
+                Code::NoMatchingAlternative,
+                "give bandId or venueId (one of them)",
+            ))),
         }
     }
 }
