@@ -97,13 +97,15 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// The answer must be a success, or a 4xx in the error shape.
+/// The answer must be a success, or a 4xx in the error shape: its messages,
+/// and as many `errors`, each with a documented code.
 fn check(status: reqwest::StatusCode, body: &Value, what: &str) -> Result<(), TestCaseError> {
     prop_assert!(status.as_u16() < 500, "{what}: {status} {body}");
     if !status.is_success() {
         prop_assert_eq!(body["statusCode"].as_u64(), Some(u64::from(status.as_u16())), "{}: {}", what, body);
-        let messages = body["message"].as_array();
-        prop_assert!(messages.is_some_and(|m| !m.is_empty() && m.iter().all(Value::is_string)), "{what}: {body}");
+        if let Err(why) = testkit::error_shape(body) {
+            prop_assert!(false, "{what}: {why}: {body}");
+        }
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use system_tests::{ON_MONGODB, slow_store_waits};
-use testkit::{IMPORT_TOKEN, System, SystemOptions, WRITE_TOKEN, error_messages, mongodb_test_uri};
+use testkit::{
+    Code, IMPORT_TOKEN, Problem, System, SystemOptions, WRITE_TOKEN, error_problems, mongodb_test_uri, problem,
+};
 
 /// Where the new venue is, and a circle around it holding no venue of the demo data.
 const KATUAQ: (f64, f64) = (64.1814, -51.6941);
@@ -87,7 +89,10 @@ async fn a_concert_lives_and_every_read_sees_each_change_at_once(system: &System
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(found(system, AROUND_KATUAQ).await, vec![]);
     let (status, gone) = system.get(&format!("/concerts/{id}")).await;
-    assert_eq!(error_messages(status, &gone, StatusCode::NOT_FOUND), [format!("concert {id} not found")]);
+    assert_eq!(
+        error_problems(status, &gone, StatusCode::NOT_FOUND),
+        [Problem::new(Code::NotFound, format!("concert {id} not found"))]
+    );
 }
 
 #[tokio::test]
@@ -129,6 +134,8 @@ async fn writes_need_a_token_of_the_editing_scope_and_reads_do_not() {
         }
         let body: Value = response.json().await.unwrap();
         assert!(!body.to_string().contains("a-token-nobody"), "a refusal never repeats the token: {body}");
+        let code = if expected == StatusCode::UNAUTHORIZED { Code::Unauthorized } else { Code::Forbidden };
+        assert_eq!(error_problems(expected, &body, expected)[0].code, code, "{token:?}");
     }
     assert_eq!(system.get("/bands?q=nobody").await.1, json!([]), "nothing was written");
 
@@ -155,100 +162,121 @@ async fn writes_need_a_token_of_the_editing_scope_and_reads_do_not() {
 async fn every_bad_write_gets_a_4xx_naming_the_field_and_the_rule() {
     let system = System::start_seeded(SystemOptions::default()).await;
     let long = "x".repeat(201);
-    let cases: Vec<(&str, &str, Value, StatusCode, Vec<String>)> = vec![
+    let cases: Vec<(&str, &str, Value, StatusCode, Vec<Problem>)> = vec![
         (
             "POST",
             "/bands",
             json!({"name": ""}),
             StatusCode::BAD_REQUEST,
-            vec!["name must not be empty or only spaces".into()],
+            vec![problem(Code::InvalidFormat, Some("name"), "name must not be empty or only spaces")],
         ),
         (
             "POST",
             "/bands",
             json!({"name": long}),
             StatusCode::BAD_REQUEST,
-            vec!["name must be at most 200 characters long".into()],
+            vec![problem(Code::TooLong, Some("name"), "name must be at most 200 characters long")],
         ),
-        ("POST", "/bands", json!({"name": 5}), StatusCode::BAD_REQUEST, vec!["name must be a string (got 5)".into()]),
+        (
+            "POST",
+            "/bands",
+            json!({"name": 5}),
+            StatusCode::BAD_REQUEST,
+            vec![problem(Code::WrongType, Some("name"), "name must be a string (got 5)")],
+        ),
         (
             "POST",
             "/bands",
             json!({"name": "A", "genre": "rock"}),
             StatusCode::BAD_REQUEST,
-            vec!["genre is not a known parameter (known: name)".into()],
+            vec![problem(Code::UnknownParameter, Some("genre"), "genre is not a known parameter (known: name)")],
         ),
         (
             "POST",
             "/venues",
             json!({"name": "V", "latitude": 91, "longitude": 0}),
             StatusCode::BAD_REQUEST,
-            vec!["latitude must be <= 90".into()],
+            vec![problem(Code::OutOfRange, Some("latitude"), "latitude must be <= 90")],
         ),
         (
             "POST",
             "/venues",
             json!({"name": "V", "latitude": 1}),
             StatusCode::BAD_REQUEST,
-            vec!["longitude is required".into()],
+            vec![problem(Code::Required, Some("longitude"), "longitude is required")],
         ),
         (
             "POST",
             "/concerts",
             json!({"bandId": 1, "venueId": 1, "date": "next friday"}),
             StatusCode::BAD_REQUEST,
-            vec!["date must be UNIX milliseconds or a date-time with its zone (2027-06-01T20:30:00Z)".into()],
+            vec![problem(
+                Code::InvalidDate,
+                Some("date"),
+                "date must be UNIX milliseconds or a date-time with its zone (2027-06-01T20:30:00Z)",
+            )],
         ),
         (
             "POST",
             "/concerts",
             json!({"bandId": 1, "band": {"name": "B"}, "venueId": 1, "date": 5}),
             StatusCode::BAD_REQUEST,
-            vec!["give bandId (a band that exists) or band (a new one), not both".into()],
+            vec![problem(
+                Code::MutuallyExclusive,
+                None,
+                "give bandId (a band that exists) or band (a new one), not both",
+            )],
         ),
         (
             "POST",
             "/concerts",
             json!({"bandId": 999999, "venueId": 1, "date": 5}),
             StatusCode::BAD_REQUEST,
-            vec!["bandId 999999: no band has this id".into()],
+            vec![problem(Code::NotFound, Some("bandId"), "bandId 999999: no band has this id")],
         ),
         (
             "POST",
             "/concerts",
             json!({"bandId": 1, "venueId": 999999, "date": 5}),
             StatusCode::BAD_REQUEST,
-            vec!["venueId 999999: no venue has this id".into()],
+            vec![problem(Code::NotFound, Some("venueId"), "venueId 999999: no venue has this id")],
         ),
         (
             "PATCH",
             "/concerts/1",
             json!({"venueId": 999999}),
             StatusCode::BAD_REQUEST,
-            vec!["venueId 999999: no venue has this id".into()],
+            vec![problem(Code::NotFound, Some("venueId"), "venueId 999999: no venue has this id")],
         ),
         (
             "PATCH",
             "/concerts/1",
             json!({"status": "sold out"}),
             StatusCode::BAD_REQUEST,
-            vec![
-                "status must be one of [\"scheduled\",\"postponed\",\"rescheduled\",\"cancelled\"] (got \"sold out\")"
-                    .into(),
-            ],
+            vec![problem(
+                Code::NotAllowed,
+                Some("status"),
+                "status must be one of [\"scheduled\",\"postponed\",\"rescheduled\",\"cancelled\"] (got \"sold out\")",
+            )],
         ),
-        ("PATCH", "/bands/999999", json!({"name": "N"}), StatusCode::NOT_FOUND, vec!["band 999999 not found".into()]),
+        (
+            "PATCH",
+            "/bands/999999",
+            json!({"name": "N"}),
+            StatusCode::NOT_FOUND,
+            vec![problem(Code::NotFound, None, "band 999999 not found")],
+        ),
         (
             "PATCH",
             "/bands/1",
             json!({"id": 2}),
             StatusCode::BAD_REQUEST,
-            vec!["id is not a known parameter (known: name)".into()],
+            vec![problem(Code::UnknownParameter, Some("id"), "id is not a known parameter (known: name)")],
         ),
     ];
-    for (method, path, body, expected, messages) in cases {
+    for (method, path, body, expected, problems) in cases {
         let (status, _, answer) = system.write(method, path, Some(&body), &[]).await;
-        assert_eq!(error_messages(status, &answer, expected), messages, "{method} {path} {body}");
+        assert_eq!(error_problems(status, &answer, expected), problems, "{method} {path} {body}");
     }
 
     let http = reqwest::Client::new();
@@ -256,16 +284,16 @@ async fn every_bad_write_gets_a_4xx_naming_the_field_and_the_rule() {
         http.request(method, format!("{}{path}", system.gateway.url)).bearer_auth(WRITE_TOKEN)
     };
     let malformed = raw(reqwest::Method::POST, "/bands").header("content-type", "application/json").body("{\"name\": ");
-    let answer = malformed.send().await.unwrap();
-    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused(malformed.send().await.unwrap(), StatusCode::BAD_REQUEST).await, Code::MalformedBody);
     let form = raw(reqwest::Method::POST, "/bands").header("content-type", "text/plain").body("{\"name\": \"A\"}");
-    assert_eq!(form.send().await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let form = form.send().await.unwrap();
+    assert_eq!(refused(form, StatusCode::UNSUPPORTED_MEDIA_TYPE).await, Code::UnsupportedMediaType);
     let huge = json!({"name": "x".repeat(70_000)});
     let too_large = raw(reqwest::Method::POST, "/bands").json(&huge).send().await.unwrap();
-    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(refused(too_large, StatusCode::PAYLOAD_TOO_LARGE).await, Code::PayloadTooLarge);
     let put = raw(reqwest::Method::PUT, "/bands/1").json(&json!({"name": "A"})).send().await.unwrap();
-    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(put.headers()["allow"], "GET,HEAD,PATCH,DELETE");
+    assert_eq!(refused(put, StatusCode::METHOD_NOT_ALLOWED).await, Code::MethodNotAllowed);
     assert_eq!(
         system.get("/bands/1").await.1["name"],
         system.get("/bands?ids=1").await.1[0]["name"],
@@ -287,8 +315,11 @@ async fn a_create_sent_again_with_its_key_is_made_once_and_a_stale_etag_is_refus
     other["date"] = json!("2027-07-01T20:30:00Z");
     let (status, _, refused) = system.write("POST", "/concerts", Some(&other), &key).await;
     assert_eq!(
-        error_messages(status, &refused, StatusCode::UNPROCESSABLE_ENTITY),
-        ["this Idempotency-Key was used for another request: use a new key for a new request"]
+        error_problems(status, &refused, StatusCode::UNPROCESSABLE_ENTITY),
+        [Problem::new(
+            Code::IdempotencyKeyReused,
+            "this Idempotency-Key was used for another request: use a new key for a new request"
+        )]
     );
     assert_eq!(found(&system, AROUND_KATUAQ).await.len(), 1);
 
@@ -302,7 +333,7 @@ async fn a_create_sent_again_with_its_key_is_made_once_and_a_stale_etag_is_refus
     assert_ne!(headers["etag"].to_str().unwrap(), etag, "a new ETag for the new revision");
     let (status, _, stale) =
         system.write("PATCH", &path, Some(&json!({"name": "Second"})), &[("If-Match", &etag)]).await;
-    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{stale}");
+    assert_eq!(error_problems(status, &stale, StatusCode::PRECONDITION_FAILED)[0].code, Code::PreconditionFailed);
     let (status, _, _) = system.write("DELETE", &path, None, &[("If-Match", &etag)]).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(system.get(&path).await.1["name"], "First");
@@ -316,9 +347,12 @@ async fn a_band_or_venue_with_concerts_goes_only_with_them_and_no_answer_shows_a
 
     let (status, _, refused) = system.write("DELETE", &format!("/venues/{venue}"), None, &[]).await;
     assert_eq!(
-        error_messages(status, &refused, StatusCode::CONFLICT),
-        [format!(
-            "venue {venue} has 1 concert: delete them first, or delete it with ?cascade=delete (its concerts too)"
+        error_problems(status, &refused, StatusCode::CONFLICT),
+        [Problem::new(
+            Code::Conflict,
+            format!(
+                "venue {venue} has 1 concert: delete them first, or delete it with ?cascade=delete (its concerts too)"
+            )
         )]
     );
     let (status, _, bad) = system.write("DELETE", &format!("/venues/{venue}?cascade=yes"), None, &[]).await;
@@ -344,4 +378,14 @@ async fn a_band_or_venue_with_concerts_goes_only_with_them_and_no_answer_shows_a
     let (_, count) = system.get_from(&system.concerts, &format!("/concerts/count?venueId={venue}")).await;
     assert_eq!(count["count"], 0, "its concerts went with it");
     assert_eq!(system.get(&format!("/venues/{venue}")).await.0, StatusCode::NOT_FOUND);
+}
+
+/// The code of a refusal with `status`, in the product's error shape.
+async fn refused(response: reqwest::Response, status: StatusCode) -> Code {
+    let answered = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    match error_problems(answered, &body, status).as_slice() {
+        [one] => one.code,
+        many => panic!("one problem expected: {many:?}"),
+    }
 }

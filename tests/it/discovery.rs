@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use system_tests::{Data, InProcess, PARIS, VENUE_1, assert_same_answer};
-use testkit::error_messages;
+use testkit::{Code, error_problems, problem};
 
 /// 2019-06-01T00:00:00Z and 2019-06-30T23:59:59.999Z, in UNIX milliseconds.
 const JUNE_2019: (i64, i64) = (1_559_347_200_000, 1_561_939_199_999);
@@ -203,26 +203,66 @@ async fn every_bad_input_is_a_400_naming_the_parameter_and_the_rule() {
         )
     };
     let long = "a".repeat(101);
-    let cases: Vec<(String, Vec<String>)> = vec![
-        ("/concerts?bandIds=1&from=2019-13-01".into(), vec![dates("from")]),
-        ("/concerts?bandIds=1&to=yesterday".into(), vec![dates("to")]),
-        ("/concerts?bandIds=1&from=2019-07-01&to=2019-06-30".into(), vec!["from must not be after to".into()]),
+    let blank = "q must not be empty or only spaces";
+    let cases: Vec<(String, Code, Option<&str>, String)> = vec![
+        ("/concerts?bandIds=1&from=2019-13-01".into(), Code::InvalidDate, Some("from"), dates("from")),
+        ("/concerts?bandIds=1&to=yesterday".into(), Code::InvalidDate, Some("to"), dates("to")),
+        (
+            "/concerts?bandIds=1&from=2019-07-01&to=2019-06-30".into(),
+            Code::InvalidRange,
+            Some("from"),
+            "from must not be after to".into(),
+        ),
         (
             "/concerts?from=2019-06-01".into(),
-            vec!["give bandIds, or latitude, longitude and radius together (or all four)".into()],
+            Code::NoMatchingAlternative,
+            None,
+            "give bandIds, or latitude, longitude and radius together (or all four)".into(),
         ),
-        ("/concerts?latitude=48.8&longitude=2.3&radius=-1".into(), vec!["radius must be >= 0".into()]),
-        ("/bands?q=".into(), vec!["q must not be empty or only spaces".into()]),
-        ("/bands?q=%20%20".into(), vec!["q must not be empty or only spaces".into()]),
-        (format!("/venues?q={long}"), vec!["q must be at most 100 characters long".into()]),
-        ("/bands?q=muse&limit=51".into(), vec!["limit must be <= 50".into()]),
-        ("/bands?q=muse&sort=name".into(), vec!["sort is not a known parameter (known: ids, limit, q)".into()]),
-        ("/venues".into(), vec!["give q (what the name holds) or ids".into()]),
+        (
+            "/concerts?latitude=48.8&longitude=2.3&radius=-1".into(),
+            Code::OutOfRange,
+            Some("radius"),
+            "radius must be >= 0".into(),
+        ),
+        ("/bands?q=".into(), Code::InvalidFormat, Some("q"), blank.into()),
+        ("/bands?q=%20%20".into(), Code::InvalidFormat, Some("q"), blank.into()),
+        (format!("/venues?q={long}"), Code::TooLong, Some("q"), "q must be at most 100 characters long".into()),
+        ("/bands?q=muse&limit=51".into(), Code::OutOfRange, Some("limit"), "limit must be <= 50".into()),
+        (
+            "/bands?q=muse&sort=name".into(),
+            Code::UnknownParameter,
+            Some("sort"),
+            "sort is not a known parameter (known: ids, limit, q)".into(),
+        ),
+        ("/venues".into(), Code::NoMatchingAlternative, None, "give q (what the name holds) or ids".into()),
     ];
-    for (path, expected) in cases {
+    for (path, code, parameter, message) in cases {
         let (status, body) = system.get(&path).await;
-        assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{path}");
+        assert_eq!(
+            error_problems(status, &body, StatusCode::BAD_REQUEST),
+            [problem(code, parameter, message)],
+            "{path}"
+        );
     }
+}
+
+/// The whole answer, as a client reads it: the sentence for people, the
+/// code and the parameter for programs.
+#[tokio::test]
+async fn a_bad_request_gives_each_problem_a_code_and_its_parameter() {
+    let system = InProcess::start(|_| {}).await;
+    let (status, body) = system.get("/concerts?latitude=91&longitude=0&radius=1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({
+            "statusCode": 400,
+            "error": "Bad Request",
+            "message": ["latitude must be <= 90"],
+            "errors": [{"code": "out_of_range", "parameter": "latitude", "message": "latitude must be <= 90"}]
+        })
+    );
 }
 
 #[tokio::test]

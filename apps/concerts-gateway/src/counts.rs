@@ -138,6 +138,7 @@ fn month_name(month: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use exceptions::Code;
 
     fn parse(raw: &str) -> Result<CountsQuery, HttpError> {
         let schema = CountsQuery::schema().expect("the counts schema compiles");
@@ -151,19 +152,25 @@ mod tests {
         assert_eq!(query.search.bands(), Some(&[1, 2][..]));
         assert_eq!(parse("latitude=48.8&longitude=2.3&radius=20").unwrap().by, None);
         let refused = |raw: &str| match parse(raw) {
-            Err(HttpError::BadRequest(messages)) => messages,
+            Err(HttpError::BadRequest(problems)) => problems,
             other => panic!("{raw} should be refused: {other:?}"),
         };
+        let messages = |raw: &str| refused(raw).into_iter().map(|problem| problem.message).collect::<Vec<_>>();
+        let by_band = refused("latitude=48.8&longitude=2.3&radius=20&by=band");
         assert_eq!(
-            refused("latitude=48.8&longitude=2.3&radius=20&by=band"),
-            vec!["by=band needs bandIds: a circle's count is split by month, year or venue"]
+            by_band.iter().map(|p| (p.code, p.parameter.as_deref(), p.message.as_str())).collect::<Vec<_>>(),
+            vec![(
+                Code::Required,
+                Some("bandIds"),
+                "by=band needs bandIds: a circle's count is split by month, year or venue"
+            )]
         );
         assert_eq!(
-            refused("bandIds=1&by=day"),
+            messages("bandIds=1&by=day"),
             vec!["by must be one of [\"month\",\"year\",\"venue\",\"band\"] (got \"day\")"]
         );
         assert_eq!(
-            refused("bandIds=1&limit=5"),
+            messages("bandIds=1&limit=5"),
             vec!["limit is not a known parameter (known: bandIds, by, from, latitude, longitude, radius, status, to)"]
         );
         assert_ne!(parse("bandIds=1&by=month").unwrap().normalized(), parse("bandIds=1&by=year").unwrap().normalized());

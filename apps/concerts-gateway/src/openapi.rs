@@ -9,7 +9,7 @@
 use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, Band};
 use changes_model::ChangeKind;
 use concerts_model::{ConcertRecord, Status};
-use exceptions::ErrorBody;
+use exceptions::{Code, ErrorBody, Problem};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 use venues_model::{VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
@@ -46,7 +46,8 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
         follow_changes,
     ),
     components(schemas(
-        ConcertView, CountsView, GroupView, ConcertRecord, Status, Band, Venue, ErrorBody, FeedChange, ChangeKind
+        ConcertView, CountsView, GroupView, ConcertRecord, Status, Band, Venue, ErrorBody, Problem, Code, FeedChange,
+        ChangeKind
     )),
     tags(
         (name = "concerts", description = "Concert search"),
@@ -347,8 +348,32 @@ mod tests {
         for field in ["band", "location", "date", "latitude", "longitude"] {
             assert!(item["properties"].get(field).is_some(), "{field}");
         }
-        assert!(doc["components"]["schemas"]["ErrorBody"]["properties"].get("statusCode").is_some());
+        let error_body = &doc["components"]["schemas"]["ErrorBody"];
+        for field in ["statusCode", "error", "message", "errors"] {
+            assert!(error_body["properties"].get(field).is_some(), "ErrorBody.{field}");
+        }
+        assert_eq!(error_body["properties"]["errors"]["items"]["$ref"], "#/components/schemas/Problem");
+        assert_eq!(error_body["example"]["errors"][0]["code"], "out_of_range", "{error_body}");
+        assert_eq!(error_body["example"]["errors"][0]["parameter"], "latitude");
         assert!(doc["components"]["schemas"]["NamesQuery"]["anyOf"].is_array());
         assert!(doc["components"]["schemas"]["Band"]["properties"].get("name").is_some());
+    }
+
+    /// A client generated from the document knows every code the API may
+    /// answer: the enum is `Code` itself, each variant once.
+    #[test]
+    fn the_error_codes_documented_are_every_code() {
+        let doc = doc();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["Problem"]["properties"]["code"]["$ref"], "#/components/schemas/Code");
+        assert_eq!(
+            schemas["Problem"]["required"],
+            json!(["code", "message"]),
+            "parameter is left out when about no field"
+        );
+        let documented: Vec<&str> =
+            schemas["Code"]["enum"].as_array().expect("an enum").iter().filter_map(Value::as_str).collect();
+        let every: Vec<String> = Code::ALL.iter().map(Code::to_string).collect();
+        assert_eq!(documented, every);
     }
 }

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use bands_model::NewBand;
 use bootstrap::edits::Once;
 use concerts_model::{NewConcert, Status};
-use exceptions::HttpError;
+use exceptions::{Code, HttpError, Problem};
 use serde::Deserialize;
 use venues_model::NewVenue;
 
@@ -116,7 +116,7 @@ pub async fn exists(gateway: &Gateway, context: &RequestContext, entity: Entity,
     let answer = gateway.read_one(context, entity.owner, &format!("{}/{id}", entity.path)).await?;
     if answer.status == StatusCode::NOT_FOUND {
         let message = format!("{} {id}: no {} has this id", entity.concerts_key, entity.name);
-        return Err(HttpError::bad_request(message).into());
+        return Err(HttpError::bad_request(Problem::at(Code::NotFound, entity.concerts_key, message)).into());
     }
     succeeded(answer).map(|_| ())
 }

@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use concerts_model::Position;
-use exceptions::HttpError;
+use exceptions::{Code, HttpError, Problem};
 
 use crate::clients::Owner;
 use crate::sort::Sort;
@@ -65,8 +65,10 @@ pub fn cursor_after(after: &After) -> String {
 
 /// The place a cursor names.
 pub fn decode_cursor(cursor: &str) -> Result<After, HttpError> {
-    let invalid =
-        || HttpError::bad_request("cursor is not one this API gave out: take it from the previous page's Link header");
+    let invalid = || {
+        let message = "cursor is not one this API gave out: take it from the previous page's Link header";
+        HttpError::bad_request(Problem::at(Code::InvalidCursor, "cursor", message))
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let parts: Vec<&str> = text.split(':').collect();
@@ -105,9 +107,8 @@ impl FeedCursor {
     /// The cursor `text` names (the schema has checked its form: three numbers).
     pub fn parse(text: &str) -> Result<Self, HttpError> {
         let invalid = || {
-            HttpError::bad_request(
-                "since is not a cursor this API gave out: take it from a change or from the previous page's Link header",
-            )
+            let message = "since is not a cursor this API gave out: take it from a change or from the previous page's Link header";
+            HttpError::bad_request(Problem::at(Code::InvalidCursor, "since", message))
         };
         let mut numbers = text.split('-').map(|part| part.parse::<i64>().map_err(|_| invalid()));
         let cursor = Self {

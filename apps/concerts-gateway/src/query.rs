@@ -10,7 +10,7 @@ use std::time::Duration;
 use changes_model::{Change, ChangeKind};
 use chrono::{DateTime, NaiveDate};
 use concerts_model::{DateRange, Status};
-use exceptions::HttpError;
+use exceptions::{Code, HttpError, Problem};
 use serde::Deserialize;
 use serde_json::json;
 use validator::{CompiledSchema, FromQuery, Schema, SchemaError, id_batch, name_search};
@@ -112,17 +112,18 @@ impl FromQuery for ConcertsQuery {
         if let (Some(from), Some(to)) = (from, to)
             && from > to
         {
-            return Err(HttpError::bad_request("from must not be after to"));
+            return Err(HttpError::bad_request(Problem::at(Code::InvalidRange, "from", "from must not be after to")));
         }
         let paging = match params.limit {
             Some(limit) => {
                 let after = params.cursor.as_deref().map(paging::decode_cursor).transpose()?;
                 if let Some(after) = after.filter(|after| after.sort() != sort) {
-                    return Err(HttpError::bad_request(format!(
+                    let message = format!(
                         "cursor was given out for sort={}, not sort={}: take it from this search's Link header",
                         after.sort().name(),
                         sort.name()
-                    )));
+                    );
+                    return Err(HttpError::bad_request(Problem::at(Code::InvalidCursor, "cursor", message)));
                 }
                 Paging::Page { limit, after }
             }
@@ -359,7 +360,8 @@ const DAY_MS: i64 = 86_400_000;
 /// answer's tag and the next page's `Link`: the pages of one search keep
 /// one `now`, and answers are kept a second at most.
 fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
-    let out_of_range = || HttpError::bad_request(format!("{name} is out of range"));
+    let out_of_range =
+        || HttpError::bad_request(Problem::at(Code::OutOfRange, name, format!("{name} is out of range")));
     if let Ok(millis) = text.parse::<i64>() {
         return Ok(millis);
     }
@@ -378,9 +380,10 @@ fn moment(name: &str, text: &str, day: Day) -> Result<i64, HttpError> {
         });
     }
     DateTime::parse_from_rfc3339(text).map(|moment| moment.timestamp_millis()).map_err(|_| {
-        HttpError::bad_request(format!(
+        let message = format!(
             "{name} must be a date (2019-06-01), a date-time with a zone (2019-06-01T20:00:00Z), UNIX milliseconds or now"
-        ))
+        );
+        HttpError::bad_request(Problem::at(Code::InvalidDate, name, message))
     })
 }
 
@@ -462,10 +465,22 @@ mod tests {
         ConcertsQuery::parse(schema.parse_query(Some(raw))?)
     }
 
-    fn rejected(raw: &str) -> Vec<String> {
+    fn problems(raw: &str) -> Vec<Problem> {
         match parse(raw) {
-            Err(HttpError::BadRequest(messages)) => messages,
+            Err(HttpError::BadRequest(problems)) => problems,
             other => panic!("{raw:?} should be rejected, got {other:?}"),
+        }
+    }
+
+    fn rejected(raw: &str) -> Vec<String> {
+        problems(raw).into_iter().map(|problem| problem.message).collect()
+    }
+
+    /// The code and parameter of the one problem of `raw`.
+    fn coded(raw: &str) -> (Code, Option<String>) {
+        match problems(raw).as_slice() {
+            [one] => (one.code, one.parameter.clone()),
+            many => panic!("{raw:?} should have one problem, got {many:?}"),
         }
     }
 
@@ -647,6 +662,19 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_refused_by_the_schema_or_by_the_parsing_has_one_code() {
+        let at = |code, parameter: &str| (code, Some(parameter.to_owned()));
+        assert_eq!(coded("bandIds=1&limit=5&cursor=not%20a%20cursor!"), at(Code::InvalidCursor, "cursor"), "schema");
+        assert_eq!(coded("bandIds=1&limit=5&cursor=abc"), at(Code::InvalidCursor, "cursor"), "decoding");
+        assert_eq!(coded("bandIds=1&from=2019-13-01"), at(Code::InvalidDate, "from"));
+        assert_eq!(coded("bandIds=1&to=2019-06-01T20:00:00"), at(Code::InvalidDate, "to"));
+        assert_eq!(coded("bandIds=1&from=2019-07-01&to=2019-06-30"), at(Code::InvalidRange, "from"));
+        assert_eq!(coded("bandIds=1&from=1&from=2"), at(Code::RepeatedParameter, "from"));
+        assert_eq!(coded("latitude=91&longitude=0&radius=1"), at(Code::OutOfRange, "latitude"));
+        assert_eq!(coded("from=2019-06-01"), (Code::NoMatchingAlternative, None));
+    }
+
+    #[test]
     fn queries_that_mean_the_same_normalize_the_same() {
         let normalized = |raw: &str| parse(raw).unwrap().normalized();
         assert_eq!(normalized("bandIds=2,1,2&limit=5"), normalized("limit=5&bandIds=1&bandIds=2"));
@@ -723,10 +751,13 @@ mod tests {
     fn names_are_searched_by_text_or_looked_up_by_ids() {
         let schema = NamesQuery::schema().unwrap();
         let parse = |raw: &str| schema.parse_query::<NamesParams>(Some(raw)).and_then(NamesQuery::parse);
-        let rejected = |raw: &str| match parse(raw) {
-            Err(HttpError::BadRequest(messages)) => messages,
+        let problems = |raw: &str| match parse(raw) {
+            Err(HttpError::BadRequest(problems)) => problems,
             other => panic!("{raw:?} should be rejected, got {other:?}"),
         };
+        let rejected = |raw: &str| problems(raw).into_iter().map(|problem| problem.message).collect::<Vec<_>>();
+        let codes =
+            |raw: &str| problems(raw).into_iter().map(|problem| (problem.code, problem.parameter)).collect::<Vec<_>>();
         let text = |text: &str, limit| NamesQuery::Text { text: text.to_owned(), limit };
         assert_eq!(parse("q=sigur+ros").unwrap(), text("sigur ros", 10), "ten names unless said");
         assert_eq!(parse("q=muse&limit=50").unwrap(), text("muse", 50));
@@ -740,6 +771,14 @@ mod tests {
         assert_eq!(rejected("q=muse&ids=1"), vec!["give q or ids, not both"]);
         assert_eq!(rejected("ids=1&limit=5"), vec!["q is required when limit is given"]);
         assert_eq!(rejected("q=muse&name=x"), vec!["name is not a known parameter (known: ids, limit, q)"]);
+        let q = || Some("q".to_owned());
+        assert_eq!(codes(""), vec![(Code::NoMatchingAlternative, None)]);
+        assert_eq!(codes("q="), vec![(Code::InvalidFormat, q())], "empty is blank, as spaces are");
+        assert_eq!(codes("q=%20%20%09"), vec![(Code::InvalidFormat, q())]);
+        assert_eq!(codes(&format!("q={}", "a".repeat(101))), vec![(Code::TooLong, q())]);
+        assert_eq!(codes("q=muse&ids=1"), vec![(Code::MutuallyExclusive, None)]);
+        assert_eq!(codes("ids=1&limit=5"), vec![(Code::Required, q())]);
+        assert_eq!(codes("q=muse&name=x"), vec![(Code::UnknownParameter, Some("name".to_owned()))]);
     }
 
     #[test]

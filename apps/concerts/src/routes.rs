@@ -51,7 +51,7 @@ use concerts_model::{
     CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertCounts, ConcertFilter, ConcertRecord,
     ConcertRow, ConcertSearch, CountSearch, NewConcert, Order, Position, rows,
 };
-use exceptions::{HttpError, StoreError};
+use exceptions::{Code, HttpError, Problem, StoreError};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -135,7 +135,11 @@ impl FromQuery for Of {
         match (params.band_id, params.venue_id) {
             (Some(band), None) => Ok(Self(Side::Band(band))),
             (None, Some(venue)) => Ok(Self(Side::Venue(venue))),
-            _ => Err(HttpError::bad_request("give bandId or venueId (one of them)")),
+            // The schema's oneOf refuses both and neither first: this is a schema and type drifting apart.
+            _ => Err(HttpError::bad_request(Problem::new(
+                Code::NoMatchingAlternative,
+                "give bandId or venueId (one of them)",
+            ))),
         }
     }
 }
@@ -190,7 +194,8 @@ impl FromBody for SearchRequest {
             && !filter.venue_ids.as_ref().is_some_and(|venues| venues.contains(&after.venue_id))
         {
             // In venue order a page goes on from its venue's place in the list.
-            return Err(HttpError::bad_request("after.venueId must be one of venueIds when order is venuesInOrder"));
+            let message = "after.venueId must be one of venueIds when order is venuesInOrder";
+            return Err(HttpError::bad_request(Problem::at(Code::InvalidValue, "after.venueId", message)));
         }
         Ok(Self { filter, order, limit, after })
     }

@@ -22,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use exceptions::{HttpError, StoreError, WriteError};
+use exceptions::{Code, HttpError, Problem, StoreError, WriteError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -68,7 +68,7 @@ pub struct Once {
 }
 
 /// What a patch makes of a record: the record as it would be, or why not.
-pub type Edit<R> = Box<dyn Fn(&R) -> Result<R, Vec<String>> + Send + Sync>;
+pub type Edit<R> = Box<dyn Fn(&R) -> Result<R, Vec<Problem>> + Send + Sync>;
 
 /// A store of records that are written one at a time.
 #[async_trait]
@@ -106,7 +106,7 @@ pub struct Kind<R, D> {
     /// What a patch may not do that the record's schema cannot say (a
     /// concert rescheduled keeps its previous date); `before` and the record
     /// as patched: the record to store, or why not.
-    pub settle: fn(&R, R) -> Result<R, Vec<String>>,
+    pub settle: fn(&R, R) -> Result<R, Vec<Problem>>,
     /// The types of the record and its draft.
     pub types: std::marker::PhantomData<fn() -> (R, D)>,
 }
@@ -118,7 +118,7 @@ struct Editing<R, D> {
     record: Arc<Schema>,
     draft: Schema,
     patch: Schema,
-    settle: fn(&R, R) -> Result<R, Vec<String>>,
+    settle: fn(&R, R) -> Result<R, Vec<Problem>>,
 }
 
 /// The routes of `kind`: `(path, collection route, record route)`, for
@@ -226,13 +226,14 @@ where
     let expected = if_match(&headers)?;
     let (record, settle, kind) = (editing.record.clone(), editing.settle, editing.kind);
     let edit: Edit<R> = Box::new(move |before: &R| {
-        let mut value = serde_json::to_value(before).map_err(|e| vec![e.to_string()])?;
+        let invalid = |message: String| vec![Problem::new(Code::InvalidValue, message)];
+        let mut value = serde_json::to_value(before).map_err(|e| invalid(e.to_string()))?;
         json_patch::merge(&mut value, &patch);
         if value["id"] != serde_json::json!(id) {
-            return Err(vec!["id cannot be changed".to_owned()]);
+            return Err(vec![Problem::at(Code::NotAllowed, "id", "id cannot be changed")]);
         }
         record.check(&value)?;
-        let after: R = serde_json::from_value(value).map_err(|e| vec![format!("{kind}: {e}")])?;
+        let after: R = serde_json::from_value(value).map_err(|e| invalid(format!("{kind}: {e}")))?;
         settle(before, after)
     });
     let revised =
@@ -265,12 +266,13 @@ pub fn json_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, HttpError> {
 /// The create's `Idempotency-Key`, when given.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
     let Some(key) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let key = key
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|key| !key.is_empty() && key.len() <= 200)
-        .ok_or_else(|| HttpError::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+    let key = key.to_str().ok().map(str::trim).filter(|key| !key.is_empty() && key.len() <= 200).ok_or_else(|| {
+        HttpError::bad_request(Problem::at(
+            Code::InvalidFormat,
+            "Idempotency-Key",
+            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+        ))
+    })?;
     Ok(Some(key.to_owned()))
 }
 
@@ -296,10 +298,8 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
     if value == "*" {
         return Ok(None);
     }
-    value
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| HttpError::bad_request(format!("If-Match must hold the record's ETag (\"3\"), not {value:?}")))
+    value.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| {
+        let message = format!("If-Match must hold the record's ETag (\"3\"), not {value:?}");
+        HttpError::bad_request(Problem::at(Code::InvalidFormat, "If-Match", message))
+    })
 }

@@ -1,20 +1,24 @@
 //! The product's errors as HTTP sees them, mapped to status codes in one place.
 //!
 //! Every service and the gateway answer failures with the same JSON shape
-//! (NestJS style): `{"statusCode":400,"error":"Bad Request","message":["..."]}`.
+//! (NestJS style, with meilisearch-style codes):
+//! `{"statusCode":400,"error":"Bad Request","message":["..."],"errors":[{"code":"...","parameter":"...","message":"..."}]}`.
 //! `message` is always a list so that a client handles one shape, and a bad
-//! request can report all of its problems at once.
+//! request can report all of its problems at once; `errors` holds the same
+//! problems typed ([`Problem`]), one entry per message, for programs.
 //!
 //! Nothing here writes a log line: an error answer carries a [`Failure`] in
 //! its extensions, which the one logging middleware of every process
 //! (`bootstrap`) reads. The answers themselves ([`response`]) need axum, a
 //! feature the apps turn on; the storage layer uses only the errors.
 
+mod problem;
 #[cfg(feature = "axum")]
 mod response;
 mod store;
 mod write;
 
+pub use problem::{Code, Problem};
 #[cfg(feature = "axum")]
 pub use response::{method_not_allowed, route_not_found};
 pub use store::{Source, StoreError};
@@ -27,11 +31,15 @@ use utoipa::ToSchema;
 /// A failure that ends a request, with the status it maps to.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    /// The client sent something invalid; each message names the field and the rule.
-    #[error("bad request: {}", .0.join("; "))]
-    BadRequest(Vec<String>),
+    /// The client sent something invalid: every problem found, each naming the field and the rule.
+    #[error("bad request: {}", sentences(.0))]
+    BadRequest(Vec<Problem>),
+    /// No such record (`band 7`).
     #[error("not found: {0}")]
     NotFound(String),
+    /// Nothing is served at this path (`route /x`).
+    #[error("not found: {0}")]
+    RouteNotFound(String),
     /// The client is known (its token is valid) but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -42,9 +50,9 @@ pub enum HttpError {
     /// `If-Match` names a version of the record that is no longer the current one.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
-    /// Well formed, but not what it should be: an `Idempotency-Key` used before for another body.
-    #[error("unprocessable: {0}")]
-    Unprocessable(String),
+    /// An `Idempotency-Key` used before for another body: well formed, but not what it should be (422).
+    #[error("idempotency key reused: {0}")]
+    IdempotencyKeyReused(String),
     /// What the client asks for existed once and is gone for good: a change
     /// feed's entries compacted away after its cursor.
     #[error("gone: {0}")]
@@ -88,18 +96,19 @@ pub enum HttpError {
 }
 
 impl HttpError {
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest(vec![message.into()])
+    /// A bad request with one problem.
+    pub fn bad_request(problem: Problem) -> Self {
+        Self::BadRequest(vec![problem])
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Gone(_) => StatusCode::GONE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -117,41 +126,57 @@ impl HttpError {
         }
     }
 
-    fn messages(&self) -> Vec<String> {
-        match self {
-            Self::BadRequest(messages) => messages.clone(),
-            Self::NotFound(what) => vec![format!("{what} not found")],
-            Self::MethodNotAllowed => vec!["method not allowed on this route".to_owned()],
-            Self::PayloadTooLarge(message)
-            | Self::Forbidden(message)
-            | Self::Conflict(message)
-            | Self::PreconditionFailed(message)
-            | Self::Gone(message)
-            | Self::Unprocessable(message)
-            | Self::UnsupportedMediaType(message)
-            | Self::UriTooLong(message)
-            | Self::HeadersTooLarge(message)
-            | Self::Unauthorized(message)
-            | Self::Overloaded(message)
-            | Self::BadGateway(message)
-            | Self::ServiceUnavailable(message)
-            | Self::GatewayTimeout(message) => vec![message.clone()],
-            Self::Store(StoreError::Unavailable { .. }) => vec!["the store is unavailable, retry later".to_owned()],
-            Self::Store(StoreError::Full { .. }) => {
-                vec!["the store's disk is full: nothing of this request was written".to_owned()]
+    /// What the client is told: a bad request's problems, or the one problem
+    /// (its code, its message) of any other answer.
+    fn problems(&self) -> Vec<Problem> {
+        let (code, message) = match self {
+            Self::BadRequest(problems) => return problems.clone(),
+            Self::NotFound(what) => (Code::NotFound, format!("{what} not found")),
+            Self::RouteNotFound(what) => (Code::RouteNotFound, format!("{what} not found")),
+            Self::MethodNotAllowed => (Code::MethodNotAllowed, "method not allowed on this route".to_owned()),
+            Self::Forbidden(message) => (Code::Forbidden, message.clone()),
+            Self::Conflict(message) => (Code::Conflict, message.clone()),
+            Self::PreconditionFailed(message) => (Code::PreconditionFailed, message.clone()),
+            Self::IdempotencyKeyReused(message) => (Code::IdempotencyKeyReused, message.clone()),
+            Self::Gone(message) => (Code::CursorExpired, message.clone()),
+            Self::PayloadTooLarge(message) => (Code::PayloadTooLarge, message.clone()),
+            Self::UnsupportedMediaType(message) => (Code::UnsupportedMediaType, message.clone()),
+            Self::UriTooLong(message) => (Code::UriTooLong, message.clone()),
+            Self::HeadersTooLarge(message) => (Code::HeadersTooLarge, message.clone()),
+            Self::Unauthorized(message) => (Code::Unauthorized, message.clone()),
+            Self::Overloaded(message) => (Code::Overloaded, message.clone()),
+            Self::BadGateway(message) => (Code::BadGateway, message.clone()),
+            Self::ServiceUnavailable(message) => (Code::ServiceUnavailable, message.clone()),
+            Self::GatewayTimeout(message) => (Code::GatewayTimeout, message.clone()),
+            Self::Store(StoreError::Unavailable { .. }) => {
+                (Code::StoreUnavailable, "the store is unavailable, retry later".to_owned())
             }
-            Self::Internal(_) | Self::Store(StoreError::Backend { .. }) => vec!["internal server error".to_owned()],
-        }
+            Self::Store(StoreError::Full { .. }) => {
+                (Code::StoreFull, "the store's disk is full: nothing of this request was written".to_owned())
+            }
+            // The details go to the log, never to the client.
+            Self::Internal(_) | Self::Store(StoreError::Backend { .. }) => {
+                (Code::Internal, "internal server error".to_owned())
+            }
+        };
+        vec![Problem::new(code, message)]
     }
 
     pub fn body(&self) -> ErrorBody {
         let status = self.status();
+        let errors = self.problems();
         ErrorBody {
             status_code: status.as_u16(),
             error: status.canonical_reason().unwrap_or("Error").to_owned(),
-            message: self.messages(),
+            message: errors.iter().map(|problem| problem.message.clone()).collect(),
+            errors,
         }
     }
+}
+
+/// The problems' sentences, for the log.
+fn sentences(problems: &[Problem]) -> String {
+    problems.iter().map(|problem| problem.message.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 /// How much an error answer matters to operators.
@@ -189,7 +214,12 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// The JSON body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90"]}))]
+#[schema(example = json!({
+    "statusCode": 400,
+    "error": "Bad Request",
+    "message": ["latitude must be <= 90"],
+    "errors": [{"code": "out_of_range", "parameter": "latitude", "message": "latitude must be <= 90"}]
+}))]
 pub struct ErrorBody {
     /// The HTTP status code, repeated for clients that only see the body.
     pub status_code: u16,
@@ -197,6 +227,9 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong; for a bad request, one entry per problem, naming the field and the rule.
     pub message: Vec<String>,
+    /// The same problems for programs, one entry per `message` and in its
+    /// order: a stable code, the field when the problem is about one.
+    pub errors: Vec<Problem>,
 }
 
 #[cfg(test)]
@@ -204,11 +237,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_request_keeps_every_message() {
-        let body = HttpError::BadRequest(vec!["a must be >= 1".into(), "b is required".into()]).body();
+    fn bad_request_keeps_every_problem() {
+        let problems = vec![
+            Problem::at(Code::OutOfRange, "a", "a must be >= 1"),
+            Problem::at(Code::Required, "b", "b is required"),
+        ];
+        let body = HttpError::BadRequest(problems.clone()).body();
         assert_eq!(body.status_code, 400);
         assert_eq!(body.error, "Bad Request");
         assert_eq!(body.message, vec!["a must be >= 1", "b is required"]);
+        assert_eq!(body.errors, problems);
+    }
+
+    #[test]
+    fn every_other_answer_has_one_problem_with_its_code() {
+        let cases = [
+            (HttpError::NotFound("band 7".into()), Code::NotFound, "band 7 not found"),
+            (HttpError::RouteNotFound("route /x".into()), Code::RouteNotFound, "route /x not found"),
+            (HttpError::MethodNotAllowed, Code::MethodNotAllowed, "method not allowed on this route"),
+            (HttpError::Gone("compacted".into()), Code::CursorExpired, "compacted"),
+            (HttpError::IdempotencyKeyReused("used".into()), Code::IdempotencyKeyReused, "used"),
+            (HttpError::Overloaded("busy".into()), Code::Overloaded, "busy"),
+            (HttpError::Unauthorized("no token".into()), Code::Unauthorized, "no token"),
+            (HttpError::Forbidden("import only".into()), Code::Forbidden, "import only"),
+            (HttpError::Conflict("taken".into()), Code::Conflict, "taken"),
+            (HttpError::PreconditionFailed("stale".into()), Code::PreconditionFailed, "stale"),
+            (HttpError::PayloadTooLarge("big".into()), Code::PayloadTooLarge, "big"),
+            (HttpError::UnsupportedMediaType("xml".into()), Code::UnsupportedMediaType, "xml"),
+            (HttpError::UriTooLong("long".into()), Code::UriTooLong, "long"),
+            (HttpError::HeadersTooLarge("many".into()), Code::HeadersTooLarge, "many"),
+            (HttpError::BadGateway("garbled".into()), Code::BadGateway, "garbled"),
+            (HttpError::ServiceUnavailable("down".into()), Code::ServiceUnavailable, "down"),
+            (HttpError::GatewayTimeout("slow".into()), Code::GatewayTimeout, "slow"),
+            (
+                HttpError::from(StoreError::full("writing", std::io::Error::other("disk full"))),
+                Code::StoreFull,
+                "the store's disk is full: nothing of this request was written",
+            ),
+            (HttpError::from(StoreError::backend_because("broken")), Code::Internal, "internal server error"),
+            (HttpError::Internal("secret".into()), Code::Internal, "internal server error"),
+            (
+                HttpError::from(StoreError::unavailable_because("closed")),
+                Code::StoreUnavailable,
+                "the store is unavailable, retry later",
+            ),
+        ];
+        for (error, code, message) in cases {
+            let body = error.body();
+            assert_eq!(body.errors, vec![Problem::new(code, message)], "{error}");
+            assert_eq!(body.message, vec![message]);
+        }
     }
 
     #[test]
@@ -223,7 +301,12 @@ mod tests {
         let json = serde_json::to_value(HttpError::GatewayTimeout("bands service timed out".into()).body()).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"statusCode": 504, "error": "Gateway Timeout", "message": ["bands service timed out"]})
+            serde_json::json!({
+                "statusCode": 504,
+                "error": "Gateway Timeout",
+                "message": ["bands service timed out"],
+                "errors": [{"code": "gateway_timeout", "message": "bands service timed out"}]
+            })
         );
     }
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::{Failure, HttpError, Severity, chain};
+use crate::{Code, Failure, HttpError, Problem, Severity, chain};
 
 /// Seconds a shed client is asked to wait before it retries.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -39,14 +39,14 @@ impl From<axum::extract::rejection::BytesRejection> for HttpError {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             HttpError::PayloadTooLarge(rejection.body_text())
         } else {
-            HttpError::bad_request(rejection.body_text())
+            HttpError::bad_request(Problem::new(Code::MalformedBody, rejection.body_text()))
         }
     }
 }
 
 /// Fallback for unknown routes, so that a 404 has the same JSON shape as every other error.
 pub async fn route_not_found(uri: axum::http::Uri) -> HttpError {
-    HttpError::NotFound(format!("route {}", uri.path()))
+    HttpError::RouteNotFound(format!("route {}", uri.path()))
 }
 
 /// Fallback for a known route called with the wrong method.

@@ -3,7 +3,7 @@
 //! its identity, it breaks a rule, the key was used for another request), or
 //! the store's own failure.
 
-use crate::{HttpError, StoreError};
+use crate::{HttpError, Problem, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -16,8 +16,8 @@ pub enum WriteError {
     #[error("{0}")]
     Conflict(String),
     /// The record the write would make breaks a rule.
-    #[error("invalid record: {}", .0.join("; "))]
-    Invalid(Vec<String>),
+    #[error("invalid record: {}", crate::sentences(.0))]
+    Invalid(Vec<Problem>),
     /// The `Idempotency-Key` was given before, for another request.
     #[error("the key was given for another request")]
     KeyReused,
@@ -39,8 +39,8 @@ impl WriteError {
                 named()
             )),
             WriteError::Conflict(why) => HttpError::Conflict(why),
-            WriteError::Invalid(messages) => HttpError::BadRequest(messages),
-            WriteError::KeyReused => HttpError::Unprocessable(
+            WriteError::Invalid(problems) => HttpError::BadRequest(problems),
+            WriteError::KeyReused => HttpError::IdempotencyKeyReused(
                 "this Idempotency-Key was used for another request: use a new key for a new request".to_owned(),
             ),
             WriteError::Store(error) => HttpError::Store(error),

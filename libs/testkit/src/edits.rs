@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::{EditableStore, Once};
 use changes_model::ChangeKind;
-use exceptions::WriteError;
+use exceptions::{Code, Problem, WriteError};
 use serde::Serialize;
 
 /// One kind of record, as the checks make and change it.
@@ -87,8 +87,9 @@ where
     assert_eq!(changed.revision, 2, "each write makes a new revision");
     assert_eq!(store.get(id).await.unwrap().unwrap(), changed);
 
-    let refused = store.update(id, None, Box::new(|_| Err(vec!["date must be a date".to_owned()]))).await;
-    assert_refused(refused, WriteError::Invalid(vec!["date must be a date".to_owned()]));
+    let invalid = || vec![Problem::at(Code::InvalidDate, "date", "date must be a date")];
+    let refused = store.update(id, None, Box::new(move |_| Err(invalid()))).await;
+    assert_refused(refused, WriteError::Invalid(invalid()));
     assert_eq!(store.get(id).await.unwrap().unwrap(), changed, "a refused change changes nothing");
 
     assert_eq!(store.delete(id, None).await.unwrap(), changed.record, "a delete answers what was deleted");
@@ -113,7 +114,7 @@ async fn every_write_is_logged_in_commit_order<R, D>(
     let id = (kind.id)(&created);
     let change = kind.change;
     let changed = store.update(id, None, Box::new(move |before| Ok(change(before)))).await.unwrap().record;
-    let refused = store.update(id, None, Box::new(|_| Err(vec!["refused".to_owned()]))).await;
+    let refused = store.update(id, None, Box::new(|_| Err(vec![Problem::new(Code::InvalidValue, "refused")]))).await;
     assert!(refused.is_err());
     store.delete(id, None).await.unwrap();
 

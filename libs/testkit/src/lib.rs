@@ -20,6 +20,8 @@ mod silent;
 mod stores;
 mod system;
 
+/// What error answers hold, for tests to name.
+pub use exceptions::{Code, Problem};
 pub use nats::NatsServer;
 pub use process::{Process, binary, binary_dir, free_port, repo_root, supervisor_env};
 pub use proxy::{Fault, FaultProxy, Moment};
@@ -100,15 +102,42 @@ pub fn http() -> reqwest::Client {
 /// Asserts that an answer is an error in the product's JSON shape with this
 /// status, and returns its messages.
 pub fn error_messages(status: StatusCode, body: &Value, expected: StatusCode) -> Vec<String> {
+    error_problems(status, body, expected).into_iter().map(|problem| problem.message).collect()
+}
+
+/// Asserts that an answer is an error in the product's JSON shape with this
+/// status, and returns its problems (`errors`).
+pub fn error_problems(status: StatusCode, body: &Value, expected: StatusCode) -> Vec<Problem> {
     assert_eq!(status, expected, "unexpected status; body: {body}");
     assert_eq!(body["statusCode"], expected.as_u16(), "statusCode in {body}");
     assert_eq!(body["error"], expected.canonical_reason().unwrap_or_default(), "error in {body}");
-    body["message"]
+    error_shape(body).unwrap_or_else(|why| panic!("{why}: {body}"))
+}
+
+/// A problem as an answer says it: `parameter` when it is about one field.
+pub fn problem(code: Code, parameter: Option<&str>, message: impl Into<String>) -> Problem {
+    Problem { code, parameter: parameter.map(str::to_owned), message: message.into() }
+}
+
+/// The problems of an error body, if it has the product's shape: `message`
+/// a list of strings, and `errors` one problem per message, in its order,
+/// each with a code of the documented set; else what is wrong.
+pub fn error_shape(body: &Value) -> Result<Vec<Problem>, String> {
+    let messages: Vec<&str> = body["message"]
         .as_array()
-        .unwrap_or_else(|| panic!("message must be a list: {body}"))
+        .ok_or("message must be a list")?
         .iter()
-        .map(|m| m.as_str().unwrap_or_else(|| panic!("messages are strings: {body}")).to_owned())
-        .collect()
+        .map(|message| message.as_str().ok_or("messages are strings"))
+        .collect::<Result<_, _>>()?;
+    let problems: Vec<Problem> = serde_json::from_value(body["errors"].clone())
+        .map_err(|e| format!("errors must be a list of problems, each with a known code ({e})"))?;
+    if messages.is_empty() {
+        return Err("an error answer says what went wrong".to_owned());
+    }
+    if problems.iter().map(|problem| problem.message.as_str()).ne(messages.iter().copied()) {
+        return Err("errors must hold one problem per message, in the same order".to_owned());
+    }
+    Ok(problems)
 }
 
 /// Waits (at most 5 s) until the gateway at `gateway` has applied the change

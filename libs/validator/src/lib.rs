@@ -4,7 +4,8 @@
 //! JSON instance, validated, and only then deserialized into typed structs,
 //! which the extractors ([`Validated`], [`ValidatedJson`]) hand to handlers,
 //! so a handler never sees an invalid value. Every failure becomes a 400
-//! whose messages name the field and the rule ([`messages`]), all problems at once.
+//! whose problems each have a code and name the field and the rule
+//! ([`messages`]), all problems at once.
 
 mod extract;
 mod messages;
@@ -12,7 +13,7 @@ mod query;
 
 pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, require_json};
 
-use exceptions::HttpError;
+use exceptions::{Code, HttpError, Problem};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -40,6 +41,14 @@ impl Schema {
             .should_validate_formats(true)
             .build(&source)
             .map_err(|e| SchemaError { name: name.to_owned(), reason: e.to_string() })?;
+        // A code misspelt in a schema stops the start, not a request.
+        let unknown = messages::unknown_error_codes(&source);
+        if !unknown.is_empty() {
+            return Err(SchemaError {
+                name: name.to_owned(),
+                reason: format!("unknown codes: {}", unknown.join(", ")),
+            });
+        }
         Ok(Self { name: name.to_owned(), source, compiled })
     }
 
@@ -70,13 +79,16 @@ impl Schema {
         &self.source
     }
 
-    /// Every rule `instance` breaks, as messages naming the field and the rule.
-    pub fn check(&self, instance: &Value) -> Result<(), Vec<String>> {
-        let mut found = Vec::new();
+    /// Every rule `instance` breaks, as problems naming the field and the rule.
+    pub fn check(&self, instance: &Value) -> Result<(), Vec<Problem>> {
+        let mut found: Vec<Problem> = Vec::new();
         for error in self.compiled.iter_errors(instance) {
-            let message = messages::describe(&error, &self.source);
-            if !found.contains(&message) {
-                found.push(message);
+            for problem in messages::describe(&error, &self.source) {
+                // jsonschema may report one failure twice (dependentRequired), and two
+                // keywords may share one errorMessage: the first of a sentence stays.
+                if !found.iter().any(|seen| seen.message == problem.message) {
+                    found.push(problem);
+                }
             }
         }
         if found.is_empty() { Ok(()) } else { Err(found) }
@@ -91,8 +103,9 @@ impl Schema {
 
     /// Parses a JSON body, validates it, and deserializes it.
     pub fn parse_json<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, HttpError> {
-        let instance: Value =
-            serde_json::from_slice(body).map_err(|e| HttpError::bad_request(format!("body is not valid JSON: {e}")))?;
+        let instance: Value = serde_json::from_slice(body).map_err(|e| {
+            HttpError::bad_request(Problem::new(Code::MalformedBody, format!("body is not valid JSON: {e}")))
+        })?;
         self.parse_instance(instance)
     }
 
@@ -100,7 +113,8 @@ impl Schema {
         self.check(&instance).map_err(HttpError::BadRequest)?;
         // Valid instances always fit T; should a schema and its type drift apart,
         // the client still gets a 400 rather than a crash.
-        serde_json::from_value(instance).map_err(|e| HttpError::bad_request(format!("{}: {e}", self.name)))
+        serde_json::from_value(instance)
+            .map_err(|e| HttpError::bad_request(Problem::new(Code::InvalidValue, format!("{}: {e}", self.name))))
     }
 }
 

@@ -50,7 +50,9 @@ pub fn text_property() -> Value {
         "maxLength": MAX_TEXT,
         "pattern": "\\S",
         "examples": ["sigur ros"],
-        "errorMessage": {"minLength": blank, "pattern": blank}
+        "errorMessage": {"minLength": blank, "pattern": blank},
+        // One sentence, one code: an empty text is blank as spaces are.
+        "errorCode": {"minLength": "invalid_format"}
     })
 }
 

@@ -1,5 +1,27 @@
 use super::*;
+use exceptions::{Code, Problem};
 use serde_json::json;
+
+/// The gateway's real query schema: what `GET /concerts` checks.
+fn concerts_query() -> Schema {
+    Schema::from_json_text(
+        "ConcertsQuery",
+        include_str!("../../../apps/concerts-gateway/schemas/concerts-query.schema.json"),
+    )
+    .expect("the concerts query schema compiles")
+}
+
+/// A problem's code and parameter.
+type Coded = (Code, Option<String>);
+
+/// `(code, parameter)` of each problem of `raw`.
+fn codes(schema: &Schema, raw: &str) -> Vec<Coded> {
+    query_problems(schema, raw).into_iter().map(|problem| (problem.code, problem.parameter)).collect()
+}
+
+fn at(code: Code, parameter: &str) -> Coded {
+    (code, Some(parameter.to_owned()))
+}
 
 fn schema() -> Schema {
     Schema::new(
@@ -21,11 +43,15 @@ fn schema() -> Schema {
     .expect("test schema compiles")
 }
 
-fn query_errors(raw: &str) -> Vec<String> {
-    match schema().parse_query::<Value>(Some(raw)) {
-        Err(HttpError::BadRequest(messages)) => messages,
+fn query_problems(schema: &Schema, raw: &str) -> Vec<Problem> {
+    match schema.parse_query::<Value>(Some(raw)) {
+        Err(HttpError::BadRequest(problems)) => problems,
         other => panic!("expected a bad request for {raw:?}, got {other:?}"),
     }
+}
+
+fn query_errors(raw: &str) -> Vec<String> {
+    query_problems(&schema(), raw).into_iter().map(|problem| problem.message).collect()
 }
 
 #[test]
@@ -106,18 +132,125 @@ fn json_bodies_are_parsed_validated_and_located() {
     let ok: Vec<Value> = records.parse_json(br#"[{"id": 1, "name": "a"}]"#).unwrap();
     assert_eq!(ok.len(), 1);
     match records.parse_json::<Value>(br#"[{"id": 1, "name": "a"}, {"id": "2", "name": ""}, {"id": 3}]"#) {
-        Err(HttpError::BadRequest(messages)) => assert_eq!(
-            messages,
+        Err(HttpError::BadRequest(problems)) => assert_eq!(
+            problems,
             vec![
-                "[1].id must be an integer (got \"2\")",
-                "[1].name must be at least 1 character long",
-                "[2].name is required",
+                Problem::at(Code::WrongType, "[1].id", "[1].id must be an integer (got \"2\")"),
+                Problem::at(Code::TooShort, "[1].name", "[1].name must be at least 1 character long"),
+                Problem::at(Code::Required, "[2].name", "[2].name is required"),
             ]
         ),
         other => panic!("expected a bad request, got {other:?}"),
     }
     match records.parse_json::<Value>(b"[{") {
-        Err(HttpError::BadRequest(messages)) => assert!(messages[0].starts_with("body is not valid JSON")),
+        Err(HttpError::BadRequest(problems)) => {
+            assert_eq!((problems[0].code, problems[0].parameter.as_deref()), (Code::MalformedBody, None));
+            assert!(problems[0].message.starts_with("body is not valid JSON"));
+        }
         other => panic!("expected a bad request, got {other:?}"),
     }
+}
+
+#[test]
+fn each_keyword_of_the_concerts_query_has_its_code_and_names_its_parameter() {
+    let schema = concerts_query();
+    let circle = "latitude=1&longitude=1&radius=1";
+    let cases: Vec<(String, Vec<Coded>)> = vec![
+        ("latitude=91&longitude=0&radius=1".into(), vec![at(Code::OutOfRange, "latitude")]),
+        ("latitude=1&longitude=-181&radius=1".into(), vec![at(Code::OutOfRange, "longitude")]),
+        ("latitude=north&longitude=0&radius=1".into(), vec![at(Code::WrongType, "latitude")]),
+        ("bandIds=1,x".into(), vec![at(Code::WrongType, "bandIds[1]")]),
+        ("bandIds=0".into(), vec![at(Code::OutOfRange, "bandIds[0]")]),
+        (format!("{circle}&radius=2"), vec![at(Code::RepeatedParameter, "radius")]),
+        (format!("{circle}&status=scheduled,gone"), vec![at(Code::NotAllowed, "status[1]")]),
+        (
+            format!("{circle}&status=scheduled,scheduled,cancelled,postponed,rescheduled"),
+            vec![at(Code::TooManyItems, "status")],
+        ),
+        (
+            format!("bandIds={}", (1..=1001).map(|i| i.to_string()).collect::<Vec<_>>().join(",")),
+            vec![at(Code::TooManyItems, "bandIds")],
+        ),
+        (format!("{circle}&bandId=1"), vec![at(Code::UnknownParameter, "bandId")]),
+        (
+            format!("{circle}&bandId=1&lat=2"),
+            vec![at(Code::UnknownParameter, "bandId"), at(Code::UnknownParameter, "lat")],
+        ),
+        ("latitude=1&longitude=1".into(), vec![at(Code::Required, "radius"), (Code::NoMatchingAlternative, None)]),
+        ("bandIds=1&cursor=abc".into(), vec![at(Code::Required, "limit")]),
+        (format!("{circle}&limit=5&cursor="), vec![at(Code::TooShort, "cursor"), at(Code::InvalidCursor, "cursor")]),
+        (format!("{circle}&limit=5&cursor=a.b"), vec![at(Code::InvalidCursor, "cursor")]),
+        (format!("{circle}&limit=5&cursor={}", "a".repeat(201)), vec![at(Code::InvalidCursor, "cursor")]),
+        (format!("{circle}&from=yesterday"), vec![at(Code::InvalidDate, "from")]),
+        (format!("{circle}&to=2019-13-01"), vec![at(Code::InvalidDate, "to")]),
+        ("limit=5".into(), vec![(Code::NoMatchingAlternative, None)]),
+        (format!("{circle}&limit=0"), vec![at(Code::OutOfRange, "limit")]),
+        ("bandIds=".into(), vec![at(Code::WrongType, "bandIds[0]")]),
+    ];
+    let wrong: Vec<String> = cases
+        .into_iter()
+        .filter_map(|(raw, expected)| {
+            let got = codes(&schema, &raw);
+            (got != expected).then(|| format!("{raw}: got {got:?}, expected {expected:?}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn other_keywords_have_their_codes() {
+    let schema = Schema::new(
+        "others",
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "name": {"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^[a-z]+$"},
+                "kind": {"const": "band"},
+                "day": {"type": "string", "format": "date"},
+                "above": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
+                "few": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+                "a": {"type": "integer"},
+                "b": {"type": "integer"},
+                "even": {"type": "integer", "multipleOf": 2}
+            },
+            "oneOf": [{"required": ["a"]}, {"required": ["b"]}]
+        }),
+    )
+    .unwrap();
+    let cases = [
+        ("a=1&name=x", vec![at(Code::TooShort, "name")]),
+        ("a=1&name=abcd", vec![at(Code::TooLong, "name")]),
+        ("a=1&name=AB", vec![at(Code::InvalidFormat, "name")]),
+        ("a=1&kind=venue", vec![at(Code::NotAllowed, "kind")]),
+        ("a=1&day=2019-02-30", vec![at(Code::InvalidFormat, "day")]),
+        ("a=1&above=0", vec![at(Code::OutOfRange, "above")]),
+        ("a=1&above=10", vec![at(Code::OutOfRange, "above")]),
+        ("a=1&few=1", vec![at(Code::TooFewItems, "few")]),
+        ("a=1&even=3", vec![at(Code::InvalidValue, "even")]),
+        ("name=ab", vec![(Code::NoMatchingAlternative, None)]),
+        ("a=1&b=2", vec![(Code::MutuallyExclusive, None)]),
+    ];
+    for (raw, expected) in cases {
+        assert_eq!(codes(&schema, raw), expected, "{raw}");
+    }
+}
+
+#[test]
+fn dependent_and_alternative_requirements_have_codes() {
+    let schema = schema();
+    assert_eq!(
+        codes(&schema, ""),
+        vec![(Code::NoMatchingAlternative, None)],
+        "a schema-level errorMessage names no field"
+    );
+    assert_eq!(codes(&schema, "lat=1"), vec![at(Code::Required, "lon")], "the missing one, not the one given");
+    assert_eq!(codes(&schema, "lat=1&lat=2&lon=0"), vec![at(Code::RepeatedParameter, "lat")]);
+}
+
+#[test]
+fn a_schema_naming_an_unknown_code_does_not_compile() {
+    let schema = json!({"type": "string", "pattern": "x", "errorCode": {"pattern": "not_a_code"}});
+    let error = Schema::new("typo", schema).err().expect("refused");
+    assert!(error.to_string().contains("not_a_code"), "{error}");
 }

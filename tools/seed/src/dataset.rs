@@ -102,7 +102,9 @@ fn scan<T: DeserializeOwned>(
     let mut problems = Vec::new();
     let read = for_each_element(open(&path)?, |index, record: Value| {
         match schema.check(&record) {
-            Err(messages) => problems.extend(messages.into_iter().map(|m| format!("{file}: record {index}: {m}"))),
+            Err(messages) => {
+                problems.extend(messages.into_iter().map(|m| format!("{file}: record {index}: {}", m.message)))
+            }
             // A valid record fits its type; deserializing from the parsed value is cheap.
             Ok(()) => match T::deserialize(&record) {
                 Ok(typed) => each(index, typed),

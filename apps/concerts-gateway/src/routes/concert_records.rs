@@ -15,7 +15,7 @@ use bands_model::NewBand;
 use bootstrap::edits::{fingerprint, idempotency_key};
 use chrono::DateTime;
 use concerts_model::{ConcertRecord, Status};
-use exceptions::{ErrorBody, HttpError};
+use exceptions::{Code, ErrorBody, HttpError, Problem};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use validator::{CompiledSchema, FromBody, Schema, SchemaError, ValidatedJson};
@@ -148,7 +148,8 @@ impl DateGiven {
             DateGiven::Millis(millis) => Ok(millis),
             DateGiven::Text(text) => {
                 DateTime::parse_from_rfc3339(&text).map(|moment| moment.timestamp_millis()).map_err(|_| {
-                    HttpError::bad_request(format!("{field} must be a date-time with its zone (2027-06-01T20:30:00Z)"))
+                    let message = format!("{field} must be a date-time with its zone (2027-06-01T20:30:00Z)");
+                    HttpError::bad_request(Problem::at(Code::InvalidDate, field, message))
                 })
             }
         }

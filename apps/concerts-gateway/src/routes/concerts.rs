@@ -43,10 +43,13 @@ use crate::state::{Gateway, State as Shared};
         (status = 200, description = "The matching concerts in the order `sort` says (newest first by default); `[]` when none match", body = Vec<ConcertView>,
             headers(("link" = String, description = "With `limit`, when another page follows: `</concerts?...&cursor=...>; rel=\"next\"`"))),
         (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
-            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)"]})),
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["latitude must be <= 90", "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)"],
+                "errors": [{"code": "out_of_range", "parameter": "latitude", "message": "latitude must be <= 90"},
+                    {"code": "unknown_parameter", "parameter": "bandId", "message": "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)"}]})),
         (status = 502, description = "A service answered something unusable", body = ErrorBody),
         (status = 503, description = "A service is unreachable, or the gateway is at capacity (then with `Retry-After`)", body = ErrorBody,
-            example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
+            example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"],
+                "errors": [{"code": "service_unavailable", "message": "the venues service is unreachable"}]})),
         (status = 504, description = "A service did not answer in time, or the request passed its deadline", body = ErrorBody),
     )
 )]

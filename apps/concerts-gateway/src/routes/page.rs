@@ -62,7 +62,7 @@ pub(crate) async fn app_file(Path(path): Path<String>, headers: HeaderMap) -> Re
     let asset = ASSETS
         .iter()
         .find(|asset| asset.path == path)
-        .ok_or_else(|| HttpError::NotFound(format!("file /app/{path}")))?;
+        .ok_or_else(|| HttpError::RouteNotFound(format!("file /app/{path}")))?;
     Ok(file(asset, &headers))
 }
 

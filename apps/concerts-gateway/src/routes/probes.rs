@@ -19,7 +19,8 @@ use crate::state::State as Shared;
     responses(
         (status = 200, description = "Every service is ready", example = json!({"status": "ready", "services": {"bands": "ready", "venues": "ready", "concerts": "ready"}, "following": {"concerts": 7, "from": "log"}})),
         (status = 503, description = "A service is not ready", body = ErrorBody,
-            example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"]})),
+            example = json!({"statusCode": 503, "error": "Service Unavailable", "message": ["the venues service is unreachable"],
+                "errors": [{"code": "service_unavailable", "message": "the venues service is unreachable"}]})),
     )
 )]
 pub(crate) async fn ready(State(gateway): State<Shared>) -> Result<Json<Value>, HttpError> {

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::{Value, json};
-use testkit::{SilentService, error_messages};
+use testkit::{Code, Problem, SilentService, error_messages, error_problems};
 
 use crate::{NOWHERE, gateway};
 
@@ -20,8 +20,8 @@ async fn an_unreachable_service_gives_a_json_503_quickly() {
     let started = Instant::now();
     let (status, body) = testkit::get(&format!("{}{GEO_QUERY}", gateway.url)).await;
     assert_eq!(
-        error_messages(status, &body, StatusCode::SERVICE_UNAVAILABLE),
-        vec!["the venues service is unreachable"]
+        error_problems(status, &body, StatusCode::SERVICE_UNAVAILABLE),
+        [Problem::new(Code::ServiceUnavailable, "the venues service is unreachable")]
     );
     let (status, body) = testkit::get(&format!("{}/concerts?bandIds=1", gateway.url)).await;
     assert_eq!(
@@ -39,8 +39,9 @@ async fn a_service_that_never_answers_gives_a_504_within_the_timeout() {
     let started = Instant::now();
     let (status, body) = testkit::get(&format!("{}/concerts?bandIds=1", gateway.url)).await;
     let elapsed = started.elapsed();
-    let messages = error_messages(status, &body, StatusCode::GATEWAY_TIMEOUT);
-    assert!(messages[0].contains("did not answer within 300 ms"), "{messages:?}");
+    let problems = error_problems(status, &body, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!((problems.len(), problems[0].code), (1, Code::GatewayTimeout));
+    assert!(problems[0].message.contains("did not answer within 300 ms"), "{problems:?}");
     assert!(elapsed < Duration::from_secs(5), "answered after {elapsed:?}");
 }
 
@@ -78,8 +79,9 @@ async fn a_flood_beyond_the_limit_is_shed_quickly_while_probes_keep_answering() 
         .collect();
     for request in flood {
         let (status, retry_after, body, took) = request.await.unwrap();
-        let messages = error_messages(status, &body, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(messages[0].contains("too many requests"), "{messages:?}");
+        let problems = error_problems(status, &body, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!((problems.len(), problems[0].code), (1, Code::Overloaded), "shed, not failed");
+        assert!(problems[0].message.contains("too many requests"), "{problems:?}");
         assert_eq!(retry_after.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
         assert!(took < Duration::from_secs(1), "shed at once, not queued: {took:?}");
     }

@@ -3,53 +3,89 @@
 //! The services' addresses lead nowhere: none of this may need them.
 
 use reqwest::StatusCode;
-use testkit::error_messages;
+use testkit::{Code, Problem, error_problems, problem};
 
 use crate::{NOWHERE, gateway};
 
 #[tokio::test]
 async fn every_bad_request_is_a_400_naming_the_parameter_and_rule() {
     let gateway = gateway(&NOWHERE, |_| {}).await;
-    let cases: [(&str, &[&str]); 14] = [
-        ("/concerts", &["give bandIds, or latitude, longitude and radius together (or all four)"]),
+    let no_filter = "give bandIds, or latitude, longitude and radius together (or all four)";
+    let cases: [(&str, Vec<Problem>); 14] = [
+        ("/concerts", vec![problem(Code::NoMatchingAlternative, None, no_filter)]),
         (
             "/concerts?latitude=1&longitude=2",
-            &[
-                "radius is required when latitude and longitude are given",
-                "give bandIds, or latitude, longitude and radius together (or all four)",
+            vec![
+                problem(Code::Required, Some("radius"), "radius is required when latitude and longitude are given"),
+                problem(Code::NoMatchingAlternative, None, no_filter),
             ],
         ),
         (
             "/concerts?bandIds=1&radius=3",
-            &["latitude is required when radius is given", "longitude is required when radius is given"],
+            vec![
+                problem(Code::Required, Some("latitude"), "latitude is required when radius is given"),
+                problem(Code::Required, Some("longitude"), "longitude is required when radius is given"),
+            ],
         ),
         (
             "/concerts?bandId=1",
-            &[
-                "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)",
-                "give bandIds, or latitude, longitude and radius together (or all four)",
+            vec![
+                problem(
+                    Code::UnknownParameter,
+                    Some("bandId"),
+                    "bandId is not a known parameter (known: bandIds, cursor, from, latitude, limit, longitude, radius, sort, status, to)",
+                ),
+                problem(Code::NoMatchingAlternative, None, no_filter),
             ],
         ),
-        ("/concerts?bandIds=1&latitude=1&latitude=2&longitude=0&radius=1", &["latitude must be given only once"]),
-        ("/concerts?bandIds=one", &["bandIds[0] must be an integer (got \"one\")"]),
-        ("/concerts?bandIds=0", &["bandIds[0] must be >= 1"]),
-        ("/concerts?latitude=90.5&longitude=0&radius=1", &["latitude must be <= 90"]),
-        ("/concerts?latitude=0&longitude=-180.5&radius=1", &["longitude must be >= -180"]),
-        ("/concerts?latitude=0&longitude=0&radius=-2", &["radius must be >= 0"]),
-        ("/concerts?latitude=0&longitude=0&radius=NaN", &["radius must be a number (got \"NaN\")"]),
-        ("/concerts?bandIds=1&limit=0", &["limit must be >= 1"]),
-        ("/concerts?bandIds=1&cursor=djE6MToyOjM", &["limit is required when cursor is given"]),
+        (
+            "/concerts?bandIds=1&latitude=1&latitude=2&longitude=0&radius=1",
+            vec![problem(Code::RepeatedParameter, Some("latitude"), "latitude must be given only once")],
+        ),
+        (
+            "/concerts?bandIds=one",
+            vec![problem(Code::WrongType, Some("bandIds[0]"), "bandIds[0] must be an integer (got \"one\")")],
+        ),
+        ("/concerts?bandIds=0", vec![problem(Code::OutOfRange, Some("bandIds[0]"), "bandIds[0] must be >= 1")]),
+        (
+            "/concerts?latitude=90.5&longitude=0&radius=1",
+            vec![problem(Code::OutOfRange, Some("latitude"), "latitude must be <= 90")],
+        ),
+        (
+            "/concerts?latitude=0&longitude=-180.5&radius=1",
+            vec![problem(Code::OutOfRange, Some("longitude"), "longitude must be >= -180")],
+        ),
+        (
+            "/concerts?latitude=0&longitude=0&radius=-2",
+            vec![problem(Code::OutOfRange, Some("radius"), "radius must be >= 0")],
+        ),
+        (
+            "/concerts?latitude=0&longitude=0&radius=NaN",
+            vec![problem(Code::WrongType, Some("radius"), "radius must be a number (got \"NaN\")")],
+        ),
+        ("/concerts?bandIds=1&limit=0", vec![problem(Code::OutOfRange, Some("limit"), "limit must be >= 1")]),
+        (
+            "/concerts?bandIds=1&cursor=djE6MToyOjM",
+            vec![problem(Code::Required, Some("limit"), "limit is required when cursor is given")],
+        ),
         (
             "/concerts?bandIds=1&limit=5&cursor=Zm9vYmFy",
-            &["cursor is not one this API gave out: take it from the previous page's Link header"],
+            vec![problem(
+                Code::InvalidCursor,
+                Some("cursor"),
+                "cursor is not one this API gave out: take it from the previous page's Link header",
+            )],
         ),
     ];
     for (query, expected) in cases {
         let (status, body) = testkit::get(&format!("{}{query}", gateway.url)).await;
-        assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), expected, "{query}");
+        assert_eq!(error_problems(status, &body, StatusCode::BAD_REQUEST), expected, "{query}");
     }
     let (status, body) = testkit::get(&format!("{}/nowhere", gateway.url)).await;
-    error_messages(status, &body, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_problems(status, &body, StatusCode::NOT_FOUND),
+        [Problem::new(Code::RouteNotFound, "route /nowhere not found")]
+    );
 }
 
 #[tokio::test]
@@ -93,6 +129,7 @@ async fn over_long_query_strings_are_refused_with_a_json_414() {
     let gateway = gateway(&NOWHERE, |_| {}).await;
     let ids: Vec<String> = (1..=5000).map(|i| i.to_string()).collect();
     let (status, body) = testkit::get(&format!("{}/concerts?bandIds={}", gateway.url, ids.join(","))).await;
-    let messages = error_messages(status, &body, StatusCode::URI_TOO_LONG);
-    assert!(messages[0].contains("the limit is 16384"), "{messages:?}");
+    let problems = error_problems(status, &body, StatusCode::URI_TOO_LONG);
+    assert_eq!(problems[0].code, Code::UriTooLong);
+    assert!(problems[0].message.contains("the limit is 16384"), "{problems:?}");
 }

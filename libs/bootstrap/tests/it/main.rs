@@ -137,6 +137,8 @@ async fn header_fields_beyond_the_cap_get_a_431() {
     let body: serde_json::Value = over.json().await.unwrap();
     let message = body["message"].to_string();
     assert!(message.contains("MAX_HEADER_BYTES") && message.contains("16384"), "names the setting: {body}");
+    assert_eq!(body["errors"][0]["code"], "headers_too_large", "{body}");
+    assert_eq!(body["errors"][0]["message"], body["message"][0], "{body}");
 
     // Far over: refused before it is buffered, and the process serves on.
     let huge = client.get(&url).header("x-big", "a".repeat(200_000)).send().await;

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use changes_model::{Change, ChangeKind, ChangePage};
-use exceptions::{StoreError, WriteError};
+use exceptions::{Problem, StoreError, WriteError};
 
 use super::{MongoCollection, classify_in};
 
@@ -361,7 +361,7 @@ impl MongoCollection {
         shape: &Shape<R>,
         id: i64,
         expected: Option<i64>,
-        edit: &(dyn Fn(&R) -> Result<R, Vec<String>> + Send + Sync),
+        edit: &(dyn Fn(&R) -> Result<R, Vec<Problem>> + Send + Sync),
     ) -> Outcome<(R, R, i64)>
     where
         R: Serialize + DeserializeOwned + Unpin + Send + Sync,
@@ -381,7 +381,7 @@ impl MongoCollection {
         shape: &Shape<R>,
         id: i64,
         expected: Option<i64>,
-        edit: &(dyn Fn(&R) -> Result<R, Vec<String>> + Send + Sync),
+        edit: &(dyn Fn(&R) -> Result<R, Vec<Problem>> + Send + Sync),
     ) -> Result<Result<(R, R, i64), WriteError>, Error>
     where
         R: Serialize + DeserializeOwned + Unpin + Send + Sync,
@@ -394,7 +394,7 @@ impl MongoCollection {
         }
         let after = match edit(&before) {
             Ok(after) => after,
-            Err(messages) => return Ok(Err(WriteError::Invalid(messages))),
+            Err(problems) => return Ok(Err(WriteError::Invalid(problems))),
         };
         let mut document = (shape.fields)(&after);
         document.insert("revision", revision + 1);

@@ -3,7 +3,7 @@
 //! the keys of creates ([`super::ledger`]). A store describes its table
 //! ([`NamedTable`]); the reads and the writes are the same for every such table.
 
-use exceptions::WriteError;
+use exceptions::{Problem, WriteError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params_from_iter};
 use serde::Serialize;
@@ -153,7 +153,7 @@ impl<R: Serialize> NamedTable<R> {
         transaction: &Transaction<'_>,
         id: i64,
         expected: Option<i64>,
-        edit: impl FnOnce(&R) -> Result<R, Vec<String>>,
+        edit: impl FnOnce(&R) -> Result<R, Vec<Problem>>,
     ) -> Outcome<(R, R, i64)> {
         let Some((before, revision)) = self.get(transaction, id)? else { return Ok(Err(WriteError::NotFound)) };
         if expected.is_some_and(|expected| expected != revision) {
@@ -161,7 +161,7 @@ impl<R: Serialize> NamedTable<R> {
         }
         let after = match edit(&before) {
             Ok(after) => after,
-            Err(messages) => return Ok(Err(WriteError::Invalid(messages))),
+            Err(problems) => return Ok(Err(WriteError::Invalid(problems))),
         };
         let assignments: Vec<String> =
             self.columns.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect();

@@ -6,7 +6,7 @@
 //! into memory by the store (counts, venue heads).
 
 use concerts_model::{Concert, ConcertRecord, NewConcert, Status};
-use exceptions::WriteError;
+use exceptions::{Problem, WriteError};
 use storage::sqlite::rusqlite::{self, Connection, OptionalExtension, Row, Transaction, params};
 use storage::sqlite::{Outcome, ledger};
 
@@ -145,7 +145,7 @@ pub fn update(
     transaction: &Transaction<'_>,
     id: i64,
     expected: Option<i64>,
-    edit: impl FnOnce(&ConcertRecord) -> Result<ConcertRecord, Vec<String>>,
+    edit: impl FnOnce(&ConcertRecord) -> Result<ConcertRecord, Vec<Problem>>,
 ) -> Outcome<(ConcertRecord, ConcertRecord, i64)> {
     let Some((before, revision)) = get(transaction, id)? else { return Ok(Err(WriteError::NotFound)) };
     if expected.is_some_and(|expected| expected != revision) {
@@ -153,7 +153,7 @@ pub fn update(
     }
     let after = match edit(&before) {
         Ok(after) => after,
-        Err(messages) => return Ok(Err(WriteError::Invalid(messages))),
+        Err(problems) => return Ok(Err(WriteError::Invalid(problems))),
     };
     if after.position() != before.position()
         && let Some(taken) = id_at(transaction, after.band_id, after.date, after.venue_id)?
