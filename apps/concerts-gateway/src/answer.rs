@@ -202,11 +202,9 @@ mod tests {
         let bands =
             [Band { id: 1, name: "Sigur Rós".into() }, Band { id: 2, name: "The \"Quoted\" \\ Band\n\t\u{1}".into() }];
         let venues = [
-            Venue {
-                id: 10, name: "Point Ephémère, Paris, France".into(), latitude: 48.8814422, longitude: 2.3684356
-            },
-            Venue { id: 11, name: "Südpol 🎸".into(), latitude: -90.0, longitude: -0.000_000_1 },
-            Venue { id: 12, name: String::new(), latitude: 1e-7, longitude: 179.99999999 },
+            Venue::new(10, "Point Ephémère, Paris, France", 48.8814422, 2.3684356),
+            Venue::new(11, "Südpol 🎸", -90.0, -0.000_000_1),
+            Venue::new(12, "", 1e-7, 179.99999999),
         ];
         // Ids and statuses of every kind, the same for a concert in any page.
         let concerts = concerts

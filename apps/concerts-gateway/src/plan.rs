@@ -219,7 +219,7 @@ mod tests {
     }
 
     fn venue(id: i64, name: &str, latitude: f64, longitude: f64) -> Arc<Venue> {
-        Arc::new(Venue { id, name: name.to_owned(), latitude, longitude })
+        Arc::new(Venue::new(id, name, latitude, longitude))
     }
 
     fn by_id<T>(records: Vec<Arc<T>>, id: impl Fn(&T) -> i64) -> HashMap<i64, Arc<T>> {
