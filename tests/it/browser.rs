@@ -293,6 +293,54 @@ async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_giv
     chromium.close().await;
 }
 
+/// The city first among the suggestions, its venues counted from the data
+/// file; picked, its concerts show each at the venue's local time, with its zone.
+#[tokio::test]
+async fn a_person_picks_a_city_and_sees_its_concerts_at_local_time() {
+    let Some(chromium) = Chromium::launch("a city and local times", 1200).await else { return };
+    let system = system().await;
+    let venues = system_tests::city_venues("Paris", "France").len();
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.type_into("place-input", "paris").await;
+    let first = format!("Paris, France · {venues} venues");
+    page.until(&format!("document.querySelector('#place-options li')?.textContent === {first:?}")).await;
+    page.page.find_element("#place-options li").await.unwrap().click().await.unwrap();
+    page.until("document.getElementById('results').dataset.count > 0").await;
+    let picked = page.eval("document.getElementById('place-picked').textContent").await;
+    assert!(picked.as_str().unwrap().starts_with("Paris, France ("), "{picked}");
+
+    // The first concerts as the API gives them for the search in the URL, and as the page shows them.
+    let query = page.eval("location.search").await;
+    let query = query.as_str().unwrap().replace("&place=Paris%2C+France", "");
+    let (_, answer) = system.get(&format!("/concerts{query}")).await;
+    let expected: Vec<(String, String)> = answer.as_array().unwrap()[..5]
+        .iter()
+        .map(|c| (c["timeZone"].as_str().unwrap().to_owned(), c["localDate"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(expected.iter().all(|(zone, _)| zone == "Europe/Paris"), "{expected:?}");
+    let shown = page
+        .eval(
+            "[...document.querySelectorAll('#results li')].slice(0, 5).map((item) => {
+               const time = item.querySelector('time');
+               return { zone: item.querySelector('.zone')?.textContent, at: time.dateTime, text: time.textContent };
+             })",
+        )
+        .await;
+    for (item, (zone, local)) in shown.as_array().unwrap().iter().zip(&expected) {
+        assert_eq!((item["zone"].as_str(), item["at"].as_str()), (Some(zone.as_str()), Some(local.as_str())));
+        // The hour and minute shown are the local ones ("21:00" or "9:00 PM", as the browser's language says).
+        let (hour, minute): (u32, &str) = (local[11..13].parse().unwrap(), &local[14..16]);
+        let text = item["text"].as_str().unwrap();
+        let twelve = if hour % 12 == 0 { 12 } else { hour % 12 };
+        assert!(
+            text.contains(&format!("{hour:02}:{minute}")) || text.contains(&format!("{twelve}:{minute}")),
+            "{text} is not {local}"
+        );
+    }
+    page.stayed_clean();
+    chromium.close().await;
+}
+
 #[tokio::test]
 async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
     let Some(chromium) = Chromium::launch("scrolling", 375).await else { return };

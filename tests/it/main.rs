@@ -20,4 +20,5 @@ mod faults;
 mod newcomer;
 mod operations;
 mod paging;
+mod places;
 mod stays_up;
