@@ -70,8 +70,8 @@ mod tests {
         let kept = located(given);
         assert_eq!(
             (kept.city.as_deref(), kept.country.as_deref()),
-            (Some("Brooklyn"), None),
-            "a given city is kept as given"
+            (Some("Brooklyn"), Some("US")),
+            "a given city is kept, the country read from the name"
         );
         assert_eq!(kept.time_zone, Some(Tz::America__Los_Angeles), "the zone is the position's");
     }

@@ -55,15 +55,15 @@ impl Venue {
     }
 
     /// The venue with its city, region and country read from its name where
-    /// no city was given (a country given alone is kept).
+    /// no city was given; with a city given, the name's country where none is
+    /// (a country given is kept).
     pub fn placed(mut self) -> Self {
-        if self.city.is_none()
-            && let Some(place) = Place::from_name(&self.name)
-        {
+        let Some(place) = Place::from_name(&self.name) else { return self };
+        if self.city.is_none() {
             self.city = Some(place.city);
             self.region = place.region;
-            self.country = self.country.or(Some(place.country));
         }
+        self.country = self.country.or(Some(place.country));
         self
     }
 

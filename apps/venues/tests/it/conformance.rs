@@ -224,7 +224,7 @@ async fn venues_are_given_their_place_and_zone(store: Arc<dyn VenueStore>) {
             (Some("Las Vegas"), Some("NV"), Some("US"), Some(Tz::America__Los_Angeles)),
             (Some("Tokyo"), None, Some("Japan"), Some(Tz::Asia__Tokyo)),
             (None, None, None, Some(Tz::Australia__Sydney)),
-            (Some("Brooklyn"), None, None, Some(Tz::America__New_York)),
+            (Some("Brooklyn"), None, Some("US"), Some(Tz::America__New_York)),
         ]
     );
     assert_eq!(store.by_name("batofar", 1).await.unwrap(), found[..1], "searches answer the same record");
