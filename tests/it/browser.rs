@@ -308,25 +308,16 @@ async fn a_person_sorts_soonest_first_and_sees_the_concerts_per_month() {
         .await;
     let search = "latitude=48.83335&longitude=2.3793886&radius=20";
     let (_, soonest) = system.get(&format!("/concerts?{search}&sort=date&limit=50")).await;
-    let first_date = soonest[0]["date"].as_i64().unwrap();
-    let first_shown =
-        format!("document.querySelector('#results li time')?.dateTime === new Date({first_date}).toISOString()");
-    page.until(&first_shown).await;
+    // Each concert's time element holds the venue's local date-time, as the API gives it.
+    let first_local = soonest[0]["localDate"].as_str().unwrap();
+    page.until(&format!("document.querySelector('#results li time')?.dateTime === {first_local:?}")).await;
     assert_eq!(page.eval("new URLSearchParams(location.search).get('sort')").await, "date", "the order is in the URL");
     let shown: Vec<String> = serde_json::from_value(
         page.eval("[...document.querySelectorAll('#results li time')].map((time) => time.dateTime)").await,
     )
     .unwrap();
-    let expected: Vec<String> = soonest
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            chrono::DateTime::from_timestamp_millis(c["date"].as_i64().unwrap())
-                .unwrap()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        })
-        .collect();
+    let expected: Vec<String> =
+        soonest.as_array().unwrap().iter().map(|c| c["localDate"].as_str().unwrap().to_owned()).collect();
     assert_eq!(shown, expected, "the first page, soonest first, as the API gives it");
 
     let (_, counts) = system.get(&format!("/concerts/counts?{search}&by=month")).await;
@@ -352,6 +343,54 @@ async fn a_person_sorts_soonest_first_and_sees_the_concerts_per_month() {
     assert_eq!(bars, groups, "a bar per month, with the API's counts");
     assert_eq!(bars.iter().map(|(_, count)| count).sum::<u64>(), total);
     assert_eq!(page.eval("document.getElementById('histogram').hidden").await, false);
+    page.stayed_clean();
+    chromium.close().await;
+}
+
+/// The city first among the suggestions, its venues counted from the data
+/// file; picked, its concerts show each at the venue's local time, with its zone.
+#[tokio::test]
+async fn a_person_picks_a_city_and_sees_its_concerts_at_local_time() {
+    let Some(chromium) = Chromium::launch("a city and local times", 1200).await else { return };
+    let system = system().await;
+    let venues = system_tests::city_venues("Paris", "France").len();
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.type_into("place-input", "paris").await;
+    let first = format!("Paris, France · {venues} venues");
+    page.until(&format!("document.querySelector('#place-options li')?.textContent === {first:?}")).await;
+    page.page.find_element("#place-options li").await.unwrap().click().await.unwrap();
+    page.until("document.getElementById('results').dataset.count > 0").await;
+    let picked = page.eval("document.getElementById('place-picked').textContent").await;
+    assert!(picked.as_str().unwrap().starts_with("Paris, France ("), "{picked}");
+
+    // The first concerts as the API gives them for the search in the URL, and as the page shows them.
+    let query = page.eval("location.search").await;
+    let query = query.as_str().unwrap().replace("&place=Paris%2C+France", "");
+    let (_, answer) = system.get(&format!("/concerts{query}")).await;
+    let expected: Vec<(String, String)> = answer.as_array().unwrap()[..5]
+        .iter()
+        .map(|c| (c["timeZone"].as_str().unwrap().to_owned(), c["localDate"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(expected.iter().all(|(zone, _)| zone == "Europe/Paris"), "{expected:?}");
+    let shown = page
+        .eval(
+            "[...document.querySelectorAll('#results li')].slice(0, 5).map((item) => {
+               const time = item.querySelector('time');
+               return { zone: item.querySelector('.zone')?.textContent, at: time.dateTime, text: time.textContent };
+             })",
+        )
+        .await;
+    for (item, (zone, local)) in shown.as_array().unwrap().iter().zip(&expected) {
+        assert_eq!((item["zone"].as_str(), item["at"].as_str()), (Some(zone.as_str()), Some(local.as_str())));
+        // The hour and minute shown are the local ones ("21:00" or "9:00 PM", as the browser's language says).
+        let (hour, minute): (u32, &str) = (local[11..13].parse().unwrap(), &local[14..16]);
+        let text = item["text"].as_str().unwrap();
+        let twelve = if hour % 12 == 0 { 12 } else { hour % 12 };
+        assert!(
+            text.contains(&format!("{hour:02}:{minute}")) || text.contains(&format!("{twelve}:{minute}")),
+            "{text} is not {local}"
+        );
+    }
     page.stayed_clean();
     chromium.close().await;
 }

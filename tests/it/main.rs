@@ -21,4 +21,5 @@ mod faults;
 mod newcomer;
 mod operations;
 mod paging;
+mod places;
 mod stays_up;

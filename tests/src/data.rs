@@ -100,6 +100,21 @@ pub enum Expected {
     NearestTo((f64, f64)),
 }
 
+/// The positions of the demo data's venues in `city`, `country`, read from
+/// the data file itself: a name "Venue, [District,] City, Country" ends with the two.
+pub fn city_venues(city: &str, country: &str) -> Vec<(f64, f64)> {
+    let path = testkit::repo_root().join("data/wemaintain/venues.json");
+    let venues: Vec<Value> = serde_json::from_slice(&std::fs::read(path).expect("the demo venues")).expect("JSON");
+    venues
+        .iter()
+        .filter(|venue| {
+            let parts: Vec<&str> = venue["name"].as_str().unwrap_or_default().rsplit(", ").take(2).collect();
+            parts == [country, city]
+        })
+        .map(|venue| (venue["latitude"].as_f64().unwrap_or(f64::NAN), venue["longitude"].as_f64().unwrap_or(f64::NAN)))
+        .collect()
+}
+
 /// An independent great-circle distance on the contract's sphere (6378.1 km).
 pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
@@ -134,7 +149,10 @@ pub fn assert_same_answer(got: &Value, expected: &[Value], what: &str) {
 
 /// An answer's items without their `id` (the store gives ids in the order it
 /// imports, which the data files do not say), once each id is checked to be
-/// a positive integer given to one concert only.
+/// a positive integer given to one concert only; and without their local
+/// time (`timeZone`, `localDate`: the data files hold no zone; `places.rs`
+/// checks them by hand), once the local date is checked to be the same
+/// second as `date`.
 pub fn without_ids(answer: &Value) -> Value {
     let Some(items) = answer.as_array() else { return answer.clone() };
     let mut ids = std::collections::HashSet::new();
@@ -143,9 +161,15 @@ pub fn without_ids(answer: &Value) -> Value {
         .map(|item| {
             let id = item["id"].as_i64().unwrap_or_else(|| panic!("an item without its id: {item}"));
             assert!(id > 0 && ids.insert(id), "id {id} is positive and given once");
+            let local = item["localDate"].as_str().unwrap_or_else(|| panic!("an item without its local date: {item}"));
+            let instant = chrono::DateTime::parse_from_rfc3339(local).unwrap_or_else(|e| panic!("{local}: {e}"));
+            assert_eq!(instant.timestamp(), item["date"].as_i64().unwrap().div_euclid(1000), "{item}");
+            assert!(item["timeZone"].is_string(), "{item}");
             let mut item = item.clone();
             if let Some(fields) = item.as_object_mut() {
-                fields.remove("id");
+                for field in ["id", "timeZone", "localDate"] {
+                    fields.remove(field);
+                }
             }
             item
         })

@@ -14,7 +14,9 @@
 mod data;
 mod in_process;
 
-pub use data::{Data, Expected, PARIS, VENUE_1, answers_the_exercise, assert_same_answer, haversine_km, without_ids};
+pub use data::{
+    Data, Expected, PARIS, VENUE_1, answers_the_exercise, assert_same_answer, city_venues, haversine_km, without_ids,
+};
 pub use in_process::InProcess;
 
 /// One system on the MongoDB test server at a time: a page from it takes

@@ -7,13 +7,20 @@
 //! item that names it, which makes writing a large answer several times
 //! cheaper than serializing each item whole. The bytes are the same as
 //! `serde_json` writes for the page's views (tested below).
+//!
+//! Each item's local date is the concert's instant in its venue's zone. The
+//! zone comes parsed with the venue (`Venue::time_zone`, read once when the
+//! gateway fetched the venue), and the date is written digit by digit: no
+//! zone is looked up by name and no string is made per item.
 
 use std::ops::Range;
 
+use chrono::{DateTime, Datelike, Offset, Timelike};
 use concerts_model::Status;
 use hashbrown::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
+use venues_model::{Tz, Venue};
 
 use crate::plan::Page;
 
@@ -23,13 +30,15 @@ use crate::plan::Page;
 /// byte ([`views`]).
 ///
 /// The exercise's five fields come first, as they always were; the concert's
-/// identity and status follow (clients ignore fields they do not know).
+/// identity and status follow, then its local time (clients ignore fields
+/// they do not know).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({
     "band": "Radiohead", "location": "Point Ephémère, Paris, France",
     "date": 1569531810650_i64, "latitude": 48.8814422, "longitude": 2.3684356,
-    "id": 9012, "bandId": 12, "venueId": 345, "status": "scheduled"
+    "id": 9012, "bandId": 12, "venueId": 345, "status": "scheduled",
+    "timeZone": "Europe/Paris", "localDate": "2019-09-26T23:03:30+02:00"
 }))]
 pub struct ConcertView<'a> {
     /// The band's name.
@@ -50,6 +59,61 @@ pub struct ConcertView<'a> {
     pub venue_id: i64,
     /// Whether the concert takes place as planned; cancelled and postponed concerts are listed too.
     pub status: Status,
+    /// The venue's IANA time zone ("Europe/Paris"; "UTC" while a venue's is unknown).
+    pub time_zone: &'a str,
+    /// The concert's date in the venue's time zone, to the second, with the
+    /// zone's offset then (ISO 8601: "2019-06-01T21:00:00+02:00"); `date` is the exact instant.
+    pub local_date: Option<String>,
+}
+
+/// The zone a venue's concerts are shown in.
+fn zone_of(venue: &Venue) -> Tz {
+    venue.time_zone.unwrap_or(Tz::UTC)
+}
+
+/// `date` (UNIX milliseconds) in `zone` as [`ConcertView::local_date`] says,
+/// by chrono's formatting; `None` beyond chrono's years.
+pub fn local_date(date: i64, zone: Tz) -> Option<String> {
+    let local = DateTime::from_timestamp_millis(date)?.with_timezone(&zone);
+    Some(local.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// [`local_date`] as JSON at the end of `out` (a string, or `null`), the
+/// digits written one by one for the years 0 to 9999.
+fn write_local_date(out: &mut Vec<u8>, date: i64, zone: Tz) {
+    let Some(utc) = DateTime::from_timestamp_millis(date) else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    let local = utc.with_timezone(&zone);
+    let year = local.year();
+    if !(0..=9999).contains(&year) {
+        write_json(out, &local_date(date, zone));
+        return;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    let year = year as u32;
+    out.push(b'"');
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push(b'-');
+    two(out, local.month());
+    out.push(b'-');
+    two(out, local.day());
+    out.push(b'T');
+    two(out, local.hour());
+    out.push(b':');
+    two(out, local.minute());
+    out.push(b':');
+    two(out, local.second());
+    let offset = local.offset().fix().local_minus_utc();
+    out.push(if offset < 0 { b'-' } else { b'+' });
+    // Rounded to the minute as chrono does (local mean times before 1900 have seconds).
+    let minutes = (offset.unsigned_abs() + 30) / 60;
+    two(out, minutes / 60);
+    out.push(b':');
+    two(out, minutes % 60);
+    out.push(b'"');
 }
 
 /// The page's items as the public API shows them, built with serde's types:
@@ -71,6 +135,8 @@ pub(crate) fn views(page: &Page) -> Vec<ConcertView<'_>> {
                 band_id: concert.band_id,
                 venue_id: concert.venue_id,
                 status: concert.status,
+                time_zone: zone_of(venue).name(),
+                local_date: local_date(concert.date, zone_of(venue)),
             }
         })
         .collect()
@@ -79,8 +145,9 @@ pub(crate) fn views(page: &Page) -> Vec<ConcertView<'_>> {
 /// The longest a number (an `i64`) can be written: `-9223372036854775808`.
 const LONGEST_NUMBER: usize = 20;
 /// The longest of what follows the position: `,"id":` and the id, `,"bandId":`
-/// and the id, `,"venueId":` and the id, `,"status":"rescheduled"}`.
-const LONGEST_TAIL: usize = 6 + 10 + 11 + 3 * LONGEST_NUMBER + 25;
+/// and the id, `,"venueId":` and the id, `,"status":"rescheduled"`; the
+/// local date (`"+262143-12-31T23:59:59+14:00"`) and `}`.
+const LONGEST_TAIL: usize = 6 + 10 + 11 + 3 * LONGEST_NUMBER + 24 + 32;
 
 /// Appends the page's items to `out` as comma-separated JSON objects, with a
 /// comma first unless `first` (the items of one array may come in several pieces).
@@ -88,12 +155,14 @@ pub fn write_items(page: &Page, first: bool, out: &mut Vec<u8>) {
     let parts = Parts::of(page);
     // Room for every item at once: growing a buffer of a hundred kilobytes copies it each time.
     out.reserve(parts.longest + page.concerts().len());
-    for (index, (concert, [band, location, position])) in page.concerts().iter().zip(&parts.items).enumerate() {
+    for (index, (concert, ([band, location, position, local], zone))) in
+        page.concerts().iter().zip(&parts.items).enumerate()
+    {
         if index > 0 || !first {
             out.push(b',');
         }
         // `{"band":"...","location":"...","date":` then the date, then `,"latitude":..,"longitude":..`,
-        // then the ids and the status.
+        // then the ids and the status, then the zone and the local date.
         out.extend_from_slice(&parts.bytes[band.clone()]);
         out.extend_from_slice(&parts.bytes[location.clone()]);
         write_json(out, &concert.date);
@@ -106,7 +175,10 @@ pub fn write_items(page: &Page, first: bool, out: &mut Vec<u8>) {
         write_json(out, &concert.venue_id);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(concert.status.name().as_bytes());
-        out.extend_from_slice(b"\"}");
+        out.push(b'"');
+        out.extend_from_slice(&parts.bytes[local.clone()]);
+        write_local_date(out, concert.date, *zone);
+        out.push(b'}');
     }
 }
 
@@ -120,12 +192,13 @@ pub fn array(page: &Page) -> Vec<u8> {
 
 /// The band and venue parts of a page's items. Each band's and venue's is
 /// written once, side by side in one buffer (a page names hundreds of bands:
-/// one allocation, not hundreds), and each item is given its three.
+/// one allocation, not hundreds), and each item is given its four.
 struct Parts {
     bytes: Vec<u8>,
     /// Per concert: its band's `{"band":"..."`, its venue's
-    /// `,"location":"...","date":` and `,"latitude":..,"longitude":..`.
-    items: Vec<[Range<usize>; 3]>,
+    /// `,"location":"...","date":`, `,"latitude":..,"longitude":..` and
+    /// `,"timeZone":"...","localDate":`; and the venue's zone.
+    items: Vec<([Range<usize>; 4], Tz)>,
     /// The most bytes the items can take.
     longest: usize,
 }
@@ -143,7 +216,7 @@ impl Parts {
                 (band.id, part)
             })
             .collect();
-        let venues: HashMap<i64, [Range<usize>; 2]> = page
+        let venues: HashMap<i64, ([Range<usize>; 3], Tz)> = page
             .venues()
             .map(|venue| {
                 let location = part(&mut bytes, |out| {
@@ -157,7 +230,13 @@ impl Parts {
                     out.extend_from_slice(b",\"longitude\":");
                     write_json(out, &venue.longitude);
                 });
-                (venue.id, [location, position])
+                let zone = zone_of(venue);
+                let local = part(&mut bytes, |out| {
+                    out.extend_from_slice(b",\"timeZone\":");
+                    write_json(out, &zone.name());
+                    out.extend_from_slice(b",\"localDate\":");
+                });
+                (venue.id, ([location, position, local], zone))
             })
             .collect();
         let mut longest = 0;
@@ -167,9 +246,10 @@ impl Parts {
             .map(|concert| {
                 // A page holds the band and venue of each of its concerts.
                 let band = bands.get(&concert.band_id).cloned().unwrap_or_default();
-                let [location, position] = venues.get(&concert.venue_id).cloned().unwrap_or_default();
-                longest += band.len() + location.len() + LONGEST_NUMBER + position.len() + LONGEST_TAIL;
-                [band, location, position]
+                let ([location, position, local], zone) =
+                    venues.get(&concert.venue_id).cloned().unwrap_or((Default::default(), Tz::UTC));
+                longest += band.len() + location.len() + LONGEST_NUMBER + position.len() + local.len() + LONGEST_TAIL;
+                ([band, location, position, local], zone)
             })
             .collect();
         Parts { bytes, items, longest }
@@ -203,10 +283,13 @@ mod tests {
             [Band { id: 1, name: "Sigur Rós".into() }, Band { id: 2, name: "The \"Quoted\" \\ Band\n\t\u{1}".into() }];
         let venues = [
             Venue {
-                id: 10, name: "Point Ephémère, Paris, France".into(), latitude: 48.8814422, longitude: 2.3684356
+                time_zone: Some(Tz::Europe__Paris),
+                ..Venue::new(10, "Point Ephémère, Paris, France", 48.8814422, 2.3684356)
             },
-            Venue { id: 11, name: "Südpol 🎸".into(), latitude: -90.0, longitude: -0.000_000_1 },
-            Venue { id: 12, name: String::new(), latitude: 1e-7, longitude: 179.99999999 },
+            Venue {
+                time_zone: Some(Tz::Antarctica__South_Pole), ..Venue::new(11, "Südpol 🎸", -90.0, -0.000_000_1)
+            },
+            Venue::new(12, "", 1e-7, 179.99999999),
         ];
         // Ids and statuses of every kind, the same for a concert in any page.
         let concerts = concerts
@@ -257,11 +340,37 @@ mod tests {
             band_id: 12,
             venue_id: 345,
             status: Status::Cancelled,
+            time_zone: "Europe/Paris",
+            local_date: Some("2019-09-26T23:03:30+02:00".into()),
         };
         let written = serde_json::to_string(&view).unwrap();
         assert_eq!(
             written,
-            r#"{"band":"Radiohead","location":"Point Ephémère, Paris, France","date":1569531810650,"latitude":48.8814422,"longitude":2.3684356,"id":9012,"bandId":12,"venueId":345,"status":"cancelled"}"#
+            r#"{"band":"Radiohead","location":"Point Ephémère, Paris, France","date":1569531810650,"latitude":48.8814422,"longitude":2.3684356,"id":9012,"bandId":12,"venueId":345,"status":"cancelled","timeZone":"Europe/Paris","localDate":"2019-09-26T23:03:30+02:00"}"#
         );
+    }
+
+    #[test]
+    fn local_dates_follow_the_zone_across_daylight_saving() {
+        // Written by hand: 21:00 in Paris the evening before the change (UTC+1), and the evening after (UTC+2).
+        assert_eq!(local_date(1553976000000, Tz::Europe__Paris).as_deref(), Some("2019-03-30T21:00:00+01:00"));
+        assert_eq!(local_date(1554058800000, Tz::Europe__Paris).as_deref(), Some("2019-03-31T21:00:00+02:00"));
+        assert_eq!(local_date(1569531810650, Tz::Pacific__Chatham).as_deref(), Some("2019-09-27T09:48:30+12:45"));
+        assert_eq!(local_date(-1, Tz::America__St_Johns).as_deref(), Some("1969-12-31T20:29:59-03:30"));
+        assert_eq!(local_date(i64::MIN, Tz::UTC), None);
+    }
+
+    #[test]
+    fn local_dates_written_by_hand_are_chronos() {
+        let zones = [Tz::UTC, Tz::Europe__Paris, Tz::Asia__Kolkata, Tz::America__St_Johns, Tz::Pacific__Chatham];
+        let dates =
+            [0, -1, 1553976000000, 1554058800000, 253402300799999, 253402300800000, -62167219200000, -62167219200001];
+        for zone in zones {
+            for date in dates {
+                let mut out = Vec::new();
+                write_local_date(&mut out, date, zone);
+                assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&local_date(date, zone)).unwrap());
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_swagger_ui::SwaggerUi;
+use validator::name_search::NameSearch;
 use validator::{FromQuery, SchemaError};
 
 use crate::answer_cache::AnswerCache;
@@ -37,7 +38,7 @@ use crate::routes::probes;
 use crate::routes::records::{
     change_band, change_venue, create_band, create_venue, delete_band, delete_venue, read_band, read_venue,
 };
-use crate::routes::suggestions::{find_bands, find_venues};
+use crate::routes::suggestions::{find_bands, find_places, find_venues};
 use crate::state::{Gateway, State};
 
 /// Why the gateway could not be built.
@@ -53,7 +54,7 @@ pub enum BuildError {
     Credentials(#[from] bootstrap::credentials::CredentialsError),
 }
 
-/// The public API (`/concerts`, `/bands`, `/venues`, each record at
+/// The public API (`/concerts`, `/bands`, `/venues`, `/places`, each record at
 /// `/<entity>/{id}`, Swagger UI at `/api`, the OpenAPI document at
 /// `/api-json`), the search page at `/`, and the probes, with the middleware
 /// every process has; answers are compressed and readable from any allowed
@@ -64,6 +65,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let counts_query = CountsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
+    let places_query = NameSearch::schema().map_err(Clone::clone)?;
     let services = Arc::new(Services::new(&config.services)?);
     let events = config.nats_url.clone().map(EventSource::new);
     let follower = Follower::new(services.clone());
@@ -85,6 +87,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         ("/concerts/counts", counts_query.source()),
         ("/bands", names_query.source()),
         ("/venues", names_query.source()),
+        ("/places", places_query.source()),
         ("/changes", changes_query.source()),
     ]);
     let writes = |route: MethodRouter<State>| {
@@ -98,6 +101,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         .route("/bands", get(find_bands).merge(writes(post(create_band))))
         .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))
         .route("/venues", get(find_venues).merge(writes(post(create_venue))))
+        .route("/places", get(find_places))
         .route("/venues/{id}", get(read_venue).merge(writes(patch(change_venue).delete(delete_venue))))
         .route("/changes", get(follow_changes))
         .route("/", get(page::index))

@@ -12,7 +12,7 @@ use concerts_model::{ConcertRecord, Status};
 use exceptions::{Code, ErrorBody, Problem};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use venues_model::{VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
+use venues_model::{PlaceSuggestion, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
 
 use crate::answer::ConcertView;
 use crate::counts::{CountsView, GroupView};
@@ -29,7 +29,7 @@ use crate::routes::records::{
     __path_change_band, __path_change_venue, __path_create_band, __path_create_venue, __path_delete_band,
     __path_delete_venue, __path_read_band, __path_read_venue,
 };
-use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
+use crate::routes::suggestions::{__path_find_bands, __path_find_places, __path_find_venues};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,19 +39,19 @@ use crate::routes::suggestions::{__path_find_bands, __path_find_venues};
         license(name = "MIT", identifier = "MIT"),
     ),
     paths(
-        find_concerts, concerts_calendar, count_concerts, find_bands, find_venues, ready,
+        find_concerts, concerts_calendar, count_concerts, find_bands, find_venues, find_places, ready,
         read_concert, create_concert, change_concert, delete_concert,
         read_band, create_band, change_band, delete_band,
         read_venue, create_venue, change_venue, delete_venue,
         follow_changes,
     ),
     components(schemas(
-        ConcertView, CountsView, GroupView, ConcertRecord, Status, Band, Venue, ErrorBody, Problem, Code, FeedChange,
-        ChangeKind
+        ConcertView, CountsView, GroupView, ConcertRecord, Status, Band, Venue, PlaceSuggestion, ErrorBody, Problem,
+        Code, FeedChange, ChangeKind
     )),
     tags(
         (name = "concerts", description = "Concert search"),
-        (name = "names", description = "Bands and venues by name, for a search box"),
+        (name = "names", description = "Bands, venues and cities by name, for a search box"),
         (name = "catalogue", description = "One record at a time: read it; add, correct, reschedule, cancel or remove it \
             (writes need a token of scope catalogue:write: Authorize, then Bearer <token>)"),
         (name = "changes", description = "Every change of the catalogue, in order, for who keeps a copy of it"),

@@ -271,7 +271,7 @@ mod tests {
     }
 
     fn venue(id: i64, name: &str, latitude: f64, longitude: f64) -> Arc<Venue> {
-        Arc::new(Venue { id, name: name.to_owned(), latitude, longitude })
+        Arc::new(Venue::new(id, name, latitude, longitude))
     }
 
     fn by_id<T>(records: Vec<Arc<T>>, id: impl Fn(&T) -> i64) -> HashMap<i64, Arc<T>> {
@@ -293,6 +293,9 @@ mod tests {
             band_id: concert.band_id,
             venue_id: concert.venue_id,
             status: concert.status,
+            // These venues have no zone yet: their dates are shown in UTC.
+            time_zone: "UTC",
+            local_date: crate::answer::local_date(concert.date, venues_model::Tz::UTC),
         }
     }
 

@@ -195,10 +195,16 @@ async function findBands(text) {
   return body.filter((band) => !state.bands.some((picked) => picked.id === band.id)).map((band) => ({ label: band.name, value: band }));
 }
 
+/** A city with its venues' count, or a venue: what the place field suggests. */
+function placeLabel(place) {
+  if (place.kind !== "city") return place.label;
+  return `${place.label} · ${place.venues} ${place.venues === 1 ? "venue" : "venues"}`;
+}
+
 async function findPlaces(text) {
-  const { response, body } = await getJson(`/venues?q=${encodeURIComponent(text)}&limit=8`);
+  const { response, body } = await getJson(`/places?q=${encodeURIComponent(text)}&limit=8`);
   if (!response.ok || !Array.isArray(body)) return [];
-  return body.map((venue) => ({ label: venue.name, value: venue }));
+  return body.map((place) => ({ label: placeLabel(place), value: place }));
 }
 
 // ---- What is picked ----------------------------------------------------------
@@ -302,7 +308,21 @@ function concertsQuery() {
   return params.toString();
 }
 
-const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** How a date is said in a time zone (one formatter per zone, made once). */
+const formatters = new Map();
+function when(zone) {
+  if (!formatters.has(zone)) {
+    let format;
+    try {
+      format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: zone });
+    } catch {
+      // A zone this browser does not know: its own time, as before there were zones.
+      format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
+    formatters.set(zone, format);
+  }
+  return formatters.get(zone);
+}
 
 // How each status but "scheduled" is said beside the band.
 const statusLabels = { postponed: "Postponed", rescheduled: "Rescheduled", cancelled: "Cancelled" };
@@ -318,8 +338,12 @@ function item(concert) {
   // A cancelled concert stays listed, struck through: what is struck is its date and place, said as such.
   const date = document.createElement(concert.status === "cancelled" ? "del" : "time");
   const time = date.tagName === "DEL" ? date.appendChild(document.createElement("time")) : date;
-  time.dateTime = new Date(concert.date).toISOString();
-  time.textContent = when.format(new Date(concert.date));
+  // The venue's local time, with its zone: a concert in Tokyo is at 21:00 there, wherever one reads it.
+  time.dateTime = concert.localDate || new Date(concert.date).toISOString();
+  time.textContent = when(concert.timeZone).format(new Date(concert.date));
+  if (concert.timeZone) {
+    date.append(Object.assign(document.createElement("span"), { className: "zone", textContent: concert.timeZone }));
+  }
   entry.append(band, venue, date);
   return entry;
 }
@@ -450,8 +474,10 @@ combobox($("band-input"), $("band-options"), findBands, (band) => {
   state.bands.push(band);
   changed();
 });
-combobox($("place-input"), $("place-options"), findPlaces, (venue) => {
-  state.place = { name: venue.name, latitude: venue.latitude, longitude: venue.longitude };
+combobox($("place-input"), $("place-options"), findPlaces, (place) => {
+  state.place = { name: place.label, latitude: place.latitude, longitude: place.longitude };
+  // A city is searched in its circle, which holds all its venues (whole km: the radius field's step).
+  if (place.kind === "city") state.radius = Math.ceil(place.radius);
   changed();
 });
 $("my-location").addEventListener("click", () => {

@@ -3,6 +3,8 @@
 //! venues within a circle (great circle, radius in km, as ids: what a concert
 //! search needs), says its data's version (`/version`), and takes imports.
 
+pub mod cities;
 pub mod geo;
 pub mod routes;
 pub mod store;
+pub mod zones;

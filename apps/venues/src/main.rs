@@ -26,6 +26,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: settings::Venues) -> anyhow::Result<()> {
+    // Before the first write or request, which would otherwise wait for it.
+    venues::zones::warm_up();
     let mongo = MongoConfig::for_service(settings.mongodb.uri(), settings.mongodb.database(), "venues")?;
     let store: Arc<dyn VenueStore> = match mongo {
         Some(mongo) => Arc::new(MongoVenueStore::new(&MongoDb::connect(&mongo).await?)),

@@ -3,6 +3,10 @@
 //! - `GET /venues?ids=1,2`: the venues with these ids (up to 1000), ascending id.
 //! - `GET /venues/search?q=paris&limit=10`: the venues whose name (which holds
 //!   the city) matches, best first (up to 50; 10 when `limit` is not given).
+//! - `GET /places?q=paris&limit=10`: suggestions for a place field: the
+//!   cities a word of whose label starts with the text (each with its
+//!   venues' count and circle; at most half the limit, rounded up), then the
+//!   venues found by name, best first.
 //! - `GET /venues/within/ids?latitude=..&longitude=..&radius=..`: the ids of
 //!   the venues within `radius` km of the point, boundary included, ascending:
 //!   what a concert search needs (a circle can hold thousands of venues, of
@@ -31,8 +35,11 @@ use bootstrap::records::{import, lookup, ready, search, version};
 use bootstrap::settings::Limits;
 use bootstrap::{Credentials, NamedRecordStore};
 use exceptions::HttpError;
+use validator::name_search::NameSearch;
 use validator::{CompiledSchema, FromQuery, Schema, SchemaError, Validated};
-use venues_model::{NewVenue, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, VENUE_SCHEMA, Venue, WithinRadius};
+use venues_model::{
+    NewVenue, Place, PlaceSuggestion, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, VENUE_SCHEMA, Venue, WithinRadius,
+};
 
 use crate::store::VenueStore;
 
@@ -45,12 +52,13 @@ const VENUES: Kind<Venue, NewVenue> = Kind {
     record: VENUE_SCHEMA,
     draft: VENUE_DRAFT_SCHEMA,
     patch: VENUE_PATCH_SCHEMA,
-    settle: |_, after| Ok(after),
+    settle: |before, after| Ok(city_follows_name(before, after)),
     types: std::marker::PhantomData,
 };
 
 pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     Circle::schema().map_err(Clone::clone)?;
+    NameSearch::schema().map_err(Clone::clone)?;
     let named: Arc<dyn NamedRecordStore<Venue>> = store.clone();
     let editable: Arc<dyn EditableStore<Venue, NewVenue>> = store.clone();
     let (create, one) = edits::routes(VENUES, editable, credentials)?;
@@ -61,6 +69,7 @@ pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Resul
         .route("/venues/search", search(named)?)
         .route("/venues/within/ids", get(within_radius))
         .route("/venues/within/nearest", get(nearest_first))
+        .route("/places", get(places))
         .route("/changes", changes::route(store.clone())?)
         .route("/version", version(store.clone()))
         .with_state(store.clone());
@@ -81,6 +90,34 @@ async fn nearest_first(
     let mut found = store.within_radius(circle).await?;
     found.sort_unstable_by(|a, b| a.km.total_cmp(&b.km).then(a.id.cmp(&b.id)));
     Ok(Json(found.into_iter().map(|nearby| (nearby.id, nearby.km)).collect()))
+}
+
+async fn places(
+    State(store): State<Store>,
+    Validated(search): Validated<NameSearch>,
+) -> Result<Json<Vec<PlaceSuggestion>>, HttpError> {
+    // Half the room at most for cities, so that a text naming many (`fr`) still shows venues.
+    let mut found = store.cities(&search.q, search.limit.div_ceil(2)).await?;
+    let venues = store.by_name(&search.q, search.limit - found.len()).await?;
+    found.extend(venues.into_iter().map(|venue| PlaceSuggestion::Venue {
+        id: venue.id,
+        label: venue.name,
+        latitude: venue.latitude,
+        longitude: venue.longitude,
+    }));
+    Ok(Json(found))
+}
+
+/// A patch that renames a venue whose place was read from its name, and
+/// gives no place itself, moves the venue to the place of its new name (the
+/// store reads it again); a place given apart from the name stays.
+fn city_follows_name(before: &Venue, mut after: Venue) -> Venue {
+    let place_kept = (&after.city, &after.region, &after.country) == (&before.city, &before.region, &before.country);
+    let from_name = Place::from_name(&before.name).is_some_and(|place| before.place() == Some(place));
+    if after.name != before.name && place_kept && from_name {
+        (after.city, after.region, after.country) = (None, None, None);
+    }
+    after
 }
 
 /// `?latitude=..&longitude=..&radius=..`: a circle on the contract's sphere.

@@ -1,8 +1,15 @@
-//! A venue, and the geo query the venues service answers.
+//! A venue, where it is (its city, its time zone), and the geo query the
+//! venues service answers.
 
 use geo::{Distance, HaversineMeasure, Point};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use chrono_tz::Tz;
+
+mod place;
+
+pub use place::Place;
 
 /// JSON Schema of one venue record, as imported (`PUT /venues`) and as in `venues.json`.
 pub const VENUE_SCHEMA: &str = include_str!("../schemas/venue.schema.json");
@@ -11,26 +18,94 @@ pub const VENUE_DRAFT_SCHEMA: &str = include_str!("../schemas/venue-draft.schema
 /// JSON Schema of a merge patch of a venue (`PATCH /venues/{id}`).
 pub const VENUE_PATCH_SCHEMA: &str = include_str!("../schemas/venue-patch.schema.json");
 
+/// A venue. Its city, region and country are given by a write or, when it
+/// gives no city, read from the name; its time zone is always the one of its
+/// position (the venues service sets both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": 14, "name": "Le Batofar, Paris, France", "latitude": 48.83335, "longitude": 2.3793886,
+    "city": "Paris", "country": "France", "timeZone": "Europe/Paris"
+}))]
 pub struct Venue {
     pub id: i64,
     /// "Venue, City, [State,] Country".
     pub name: String,
     pub latitude: f64,
     pub longitude: f64,
+    /// The city ("Paris"); absent when neither given nor in the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The state or province, where the name gives one ("NV" in "Paris Las Vegas, Las Vegas, NV, US").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The country as the name says it ("France", "US").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// The IANA time zone of the venue's position ("Europe/Paris"), read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "Europe/Paris")]
+    pub time_zone: Option<Tz>,
 }
 
-/// A venue to add: the venues service gives it its id.
+impl Venue {
+    /// A venue with nothing known of its place yet (an import of `venues.json`).
+    pub fn new(id: i64, name: impl Into<String>, latitude: f64, longitude: f64) -> Self {
+        Self { id, name: name.into(), latitude, longitude, city: None, region: None, country: None, time_zone: None }
+    }
+
+    /// The venue with its city, region and country read from its name where
+    /// no city was given; with a city given, the name's country where none is
+    /// (a country given is kept).
+    pub fn placed(mut self) -> Self {
+        let Some(place) = Place::from_name(&self.name) else { return self };
+        if self.city.is_none() {
+            self.city = Some(place.city);
+            self.region = place.region;
+        }
+        self.country = self.country.or(Some(place.country));
+        self
+    }
+
+    /// The city, region and country the venue has, if it has a city.
+    pub fn place(&self) -> Option<Place> {
+        let city = self.city.clone()?;
+        Some(Place { city, region: self.region.clone(), country: self.country.clone().unwrap_or_default() })
+    }
+}
+
+/// A venue to add: the venues service gives it its id, its time zone and,
+/// when no city is given, the city, region and country of its name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewVenue {
     pub name: String,
     pub latitude: f64,
     pub longitude: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 impl NewVenue {
+    /// A venue to add, its place read from its name.
+    pub fn new(name: impl Into<String>, latitude: f64, longitude: f64) -> Self {
+        Self { name: name.into(), latitude, longitude, city: None, region: None, country: None }
+    }
+
     pub fn with_id(self, id: i64) -> Venue {
-        Venue { id, name: self.name, latitude: self.latitude, longitude: self.longitude }
+        Venue {
+            id,
+            name: self.name,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            city: self.city,
+            region: self.region,
+            country: self.country,
+            time_zone: None,
+        }
     }
 }
 
@@ -48,6 +123,29 @@ impl WithinRadius {
     pub fn contains(&self, point: (f64, f64)) -> bool {
         is_within((self.latitude, self.longitude), point, self.radius)
     }
+}
+
+/// One suggestion of `GET /places`: a city (with the circle that holds its
+/// venues) or a single venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum PlaceSuggestion {
+    /// A city: `label` "Paris, France", its venues' count, and a circle
+    /// (centre, radius in km) that holds every one of them.
+    #[serde(rename_all = "camelCase")]
+    City {
+        label: String,
+        city: String,
+        region: Option<String>,
+        country: String,
+        venues: usize,
+        latitude: f64,
+        longitude: f64,
+        radius: f64,
+    },
+    /// A venue: its id, name (`label`) and position.
+    #[serde(rename_all = "camelCase")]
+    Venue { id: i64, label: String, latitude: f64, longitude: f64 },
 }
 
 /// The sphere of the product's distances, in kilometres: the contract is

@@ -144,7 +144,7 @@ fn write_venues(writer: &mut Writer, count: u64, mut rng: ChaCha8Rng) -> std::io
         let city = &CITIES[cities.sample(&mut rng)];
         let (latitude, longitude) = scatter(city, rng.random::<f64>() * SCATTER_KM, rng.random::<f64>());
         let name = format!("Venue {id}, {}, {}", city.name, city.country);
-        writer.push(&Venue { id: id as i64, name, latitude, longitude })?;
+        writer.push(&Venue::new(id as i64, name, latitude, longitude))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use exceptions::HttpError;
 use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 use validator::id_batch::MAX_IDS_PER_LOOKUP;
-use venues_model::{Venue, WithinRadius};
+use venues_model::{PlaceSuggestion, Venue, WithinRadius};
 
 use super::cache::RecordCache;
 use super::call::{JsonAnswer, ServiceClient};
@@ -65,6 +65,21 @@ impl<T: DeserializeOwned + Send + Sync + 'static> RecordsClient<T> {
 }
 
 impl VenuesClient {
+    /// Suggestions for a place field: the cities named by `text`, then venues, at most `limit`.
+    pub async fn places(
+        &self,
+        context: &RequestContext,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<PlaceSuggestion>, HttpError> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", text)
+            .append_pair("limit", &limit.to_string())
+            .finish();
+        let url = format!("{}/places?{query}", self.service.base_url);
+        self.service.call(context, |http| http.get(&url), JsonAnswer::new()).await
+    }
+
     /// The ids of the venues within the circle, boundary included, ascending.
     pub async fn within_radius(&self, context: &RequestContext, circle: WithinRadius) -> Result<Vec<i64>, HttpError> {
         // f64's Display is exact and never uses exponents, so the service reads the same numbers.

@@ -1,5 +1,6 @@
 //! `GET /bands` and `GET /venues`: names as people type them, for a search
-//! box that suggests as one types; or records by their ids.
+//! box that suggests as one types; or records by their ids. `GET /places`:
+//! cities and venues together, for a place field.
 
 use axum::Json;
 use axum::extract::State;
@@ -9,7 +10,8 @@ use exceptions::{ErrorBody, HttpError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::Validated;
-use venues_model::Venue;
+use validator::name_search::NameSearch;
+use venues_model::{PlaceSuggestion, Venue};
 
 use crate::clients::{RecordsClient, Versions};
 use crate::context::RequestContext;
@@ -78,6 +80,48 @@ pub(crate) async fn find_venues(
 ) -> Result<Response, HttpError> {
     let tag = gateway.tag("/venues", &query.normalized(), Versions::venues).await;
     conditional.answer(tag, found(&gateway.services.venues, &context, &query)).await
+}
+
+/// Find places, cities first: for a place field that suggests as one types.
+///
+/// The cities a word of whose name starts with `q` (whatever the case, the
+/// accents and the punctuation), best first: the text as the name's start
+/// before inside it, then the cities with the most venues. Each has its
+/// venues' count and a circle (centre, `radius` in km) that holds all of
+/// them, to search the concerts there. Cities take at most half of `limit`
+/// (rounded up); the venues found by name (as `GET /venues`) follow.
+#[utoipa::path(
+    get,
+    path = "/places",
+    tag = "names",
+    operation_id = "findPlaces",
+    responses(
+        (status = 200, description = "Cities, then venues, best first; `[]` when none", body = Vec<PlaceSuggestion>,
+            example = json!([
+                {"kind": "city", "label": "Paris, France", "city": "Paris", "region": null, "country": "France",
+                 "venues": 17, "latitude": 48.8632, "longitude": 2.3431, "radius": 9.87},
+                {"kind": "venue", "id": 376, "label": "Paris Las Vegas, Las Vegas, NV, US",
+                 "latitude": 36.1125, "longitude": -115.1707}
+            ])),
+        (status = 400, description = "The query breaks a rule; each message names the parameter and the rule", body = ErrorBody,
+            example = json!({"statusCode": 400, "error": "Bad Request", "message": ["q is required"]})),
+        (status = 502, description = "The venues service answered something unusable", body = ErrorBody),
+        (status = 503, description = "The venues service is unreachable", body = ErrorBody),
+        (status = 504, description = "The venues service did not answer in time", body = ErrorBody),
+    )
+)]
+pub(crate) async fn find_places(
+    State(gateway): State<Shared>,
+    context: RequestContext,
+    conditional: Conditional,
+    Validated(search): Validated<NameSearch>,
+) -> Result<Response, HttpError> {
+    let tag = gateway.tag("/places", &format!("{search:?}"), Versions::venues).await;
+    let places = async {
+        let found = gateway.services.venues.places(&context, &search.q, search.limit).await?;
+        Ok(Json(found).into_response())
+    };
+    conditional.answer(tag, places).await
 }
 
 /// What either route answers: the records named as `query` says, best

@@ -13,9 +13,12 @@ use bootstrap::NamedRecordStore;
 use bootstrap::changes::ChangeLog;
 use bootstrap::edits::EditableStore;
 use exceptions::StoreError;
-use venues_model::{NewVenue, Venue, WithinRadius};
+use venues_model::{NewVenue, PlaceSuggestion, Venue, WithinRadius};
 
-/// Venues by distance; by ids and by name (which holds the city: "Le
+/// Every venue written is [`crate::zones::located`] first: its place read
+/// from its name when none is given, its time zone from its position.
+///
+/// Venues by distance; cities by name; by ids and by name (which holds the city: "Le
 /// Batofar, Paris, France"), imports (upsert by id), emptiness and the
 /// data's version as every store of named records ([`NamedRecordStore`]),
 /// and written one at a time ([`EditableStore`]).
@@ -24,6 +27,12 @@ pub trait VenueStore: NamedRecordStore<Venue> + EditableStore<Venue, NewVenue> +
     /// The venues at most `radius` km (great circle) from the centre,
     /// boundary included, each with its distance, by ascending id.
     async fn within_radius(&self, query: WithinRadius) -> Result<Vec<Nearby>, StoreError>;
+
+    /// At most `limit` cities with a word of their label starting with
+    /// `text` (folded as names are), best first, each with its venues'
+    /// count and the circle that holds them: from an index kept with the
+    /// writes, never every venue.
+    async fn cities(&self, text: &str, limit: usize) -> Result<Vec<PlaceSuggestion>, StoreError>;
 }
 
 /// A venue in a circle, and how far from its centre.

@@ -1,9 +1,17 @@
 //! Venues in the service's own MongoDB database, one document per venue:
-//! `{_id: id, name, latitude, longitude, location: {type: "Point", coordinates: [lon, lat]}}`.
+//! `{_id: id, name, latitude, longitude, city, region, country, timeZone,
+//! location: {type: "Point", coordinates: [lon, lat]}}`.
+//!
+//! The cities are kept in memory ([`Cities`]), read once from the database
+//! (in the background at start, else at the first suggestion), when the
+//! documents of an earlier version, without a zone, are given their place
+//! and zone too.
 //!
 //! `location` is written with the document, so the `2dsphere` index on it
 //! serves radius queries (`$geoWithin` + `$centerSphere`). The NestJS
 //! original built the point per query with `$addFields`, which no index can serve.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bootstrap::changes::ChangeLog;
@@ -18,18 +26,72 @@ use storage::mongo::{
     upsert_statement,
 };
 use storage::name_match;
-use venues_model::{NewVenue, Venue, WithinRadius};
+use tokio::sync::OnceCell;
+use venues_model::{NewVenue, PlaceSuggestion, Venue, WithinRadius};
 
 use super::{Nearby, VenueStore};
+use crate::cities::Cities;
 use crate::geo::cap_angle;
+use crate::zones::located;
 
+#[derive(Clone)]
 pub struct MongoVenueStore {
     venues: MongoCollection,
+    /// Set once read from the database; writes before that are in what it reads.
+    cities: Arc<OnceCell<Cities>>,
 }
 
 impl MongoVenueStore {
+    /// The store, its cities read in the background (a server down at start
+    /// fails only the suggestions asked meanwhile, which read them again).
     pub fn new(db: &MongoDb) -> Self {
-        Self { venues: db.collection("venues", indexes()) }
+        let store = Self { venues: db.collection("venues", indexes()), cities: Arc::new(OnceCell::new()) };
+        let loading = store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = loading.loaded_cities().await {
+                tracing::warn!(%error, "venues: cannot read the cities yet; the first suggestion will try again");
+            }
+        });
+        store
+    }
+
+    async fn loaded_cities(&self) -> Result<&Cities, StoreError> {
+        self.cities
+            .get_or_try_init(|| async {
+                self.locate_unlocated().await?;
+                let all = Find {
+                    filter: doc! {},
+                    projection: venue_projection(),
+                    sort: doc! { "_id": 1 },
+                    limit: None,
+                    hint: None,
+                };
+                Ok(Cities::new(&self.venues.find::<Venue>(all).await?))
+            })
+            .await
+    }
+
+    /// Gives the documents of an earlier version (no `timeZone` field) their place and zone.
+    async fn locate_unlocated(&self) -> Result<(), StoreError> {
+        let filter = doc! { "timeZone": { "$exists": false } };
+        let unlocated: Vec<Venue> = self
+            .venues
+            .find(Find { filter, projection: venue_projection(), sort: doc! { "_id": 1 }, limit: None, hint: None })
+            .await?;
+        if !unlocated.is_empty() {
+            self.venues
+                .upsert_all(unlocated.into_iter().map(located).map(|venue| venue_upsert(&venue)).collect())
+                .await?;
+            self.venues.log_bulk().await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a committed write's venues in the cities, once they are read.
+    fn place(&self, venues: &[Venue]) {
+        if let Some(cities) = self.cities.get() {
+            cities.place(venues);
+        }
     }
 }
 
@@ -49,12 +111,17 @@ pub fn indexes() -> Vec<IndexModel> {
 }
 
 /// The stored document of a venue (its `_id` comes from the upsert's filter),
-/// findable by its name.
+/// findable by its name. An unknown place or zone is `null`, so that a write
+/// that forgets one leaves nothing of the one before.
 pub fn venue_document(venue: &Venue) -> Document {
     let mut document = doc! {
         "name": &venue.name,
         "latitude": venue.latitude,
         "longitude": venue.longitude,
+        "city": venue.city.as_deref(),
+        "region": venue.region.as_deref(),
+        "country": venue.country.as_deref(),
+        "timeZone": venue.time_zone.map(|zone| zone.name()),
         // GeoJSON puts the longitude first.
         "location": { "type": "Point", "coordinates": [venue.longitude, venue.latitude] },
     };
@@ -107,7 +174,10 @@ struct Position {
 
 /// A stored venue as the API shows it.
 pub fn venue_projection() -> Document {
-    doc! { "_id": 0, "id": "$_id", "name": 1, "latitude": 1, "longitude": 1 }
+    doc! {
+        "_id": 0, "id": "$_id", "name": 1, "latitude": 1, "longitude": 1,
+        "city": 1, "region": 1, "country": 1, "timeZone": 1,
+    }
 }
 
 #[async_trait]
@@ -134,6 +204,10 @@ impl VenueStore for MongoVenueStore {
             .filter_map(|v| Nearby::within(centre, query.radius, v.id, (v.latitude, v.longitude)));
         Ok(inside.collect())
     }
+
+    async fn cities(&self, text: &str, limit: usize) -> Result<Vec<PlaceSuggestion>, StoreError> {
+        Ok(self.loaded_cities().await?.find(text, limit))
+    }
 }
 
 #[async_trait]
@@ -144,17 +218,25 @@ impl EditableStore<Venue, NewVenue> for MongoVenueStore {
 
     async fn create(&self, draft: NewVenue, once: Option<Once>) -> Result<Created<Venue>, WriteError> {
         let once = once.as_ref().map(|once| (once.key.as_str(), once.fingerprint.as_str()));
-        let (record, revision, replayed) = self.venues.create(&VENUES, &|id| draft.clone().with_id(id), once).await??;
+        let (record, revision, replayed) =
+            self.venues.create(&VENUES, &|id| located(draft.clone().with_id(id)), once).await??;
+        self.place(std::slice::from_ref(&record));
         Ok(Created { revised: Revised { record, revision }, replayed })
     }
 
     async fn update(&self, id: i64, expected: Option<i64>, edit: Edit<Venue>) -> Result<Revised<Venue>, WriteError> {
-        let (_, record, revision) = self.venues.update(&VENUES, id, expected, edit.as_ref()).await??;
+        let edit = move |before: &Venue| edit(before).map(located);
+        let (_, record, revision) = self.venues.update(&VENUES, id, expected, &edit).await??;
+        self.place(std::slice::from_ref(&record));
         Ok(Revised { record, revision })
     }
 
     async fn delete(&self, id: i64, expected: Option<i64>) -> Result<Venue, WriteError> {
-        Ok(self.venues.delete(&VENUES, id, expected).await??)
+        let deleted = self.venues.delete(&VENUES, id, expected).await??;
+        if let Some(cities) = self.cities.get() {
+            cities.remove(id);
+        }
+        Ok(deleted)
     }
 
     async fn version_now(&self) -> Result<String, StoreError> {
@@ -165,8 +247,10 @@ impl EditableStore<Venue, NewVenue> for MongoVenueStore {
 #[async_trait]
 impl RecordStore<Venue> for MongoVenueStore {
     async fn upsert(&self, venues: Vec<Venue>) -> Result<usize, StoreError> {
+        let venues: Vec<Venue> = venues.into_iter().map(located).collect();
         let imported = self.venues.upsert_all(venues.iter().map(venue_upsert).collect()).await?;
         self.venues.log_bulk().await?;
+        self.place(&venues);
         Ok(imported)
     }
 
@@ -197,9 +281,14 @@ mod tests {
 
     #[test]
     fn the_document_carries_a_geojson_point_longitude_first() {
-        let venue = Venue { id: 7, name: "Olympia, Paris, France".to_owned(), latitude: 48.87, longitude: 2.3283 };
+        let venue = Venue {
+            city: Some("Paris".into()),
+            time_zone: Some(venues_model::Tz::Europe__Paris),
+            ..Venue::new(7, "Olympia, Paris, France", 48.87, 2.3283)
+        };
         let mut stored = doc! {
             "name": "Olympia, Paris, France", "latitude": 48.87, "longitude": 2.3283,
+            "city": "Paris", "region": null, "country": null, "timeZone": "Europe/Paris",
             "location": { "type": "Point", "coordinates": [2.3283, 48.87] },
         };
         stored.extend(name_index::fields("Olympia, Paris, France"));

@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     fn venue(id: i64, latitude: f64, longitude: f64) -> Venue {
-        Venue { id, name: format!("venue {id}"), latitude, longitude }
+        Venue::new(id, format!("venue {id}"), latitude, longitude)
     }
 
     fn within(positions: &Positions, latitude: f64, longitude: f64, radius: f64) -> Vec<i64> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use testkit::{call, error_messages};
+use testkit::{WRITE_TOKEN, call, call_as, error_messages};
 use venues::routes::router;
 use venues::store::SqliteVenueStore;
 
@@ -48,7 +48,10 @@ async fn venues_are_found_by_id_and_within_a_radius() {
     assert_eq!(ids(&body), vec![2, 4]);
     assert_eq!(
         body[0],
-        json!({"id": 2, "name": "Point Ephémère, Paris, France", "latitude": 48.8814422, "longitude": 2.3684356})
+        json!({
+            "id": 2, "name": "Point Ephémère, Paris, France", "latitude": 48.8814422, "longitude": 2.3684356,
+            "city": "Paris", "country": "France", "timeZone": "Europe/Paris"
+        })
     );
     let (_, repeated) = call(&app, "GET", "/venues?ids=4&ids=2", None).await;
     assert_eq!(repeated, body);
@@ -80,4 +83,67 @@ async fn geo_queries_and_imports_are_validated() {
     let bad = json!([{"id": 9, "name": "Nowhere", "latitude": 95.0, "longitude": 0.0}]);
     let (status, body) = call(&app, "PUT", "/venues", Some(&bad)).await;
     assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), vec!["[0].latitude must be <= 90"]);
+}
+
+#[tokio::test]
+async fn places_are_cities_first_then_venues() {
+    let (app, _dir) = app_with(paris_area()).await;
+    let (status, body) = call(&app, "GET", "/places?q=paris&limit=4", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kinds: Vec<(&str, &str)> =
+        body.as_array().unwrap().iter().map(|s| (s["kind"].as_str().unwrap(), s["label"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("city", "Paris, France"),
+            ("venue", "Olympia, Paris, France"),
+            ("venue", "Point Ephémère, Paris, France"),
+            ("venue", "Zénith, Paris, France"),
+        ]
+    );
+    assert_eq!(body[0]["venues"], 3);
+    assert_eq!(body[1]["id"], 1);
+    let (status, body) = call(&app, "GET", "/places?q=%20", None).await;
+    assert_eq!(error_messages(status, &body, StatusCode::BAD_REQUEST), vec!["q must not be empty or only spaces"]);
+}
+
+/// What a writer expects of a venue's place and zone through its writes.
+#[tokio::test]
+async fn writes_read_the_place_from_the_name_unless_given_and_the_zone_from_the_position() {
+    let (app, _dir) = app_with(json!([])).await;
+    let write = |method: &'static str, uri: String, body: Value| {
+        let app = app.clone();
+        async move { call_as(&app, method, &uri, Some(&body), Some(&format!("Bearer {WRITE_TOKEN}"))).await }
+    };
+    let (status, made) = write(
+        "POST",
+        "/venues".into(),
+        json!({"name": "Le Trabendo, Paris, France", "latitude": 48.8938, "longitude": 2.3906}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        (&made["city"], &made["country"], &made["timeZone"]),
+        (&json!("Paris"), &json!("France"), &json!("Europe/Paris"))
+    );
+    let id = made["id"].as_i64().unwrap();
+
+    // Renamed: the place read from the old name follows the new one.
+    let (_, renamed) = write("PATCH", format!("/venues/{id}"), json!({"name": "Le Trabendo, Lyon, France"})).await;
+    assert_eq!(renamed["city"], "Lyon");
+    // Moved across the ocean: the zone follows the position.
+    let (_, moved) = write("PATCH", format!("/venues/{id}"), json!({"latitude": 40.7128, "longitude": -74.006})).await;
+    assert_eq!(moved["timeZone"], "America/New_York");
+    // A city given apart from the name stays when the name changes; null reads it from the name again.
+    let (_, given) =
+        write("PATCH", format!("/venues/{id}"), json!({"city": "Brooklyn", "region": "NY", "country": "US"})).await;
+    assert_eq!((&given["city"], &given["region"]), (&json!("Brooklyn"), &json!("NY")));
+    let (_, kept) = write("PATCH", format!("/venues/{id}"), json!({"name": "Trabendo, New York, NY, US"})).await;
+    assert_eq!(kept["city"], "Brooklyn");
+    let (_, again) =
+        write("PATCH", format!("/venues/{id}"), json!({"city": null, "region": null, "country": null})).await;
+    assert_eq!((&again["city"], &again["region"], &again["country"]), (&json!("New York"), &json!("NY"), &json!("US")));
+    // The zone is the position's, whatever a write says.
+    let (status, body) = write("PATCH", format!("/venues/{id}"), json!({"timeZone": "Asia/Tokyo"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
