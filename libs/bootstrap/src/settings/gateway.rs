@@ -84,7 +84,7 @@ pub struct Caching {
     #[arg(long, env = "DATA_VERSION_TTL_MS", default_value_t = 1000)]
     pub data_version_ttl_ms: u64,
     /// Bytes of answers the gateway keeps, by their ETag and coding, to serve again without asking the services (an answer of up to a sixteenth of it); 0 keeps none
-    #[arg(long, env = "ANSWER_CACHE_BYTES", default_value_t = 134217728)]
+    #[arg(long, env = "ANSWER_CACHE_BYTES", default_value_t = 268435456)]
     pub answer_cache_bytes: u64,
 }
 
