@@ -8,14 +8,16 @@
 # throughput of an unpaged answer).
 #
 # Usage: scripts/scale-run.sh [CONCERTS]   (default 200000000; 2M bands, 10k venues)
+#        BIN_DIR=... to run another build's binaries (default target/release),
+#        SCALE_OUT=... to write elsewhere (default var/scale-CONCERTS)
 # Needs the release build (make build). Writes var/scale-CONCERTS/: set/ (the
 # JSON, about 55 B a concert), data/ (the stores), *.log, rss.csv; delete it
 # afterwards. Check `df -h .` first: 200M takes about 60 GB at the peak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 concerts=${1:-200000000}
-bin=target/release
-out=var/scale-$concerts
+bin=${BIN_DIR:-target/release}
+out=${SCALE_OUT:-var/scale-$concerts}
 port=${SCALE_PORT:-4600}
 mkdir -p "$out"
 say() { echo "scale-run: $*" | tee -a "$out/summary.txt"; }

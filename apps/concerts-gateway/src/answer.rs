@@ -86,6 +86,8 @@ fn write_local_date(out: &mut Vec<u8>, date: i64, zone: Tz) {
         return;
     };
     let local = utc.with_timezone(&zone);
+    // Read once: each of a zoned date-time's fields adds the offset again.
+    let (offset, local) = (local.offset().fix().local_minus_utc(), local.naive_local());
     let year = local.year();
     if !(0..=9999).contains(&year) {
         write_json(out, &local_date(date, zone));
@@ -106,7 +108,6 @@ fn write_local_date(out: &mut Vec<u8>, date: i64, zone: Tz) {
     two(out, local.minute());
     out.push(b':');
     two(out, local.second());
-    let offset = local.offset().fix().local_minus_utc();
     out.push(if offset < 0 { b'-' } else { b'+' });
     // Rounded to the minute as chrono does (local mean times before 1900 have seconds).
     let minutes = (offset.unsigned_abs() + 30) / 60;

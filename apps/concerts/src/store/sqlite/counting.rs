@@ -23,6 +23,12 @@ use super::merge::Driver;
 use super::month_counts::{self, VenueMonths};
 use super::pages;
 
+/// Searches naming at least this many venues count the partial months at
+/// the ends of their range along all concerts' dates (the list-order index)
+/// rather than with a seek into each venue's range: a count of a continent
+/// names thousands of venues, and a seek costs about what a dozen rows do.
+const VENUES_SCANNED: usize = 1000;
+
 /// How many concerts `filter` matches, per group of `by` when given.
 pub fn count(
     connection: &Connection,
@@ -40,69 +46,183 @@ pub fn count(
     };
     let (bands, venues) = (dedup(&filter.band_ids), dedup(&filter.venue_ids));
     let kept = month_counts::kept(filter.statuses.as_deref());
-    let mut tally = BTreeMap::new();
+    let span = Span::of(filter.dates);
+    let mut tally = Tally::new(by);
     match (&bands, &venues, by) {
         (Some(bands), None, None | Some(GroupBy::Month | GroupBy::Year | GroupBy::Band)) => {
-            by_months(connection, Driver::Bands, bands, filter.dates, kept, by, &mut tally, |band, first, last| {
-                month_counts::band_months(connection, band, first, last)
-            })?;
+            if let Some(months) = span.months {
+                for &band in bands {
+                    month_counts::add_up_band(connection, band, months, kept, |month, n| tally.add(band, month, n))?;
+                }
+            }
+            edges_by_key(connection, Driver::Bands, bands, &span, kept, &mut tally)?;
         }
         (None, Some(venues), None | Some(GroupBy::Month | GroupBy::Year | GroupBy::Venue)) => {
-            by_months(connection, Driver::Venues, venues, filter.dates, kept, by, &mut tally, |venue, first, last| {
-                let mut months = month_counts::Months::new();
-                venue_months.for_each(&[venue], first, last, |_, month, counts| {
-                    months.insert(month, *counts);
-                });
-                Ok(months)
-            })?;
+            if let Some(months) = span.months {
+                // Split by venue, each venue's own; else, for most venues, all of them less the others.
+                let most = by != Some(GroupBy::Venue) && {
+                    let tally = std::cell::RefCell::new(&mut tally);
+                    let add = |month, n| tally.borrow_mut().add(0, month, n);
+                    let take = |month, n| tally.borrow_mut().take(month, n);
+                    venue_months.add_up_most(venues, months, kept, add, take)
+                };
+                if !most {
+                    venue_months.add_up(venues, months, kept, |venue, month, n| tally.add(venue, month, n));
+                }
+            }
+            if venues.len() >= VENUES_SCANNED {
+                edges_along_dates(connection, venues, &span, kept, &mut tally)?;
+            } else {
+                edges_by_key(connection, Driver::Venues, venues, &span, kept, &mut tally)?;
+            }
         }
         (None, None, _) => {}
         // Bands and venues together, or a split the counts do not hold: read.
-        _ => read(connection, filter, bands.as_deref(), venues.as_deref(), by, &mut tally)?,
+        _ => read(connection, filter, bands.as_deref(), venues.as_deref(), &mut tally)?,
     }
-    Ok(ConcertCounts::of(tally, by.is_some()))
+    Ok(tally.counts())
 }
 
-/// Adds up the counts of `keys` (bands or venues, as `driver` says): their
-/// counts per month for the whole months of `dates`, their concerts read
-/// from the index for the rest.
-#[allow(clippy::too_many_arguments)]
-fn by_months(
+/// Concerts added up per group: a total, a slot per month (an array: a
+/// count of the whole planet adds up a million venue-months), or per venue
+/// or band.
+struct Tally {
+    by: Option<GroupBy>,
+    total: u64,
+    /// Per month slot ([`month_slot`]), with `by` month or year.
+    months: Vec<u64>,
+    /// Per venue or band, with `by` venue or band.
+    keys: BTreeMap<i64, u64>,
+}
+
+impl Tally {
+    fn new(by: Option<GroupBy>) -> Self {
+        let months = if matches!(by, Some(GroupBy::Month | GroupBy::Year)) { vec![0; MONTH_SLOTS] } else { Vec::new() };
+        Self { by, total: 0, months, keys: BTreeMap::new() }
+    }
+
+    /// `n` concerts of `key` (a venue or a band) in `month`.
+    fn add(&mut self, key: i64, month: i64, n: u64) {
+        self.total += n;
+        match self.by {
+            Some(GroupBy::Month | GroupBy::Year) => {
+                if let Some(slot) = self.months.get_mut(month_slot(month)) {
+                    *slot += n;
+                }
+            }
+            Some(GroupBy::Venue | GroupBy::Band) => *self.keys.entry(key).or_default() += n,
+            None => {}
+        }
+    }
+
+    /// Takes back `n` concerts of `month` added before (by month, year or in all only).
+    fn take(&mut self, month: i64, n: u64) {
+        self.total -= n;
+        if let Some(slot) = self.months.get_mut(month_slot(month)) {
+            *slot -= n;
+        }
+    }
+
+    /// One concert read (a match the counts do not hold).
+    fn add_concert(&mut self, concert: &concerts_model::Concert) {
+        let key = match self.by {
+            Some(GroupBy::Band) => concert.band_id,
+            _ => concert.venue_id,
+        };
+        self.add(key, month_of(concert.date), 1);
+    }
+
+    fn counts(self) -> ConcertCounts {
+        let groups: BTreeMap<i64, u64> = match self.by {
+            Some(GroupBy::Month | GroupBy::Year) => {
+                let mut groups = BTreeMap::new();
+                for (slot, n) in self.months.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    let month = slot_month(slot);
+                    let key = if self.by == Some(GroupBy::Year) { year_of(month) } else { month };
+                    *groups.entry(key).or_default() += n;
+                }
+                groups
+            }
+            Some(GroupBy::Venue | GroupBy::Band) => self.keys,
+            None => return ConcertCounts { total: self.total, groups: Vec::new() },
+        };
+        ConcertCounts { total: self.total, groups: groups.into_iter().filter(|(_, n)| *n > 0).collect() }
+    }
+}
+
+/// Slots of [`Tally::months`]: every month of the years 0 to 9999, and the
+/// two outside them.
+const MONTH_SLOTS: usize = 10_000 * 12 + 2;
+
+fn month_slot(month: i64) -> usize {
+    match month {
+        BEFORE_CALENDAR => 0,
+        AFTER_CALENDAR => MONTH_SLOTS - 1,
+        _ => usize::try_from((month / 100) * 12 + month % 100).unwrap_or(0),
+    }
+}
+
+fn slot_month(slot: usize) -> i64 {
+    match slot {
+        0 => BEFORE_CALENDAR,
+        _ if slot == MONTH_SLOTS - 1 => AFTER_CALENDAR,
+        _ => {
+            let slot = slot as i64 - 1;
+            (slot / 12) * 100 + slot % 12 + 1
+        }
+    }
+}
+
+/// The partial months at the ends of the range, read from each key's index range.
+fn edges_by_key(
     connection: &Connection,
     driver: Driver,
     keys: &[i64],
-    dates: DateRange,
+    span: &Span,
     kept: [bool; 4],
-    by: Option<GroupBy>,
-    tally: &mut BTreeMap<i64, u64>,
-    months_of: impl Fn(i64, i64, i64) -> Result<month_counts::Months>,
+    tally: &mut Tally,
 ) -> Result<()> {
-    let span = Span::of(dates);
-    let group = |key: i64, month: i64| match by {
-        Some(GroupBy::Month) => month,
-        Some(GroupBy::Year) => year_of(month),
-        Some(GroupBy::Venue | GroupBy::Band) => key,
-        None => 0,
-    };
+    if span.edges.is_empty() {
+        return Ok(());
+    }
     let edge_sql = match driver {
         Driver::Bands => "SELECT date, status FROM concerts WHERE band_id = ?1 AND date BETWEEN ?2 AND ?3",
         Driver::Venues => "SELECT date, status FROM concerts WHERE venue_id = ?1 AND date BETWEEN ?2 AND ?3",
     };
     let mut edge = connection.prepare_cached(edge_sql)?;
     for &key in keys {
-        if let Some((first, last)) = span.months {
-            for (month, counts) in months_of(key, first, last)? {
-                let concerts: u64 = counts.iter().zip(kept).filter(|(_, kept)| *kept).map(|(count, _)| count).sum();
-                *tally.entry(group(key, month)).or_default() += concerts;
-            }
-        }
         for (from, to) in &span.edges {
             let rows = edge.query_map((key, from, to), |row| Ok((row.get::<_, i64>(0)?, row.get::<_, u8>(1)?)))?;
             for row in rows {
                 let (date, status) = row?;
                 if kept.get(usize::from(status)).copied().unwrap_or(false) {
-                    *tally.entry(group(key, month_of(date))).or_default() += 1;
+                    tally.add(key, month_of(date), 1);
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The partial months at the ends of the range, read along all concerts'
+/// dates and kept when at one of `venues`.
+fn edges_along_dates(
+    connection: &Connection,
+    venues: &[i64],
+    span: &Span,
+    kept: [bool; 4],
+    tally: &mut Tally,
+) -> Result<()> {
+    let venues: HashSet<i64> = venues.iter().copied().collect();
+    let mut edge =
+        connection.prepare_cached("SELECT date, venue_id, status FROM concerts WHERE date BETWEEN ?1 AND ?2")?;
+    for (from, to) in &span.edges {
+        let rows =
+            edge.query_map((from, to), |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, u8>(2)?)))?;
+        for row in rows {
+            let (date, venue, status) = row?;
+            if kept.get(usize::from(status)).copied().unwrap_or(false) && venues.contains(&venue) {
+                tally.add(venue, month_of(date), 1);
             }
         }
     }
@@ -117,8 +237,7 @@ fn read(
     filter: &ConcertFilter,
     bands: Option<&[i64]>,
     venues: Option<&[i64]>,
-    by: Option<GroupBy>,
-    tally: &mut BTreeMap<i64, u64>,
+    tally: &mut Tally,
 ) -> Result<()> {
     let (driver, keys, other) = match (bands, venues) {
         (Some(bands), venues) => (Driver::Bands, bands, venues),
@@ -128,7 +247,7 @@ fn read(
     let other: Option<HashSet<i64>> = other.map(|ids| ids.iter().copied().collect());
     let dates = filter.dates;
     for concert in pages::every_match(connection, (driver, keys), other.as_ref(), dates, filter.statuses.as_deref())? {
-        *tally.entry(by.map_or(0, |by| by.key(&concert))).or_default() += 1;
+        tally.add_concert(&concert);
     }
     Ok(())
 }
@@ -210,6 +329,63 @@ fn previous(month: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use concerts_model::Status;
+
+    #[test]
+    fn every_month_has_a_slot_of_its_own() {
+        let months = [BEFORE_CALENDAR, 1, 12, 101, 201906, 999_912, AFTER_CALENDAR];
+        let slots: Vec<usize> = months.iter().map(|month| month_slot(*month)).collect();
+        assert!(slots.windows(2).all(|pair| pair[0] < pair[1]), "{slots:?}");
+        assert!(slots.iter().all(|slot| *slot < MONTH_SLOTS));
+        for month in months {
+            assert_eq!(slot_month(month_slot(month)), month);
+        }
+    }
+
+    /// A count naming thousands of venues reads its partial months along the
+    /// dates; it is the count a venue-by-venue read gives, and the count of
+    /// the concerts themselves.
+    #[test]
+    fn the_partial_months_of_many_venues_are_read_along_the_dates_the_same() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(&super::super::schema()).unwrap();
+        let june = 1_559_347_200_000; // 2019-06-01T00:00:00Z
+        let concerts: Vec<(i64, i64, i64, u8)> = (0..6000)
+            .map(|i| (1 + i % 13, 1 + i % 1500, june + i * 7_654_321 % (90 * 86_400_000), (i % 5 == 0) as u8 * 3))
+            .collect();
+        let mut insert = connection
+            .prepare("INSERT INTO concerts (band_id, venue_id, date, id, status) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .unwrap();
+        for (id, (band, venue, date, status)) in concerts.iter().enumerate() {
+            insert.execute((band, venue, date, id as i64 + 1, status)).unwrap();
+        }
+        drop(insert);
+        let transaction = connection.unchecked_transaction().unwrap();
+        month_counts::rebuild(&transaction).unwrap();
+        transaction.commit().unwrap();
+        let venue_months = VenueMonths::load(&connection).unwrap();
+        let venues: Vec<i64> = (1..=1400).collect();
+        let dates = DateRange { from: Some(june + 10 * 86_400_000 + 5), to: Some(june + 75 * 86_400_000) };
+        let statuses = Some(vec![Status::Scheduled]);
+        let filter = ConcertFilter { venue_ids: Some(venues.clone()), dates, statuses, ..ConcertFilter::default() };
+        assert!(venues.len() >= VENUES_SCANNED, "read along the dates");
+        let counted = count(&connection, &venue_months, &filter, Some(GroupBy::Month)).unwrap();
+        let mut expected = BTreeMap::<i64, u64>::new();
+        for (_, venue, date, status) in &concerts {
+            if *venue <= 1400 && dates.contains(*date) && *status == 0 {
+                *expected.entry(month_of(*date)).or_default() += 1;
+            }
+        }
+        assert!(expected.len() == 3, "three months, two of them partial: {expected:?}");
+        assert_eq!(counted, ConcertCounts { total: expected.values().sum(), groups: expected.into_iter().collect() });
+        // The same venues a few at a time (each read from its own range) add up to the same.
+        let mut by_parts = 0;
+        for part in venues.chunks(VENUES_SCANNED - 1) {
+            let filter = ConcertFilter { venue_ids: Some(part.to_vec()), ..filter.clone() };
+            by_parts += count(&connection, &venue_months, &filter, None).unwrap().total;
+        }
+        assert_eq!(by_parts, counted.total);
+    }
 
     const JUNE_2019: i64 = 1_559_347_200_000;
     const JULY_2019: i64 = 1_561_939_200_000;

@@ -6,7 +6,7 @@
 //! concerts themselves; the venues' side is also kept in memory
 //! ([`VenueMonths`]), since a geo count names thousands of venues.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 use concerts_model::{Concert, Status, month_of};
@@ -91,44 +91,60 @@ pub fn record(transaction: &Transaction<'_>, deltas: &Deltas) -> rusqlite::Resul
     Ok(())
 }
 
-/// A key's concerts per month (ascending), each month per status.
-pub type Months = BTreeMap<i64, [u64; 4]>;
-
-/// The band's concerts per month, from `first` to `last` (months, inclusive).
-pub fn band_months(connection: &Connection, band: i64, first: i64, last: i64) -> rusqlite::Result<Months> {
+/// `each(month, concerts)` for the band's months from `first` to `last`
+/// (inclusive), the concerts of the `kept` statuses.
+pub fn add_up_band(
+    connection: &Connection,
+    band: i64,
+    (first, last): (i64, i64),
+    kept: [bool; 4],
+    mut each: impl FnMut(i64, u64),
+) -> rusqlite::Result<()> {
     let mut statement = connection.prepare_cached(
         "SELECT month, status, concerts FROM month_counts
          WHERE side = 0 AND key = ?1 AND month BETWEEN ?2 AND ?3",
     )?;
     let rows = statement.query_map((band, first, last), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-    let mut months = Months::new();
     for row in rows {
         let (month, status, concerts): (i64, u8, i64) = row?;
-        add(&mut months, month, status, concerts);
+        if kept.get(usize::from(status)).copied().unwrap_or(false) {
+            each(month, concerts.unsigned_abs());
+        }
     }
-    Ok(months)
+    Ok(())
 }
 
-fn add(months: &mut Months, month: i64, status: u8, concerts: i64) {
-    let Some(slot) = months.entry(month).or_default().get_mut(usize::from(status)) else { return };
-    *slot = slot.saturating_add_signed(concerts);
-}
-
-/// Every venue's concerts per month, in memory.
+/// Every venue's concerts per month, in memory: each venue's months in a
+/// sorted vector, so that a count over thousands of venues reads contiguous
+/// memory (a count of the whole planet adds up 10,000 venues' months).
 #[derive(Debug, Default)]
 pub struct VenueMonths {
-    by_venue: RwLock<HashMap<i64, Months>>,
+    by_venue: RwLock<ByVenue>,
 }
+
+/// Each venue's months, and all venues' together: a count naming most
+/// venues (a continent, the planet) adds up all of them and takes away
+/// the few it does not name.
+#[derive(Debug, Default)]
+struct ByVenue {
+    venues: HashMap<i64, Months>,
+    all: Months,
+}
+
+/// A venue's concerts per month (ascending), each month per status.
+type Months = Vec<(i64, [u64; 4])>;
 
 impl VenueMonths {
     pub fn load(connection: &Connection) -> rusqlite::Result<Self> {
-        let mut statement =
-            connection.prepare("SELECT key, month, status, concerts FROM month_counts WHERE side = 1")?;
+        // In the primary key's order: each venue's months come sorted.
+        let mut statement = connection
+            .prepare("SELECT key, month, status, concerts FROM month_counts WHERE side = 1 ORDER BY key, month")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?;
-        let mut by_venue: HashMap<i64, Months> = HashMap::new();
+        let mut by_venue = ByVenue::default();
         for row in rows {
             let (venue, month, status, concerts): (i64, i64, u8, i64) = row?;
-            add(by_venue.entry(venue).or_default(), month, status, concerts);
+            add_to(by_venue.venues.entry(venue).or_default(), month, status, concerts);
+            add_to(&mut by_venue.all, month, status, concerts);
         }
         Ok(Self { by_venue: RwLock::new(by_venue) })
     }
@@ -144,21 +160,68 @@ impl VenueMonths {
         let mut by_venue = self.by_venue.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for ((side, venue, month, status), change) in deltas {
             if *side == CountSide::Venue {
-                add(by_venue.entry(*venue).or_default(), *month, *status, *change);
+                add_to(by_venue.venues.entry(*venue).or_default(), *month, *status, *change);
+                add_to(&mut by_venue.all, *month, *status, *change);
             }
         }
     }
 
-    /// `each(venue, month, counts per status)` for each of `venues`' months
-    /// from `first` to `last` (inclusive).
-    pub fn for_each(&self, venues: &[i64], first: i64, last: i64, mut each: impl FnMut(i64, i64, &[u64; 4])) {
+    /// `each(venue, month, concerts)` for each of `venues`' months from
+    /// `first` to `last` (inclusive), the concerts of the `kept` statuses.
+    pub fn add_up(&self, venues: &[i64], months: (i64, i64), kept: [bool; 4], mut each: impl FnMut(i64, i64, u64)) {
         let by_venue = self.by_venue.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         for venue in venues {
-            let Some(months) = by_venue.get(venue) else { continue };
-            for (month, counts) in months.range(first..=last) {
-                each(*venue, *month, counts);
+            if let Some(held) = by_venue.venues.get(venue) {
+                for_months(held, months, kept, |month, concerts| each(*venue, month, concerts));
             }
         }
+    }
+
+    /// What [`Self::add_up`] gives without the venues (`venues`, each once)
+    /// when they are most venues: `add(month, concerts)` for all venues'
+    /// months, then `take(month, concerts)` for those of the venues not
+    /// named. `false` (and nothing called) when they are not most venues.
+    pub fn add_up_most(
+        &self,
+        venues: &[i64],
+        months: (i64, i64),
+        kept: [bool; 4],
+        mut add: impl FnMut(i64, u64),
+        mut take: impl FnMut(i64, u64),
+    ) -> bool {
+        let by_venue = self.by_venue.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if venues.len() * 2 <= by_venue.venues.len() {
+            return false;
+        }
+        let named: std::collections::HashSet<i64> = venues.iter().copied().collect();
+        for_months(&by_venue.all, months, kept, &mut add);
+        for (_, held) in by_venue.venues.iter().filter(|(venue, _)| !named.contains(venue)) {
+            for_months(held, months, kept, &mut take);
+        }
+        true
+    }
+}
+
+/// `each(month, concerts)` for `held`'s months from `first` to `last`, the `kept` statuses.
+fn for_months(held: &Months, (first, last): (i64, i64), kept: [bool; 4], mut each: impl FnMut(i64, u64)) {
+    let start = held.partition_point(|(month, _)| *month < first);
+    for (month, counts) in held[start..].iter().take_while(|(month, _)| *month <= last) {
+        let concerts = counts.iter().zip(kept).filter(|(_, kept)| *kept).map(|(count, _)| count).sum();
+        each(*month, concerts);
+    }
+}
+
+/// Adds `concerts` of `status` to `month` in a venue's sorted months.
+fn add_to(months: &mut Months, month: i64, status: u8, concerts: i64) {
+    let at = match months.binary_search_by_key(&month, |(month, _)| *month) {
+        Ok(at) => at,
+        Err(at) => {
+            months.insert(at, (month, [0; 4]));
+            at
+        }
+    };
+    if let Some(slot) = months[at].1.get_mut(usize::from(status)) {
+        *slot = slot.saturating_add_signed(concerts);
     }
 }
 
