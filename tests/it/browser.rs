@@ -293,32 +293,52 @@ async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_giv
     chromium.close().await;
 }
 
-/// A place, then soonest first: the list comes in the API's order, and the
-/// histogram shows a bar per month with the counts the API gives.
+/// The city Paris, then soonest first: the list comes in the API's order,
+/// each concert at its venue's local time with its zone, and the histogram
+/// shows a bar per month with the counts the API gives.
 #[tokio::test]
-async fn a_person_sorts_soonest_first_and_sees_the_concerts_per_month() {
-    let Some(chromium) = Chromium::launch("soonest first and per month", 1200).await else { return };
+async fn a_person_picks_paris_sorts_soonest_first_and_sees_the_concerts_per_month() {
+    let Some(chromium) = Chromium::launch("Paris, soonest first, per month", 1200).await else { return };
     let system = system().await;
     let page = chromium.open(&format!("{}/", system.gateway.url)).await;
-    page.type_into("place-input", "batofar").await;
-    page.until("document.querySelector('#place-options li')?.textContent === 'Le Batofar, Paris, France'").await;
+    page.type_into("place-input", "paris").await;
+    let venues = system_tests::city_venues("Paris", "France").len();
+    let city = format!("Paris, France · {venues} venues");
+    page.until(&format!("document.querySelector('#place-options li')?.textContent === {city:?}")).await;
     page.page.find_element("#place-options li").await.unwrap().click().await.unwrap();
     page.until("document.getElementById('results').dataset.count > 0").await;
     page.eval("const order = document.getElementById('sort'); order.value = 'date'; order.dispatchEvent(new Event('change')); true")
         .await;
-    let search = "latitude=48.83335&longitude=2.3793886&radius=20";
+    page.until("new URLSearchParams(location.search).get('sort') === 'date'").await;
+    // The search the page asks, from its URL (the city's circle), without the place's name.
+    let search = page
+        .eval(
+            "(() => { const params = new URLSearchParams(location.search); params.delete('place'); params.delete('sort');
+               return params.toString(); })()",
+        )
+        .await;
+    let search = search.as_str().unwrap().to_owned();
+    assert!(search.contains("latitude=") && search.contains("radius="), "{search}");
     let (_, soonest) = system.get(&format!("/concerts?{search}&sort=date&limit=50")).await;
     // Each concert's time element holds the venue's local date-time, as the API gives it.
     let first_local = soonest[0]["localDate"].as_str().unwrap();
     page.until(&format!("document.querySelector('#results li time')?.dateTime === {first_local:?}")).await;
-    assert_eq!(page.eval("new URLSearchParams(location.search).get('sort')").await, "date", "the order is in the URL");
-    let shown: Vec<String> = serde_json::from_value(
-        page.eval("[...document.querySelectorAll('#results li time')].map((time) => time.dateTime)").await,
+    let shown: Vec<(String, String)> = serde_json::from_value(
+        page.eval(
+            "[...document.querySelectorAll('#results li')].map((item) =>
+               [item.querySelector('time').dateTime, item.querySelector('.zone')?.textContent ?? ''])",
+        )
+        .await,
     )
     .unwrap();
-    let expected: Vec<String> =
-        soonest.as_array().unwrap().iter().map(|c| c["localDate"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(shown, expected, "the first page, soonest first, as the API gives it");
+    let expected: Vec<(String, String)> = soonest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["localDate"].as_str().unwrap().to_owned(), c["timeZone"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(expected.iter().all(|(_, zone)| zone == "Europe/Paris"), "{expected:?}");
+    assert_eq!(shown, expected, "the first page, soonest first, at local time with the zone, as the API gives it");
 
     let (_, counts) = system.get(&format!("/concerts/counts?{search}&by=month")).await;
     let total = counts["total"].as_u64().unwrap();
