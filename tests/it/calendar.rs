@@ -15,7 +15,11 @@ const ICALENDAR: &str = "icalendar==6.1.3";
 
 /// Python with `icalendar`, or `None` after saying why the test is skipped
 /// (no Python with venv here; in CI, where every test must run, it fails).
+/// One test at a time: two making the same virtual environment at once
+/// break each other's (seen in CI).
 fn python_with_icalendar() -> Option<PathBuf> {
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let venv = repo_root().join("target/test-python");
     let python = venv.join("bin/python");
     let ready = |python: &PathBuf| {
