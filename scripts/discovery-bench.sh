@@ -7,12 +7,12 @@
 #
 # Usage: scripts/discovery-bench.sh [CONCERTS]   (default 20000000)
 # Needs the stores of scripts/scale-run.sh CONCERTS (var/scale-CONCERTS/data)
-# and the release build; DURATION=5s per request by default.
+# and the release build (BIN_DIR=... for another); DURATION=5s per request by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 concerts=${1:-20000000}
 out=var/scale-$concerts
-bin=target/release
+bin=${BIN_DIR:-target/release}
 duration=${DURATION:-5s}
 [ -f "$out/data/concerts.sqlite3" ] || { echo "no stores in $out/data: run scripts/scale-run.sh $concerts first" >&2; exit 2; }
 source scripts/bench/lib.sh
@@ -22,7 +22,7 @@ trap stop_all EXIT
 
 port=$(free_port)
 export GATEWAY_HTTP_PORT=$port BANDS_HTTP_PORT=$(free_port) VENUES_HTTP_PORT=$(free_port) CONCERTS_HTTP_PORT=$(free_port)
-export DATA_DIR=$out/data DEMO_DATA_DIR= RUST_LOG=warn NO_COLOR=1 IMPORT_TOKEN=discovery-bench ANSWER_CACHE_BYTES=0
+export DATA_DIR=$out/data DEMO_DATA_DIR= RUST_LOG=warn NO_COLOR=1 IMPORT_TOKEN=discovery-bench ANSWER_CACHE_BYTES=0 RATE_LIMITS=off
 "$bin/supervisor" > "$work/supervisor.log" 2>&1 &
 echo $! > "$work/supervisor.pid"
 for _ in $(seq 1 600); do grep -q "The concert discovery API is running" "$work/supervisor.log" && break; sleep 0.2; done

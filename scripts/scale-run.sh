@@ -35,7 +35,7 @@ fi
 # importing again.
 [ -n "${SCALE_RESUME:-}" ] || rm -rf "$out/data"
 export GATEWAY_HTTP_PORT=$port BANDS_HTTP_PORT=$((port + 1)) VENUES_HTTP_PORT=$((port + 2)) CONCERTS_HTTP_PORT=$((port + 3))
-export DATA_DIR=$out/data DEMO_DATA_DIR= RUST_LOG=warn,supervisor=info,concerts=info NO_COLOR=1 IMPORT_TOKEN=scale-run-token
+export DATA_DIR=$out/data DEMO_DATA_DIR= RUST_LOG=warn,supervisor=info,concerts=info NO_COLOR=1 IMPORT_TOKEN=scale-run-token RATE_LIMITS=off
 "$bin/supervisor" > "$out/supervisor.log" 2>&1 &
 supervisor=$!
 trap 'kill -TERM $supervisor 2>/dev/null; wait $supervisor 2>/dev/null || true; kill $sampler 2>/dev/null || true' EXIT

@@ -17,14 +17,15 @@ BENCH_WRITE_TOKEN=bench-editor-token-0123456789
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_system BIN_DIR NAME: the supervisor of BIN_DIR (the demo data, free
-# ports, a data folder of its own); prints the gateway's URL.
+# ports, a data folder of its own, rate limits off unless RATE_LIMITS says:
+# a load generator is one client); prints the gateway's URL.
 start_system() {
   local bin=$1 name=$2 gateway_port
   gateway_port=$(free_port)
   : > "$work/$name.log"
   GATEWAY_HTTP_PORT=$gateway_port BANDS_HTTP_PORT=$(free_port) VENUES_HTTP_PORT=$(free_port) \
     CONCERTS_HTTP_PORT=$(free_port) DATA_DIR="$work/$name-data" IMPORT_TOKEN=bench-token \
-    WRITE_TOKENS="bench=$BENCH_WRITE_TOKEN" \
+    WRITE_TOKENS="bench=$BENCH_WRITE_TOKEN" RATE_LIMITS=${RATE_LIMITS:-off} \
     "${SUPERVISOR:-$bin/supervisor}" --bin-dir "$bin" > "$work/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
   for _ in $(seq 1 600); do

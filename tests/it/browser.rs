@@ -14,6 +14,7 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use bootstrap::edits::EditableStore;
+use bootstrap::settings::Switch;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
 use chromiumoxide::cdp::js_protocol::runtime::EventExceptionThrown;
@@ -99,6 +100,13 @@ impl Chromium {
                 kept.lock().unwrap().push(format!("{:?}", event.exception_details));
             }
         });
+        // Every violation of the Content-Security-Policy, for stayed_clean.
+        page.evaluate_on_new_document(
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', \
+             (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));",
+        )
+        .await
+        .expect("a script for every document");
         page.goto(url).await.expect("the page loads");
         Watched { page, requests, errors }
     }
@@ -145,8 +153,11 @@ impl Watched {
         field.type_str(text).await.expect("typing");
     }
 
-    /// No uncaught error, and no request to anywhere but the loopback.
-    fn stayed_clean(&self) {
+    /// No uncaught error, nothing the Content-Security-Policy refused, and no
+    /// request to anywhere but the loopback.
+    async fn stayed_clean(&self) {
+        let violations = self.eval("window.__violations").await;
+        assert_eq!(violations, serde_json::json!([]), "the page broke its Content-Security-Policy");
         let errors = self.errors.lock().unwrap();
         assert!(errors.is_empty(), "the page threw: {errors:#?}");
         let requests = self.requests.lock().unwrap();
@@ -161,9 +172,14 @@ impl Watched {
     }
 }
 
-/// The system for a browser: the demo data, and a map without tiles.
+/// The system for a browser: the demo data, a map without tiles, and the
+/// rate limits on as they are by default: a person never meets them.
 async fn system() -> InProcess {
-    InProcess::seeded(|gateway| gateway.browsers.map_tile_url = String::new()).await
+    InProcess::seeded(|gateway| {
+        gateway.browsers.map_tile_url = String::new();
+        gateway.rate_limits.rate_limits = Switch::On;
+    })
+    .await
 }
 
 /// The version of axe-core (npm) the page is checked with.
@@ -225,7 +241,7 @@ async fn the_page_passes_axe_core_empty_and_with_results() {
     page.page.find_element("#band-input").await.unwrap().press_key("Enter").await.unwrap();
     page.until("document.getElementById('results').dataset.complete === 'true' && document.querySelectorAll('#results li').length > 0").await;
     assert_eq!(page.serious_violations(&axe).await, Vec::<String>::new(), "the page with results");
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -245,7 +261,7 @@ async fn a_person_types_a_band_picks_it_with_the_keyboard_and_sees_its_concerts(
     assert_eq!(page.eval("document.querySelector('#bands-picked li')?.firstChild.textContent").await, "3 Doors Down");
     assert_eq!(page.eval("new URLSearchParams(location.search).get('bandIds')").await, "1", "the search is in the URL");
     assert_eq!(page.eval("document.activeElement.id").await, "band-input", "the keyboard stays where it was");
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -289,7 +305,7 @@ async fn a_person_picks_a_place_narrows_the_dates_and_sees_the_count_the_api_giv
     assert_eq!(subscribe, calendar.as_str());
     let ics = system.get_raw(&calendar).await.text().await.unwrap();
     assert_eq!(ics.matches("BEGIN:VEVENT").count() as u64, expected, "the calendar holds the concerts shown");
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -363,7 +379,7 @@ async fn a_person_picks_paris_sorts_soonest_first_and_sees_the_concerts_per_mont
     assert_eq!(bars, groups, "a bar per month, with the API's counts");
     assert_eq!(bars.iter().map(|(_, count)| count).sum::<u64>(), total);
     assert_eq!(page.eval("document.getElementById('histogram').hidden").await, false);
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -411,7 +427,7 @@ async fn a_person_picks_a_city_and_sees_its_concerts_at_local_time() {
             "{text} is not {local}"
         );
     }
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -435,7 +451,7 @@ async fn more_concerts_load_as_the_list_is_scrolled_on_a_phone_sized_screen() {
     assert!(
         page.eval("document.getElementById('place-picked').textContent").await.as_str().unwrap().starts_with("Paris")
     );
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -447,7 +463,8 @@ async fn a_page_from_another_origin_reads_concerts_with_fetch() {
         "<!doctype html><title>waiting</title><script>
            fetch('{}/concerts?bandIds=1&limit=3')
              .then((answer) => answer.json().then((concerts) => {{
-               document.title = `read ${{concerts.length}}, next ${{answer.headers.get('link') ? 'linked' : 'none'}}`;
+               document.title = `read ${{concerts.length}}, next ${{answer.headers.get('link') ? 'linked' : 'none'}}, \
+                 ${{answer.headers.get('ratelimit-policy')}}`;
              }}))
              .catch((error) => {{ document.title = `refused: ${{error}}`; }});
          </script>",
@@ -457,8 +474,61 @@ async fn a_page_from_another_origin_reads_concerts_with_fetch() {
     assert_ne!(elsewhere.url, system.gateway.url, "another origin: another port");
     let page = chromium.open(&format!("{}/", elsewhere.url)).await;
     page.until("document.title !== 'waiting'").await;
-    assert_eq!(page.eval("document.title").await, "read 3, next linked", "the answer and its Link header are readable");
-    page.stayed_clean();
+    assert_eq!(
+        page.eval("document.title").await,
+        "read 3, next linked, \"searches\";q=100;w=2",
+        "the answer, its Link and its rate limit are readable"
+    );
+    page.stayed_clean().await;
+    chromium.close().await;
+}
+
+/// The page under its Content-Security-Policy with map tiles from another
+/// origin (a tile server on another loopback port, as `MAP_TILE_URL` names
+/// it): the tiles load, the page searches, and nothing breaks the policy;
+/// a request to an origin the policy does not name is refused.
+#[tokio::test]
+async fn the_page_works_under_its_security_policy_with_tiles_from_the_configured_host() {
+    let Some(chromium) = Chromium::launch("security policy", 1200).await else { return };
+    let tile = std::fs::read(testkit::repo_root().join("apps/concerts-gateway/web/vendor/leaflet/images/layers.png"))
+        .expect("a PNG to serve as a tile");
+    let tiles = testkit::serve(Router::new().route(
+        "/{z}/{x}/{y}",
+        get(move || {
+            let tile = tile.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "image/png")], tile) }
+        }),
+    ))
+    .await;
+    let tile_url = format!("{}/{{z}}/{{x}}/{{y}}.png", tiles.url);
+    let system = InProcess::seeded(|gateway| {
+        gateway.browsers.map_tile_url = tile_url;
+        gateway.rate_limits.rate_limits = Switch::On;
+    })
+    .await;
+    let page = chromium.open(&format!("{}/", system.gateway.url)).await;
+    page.type_into("band-input", "3 Doors").await;
+    page.until("document.querySelector('#band-options li')?.textContent === '3 Doors Down'").await;
+    page.page.find_element("#band-input").await.unwrap().press_key("Enter").await.unwrap();
+    page.until("document.getElementById('results').dataset.complete === 'true' && document.querySelectorAll('#results li').length === 5").await;
+    page.until("document.querySelectorAll('img.leaflet-tile-loaded').length > 0").await;
+    assert!(
+        page.requests.lock().unwrap().iter().any(|url| url.starts_with(&tiles.url)),
+        "tiles came from the tile host"
+    );
+
+    let elsewhere = "http://127.0.0.1:9/concerts";
+    page.eval(&format!(
+        "fetch('{elsewhere}').then(() => window.__fetched = 'fetched', () => window.__fetched = 'refused'); true"
+    ))
+    .await;
+    page.until("window.__fetched !== undefined").await;
+    assert_eq!(page.eval("window.__fetched").await, "refused");
+    let violations = page.eval("window.__violations").await;
+    assert_eq!(violations, serde_json::json!([format!("connect-src {elsewhere}")]), "the policy refused it");
+    page.eval("window.__violations = []; true").await;
+    page.requests.lock().unwrap().retain(|url| url != elsewhere);
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -507,7 +577,7 @@ async fn swaggers_try_it_out_with_band_ids_1_and_2_gives_26_concerts() {
     assert_eq!(concerts.as_array().map(Vec::len), Some(26), "{text}");
     let url = page.eval(&format!("document.querySelector('{operation} .request-url pre')?.textContent")).await;
     assert!(url.as_str().is_some_and(|url| url.ends_with("/concerts?bandIds=1,2")), "{url}");
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -543,7 +613,7 @@ async fn a_cancelled_concert_is_struck_through_and_labelled() {
             {"status": "scheduled", "label": null, "struck": "none", "dateStruck": false},
         ])
     );
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }
 
@@ -588,6 +658,6 @@ async fn swaggers_authorize_takes_the_token_and_try_it_out_adds_a_band() {
     assert_eq!(code, "201", "made with the token Authorize took");
     let (_, found) = system.get("/bands?q=swagger%20owls").await;
     assert_eq!(found[0]["name"], "Swagger Owls", "{found}");
-    page.stayed_clean();
+    page.stayed_clean().await;
     chromium.close().await;
 }

@@ -1,6 +1,7 @@
 //! Tests across the apps, one binary. In-process (every app's real router on
 //! a loopback port): the exercise, paging, discovery (names, dates, CORS,
-//! compression, tags), the search page in Chromium, abuse. With the real binaries
+//! compression, tags), the search page in Chromium, abuse, rate limits and
+//! security headers. With the real binaries
 //! (built by `make test` first): end to end on SQLite and MongoDB, faults,
 //! operations, staying up (slow connections, the import token, crashes, bad
 //! data folders, a full disk).
@@ -18,6 +19,7 @@ mod end_to_end;
 mod events;
 mod exercise;
 mod faults;
+mod limits;
 mod newcomer;
 mod operations;
 mod paging;

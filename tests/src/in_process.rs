@@ -57,6 +57,8 @@ impl InProcess {
         gateway.services.concerts.concerts_service_url = Some(concerts.url.clone());
         gateway.edits.write_tokens = Some(testkit::write_tokens());
         gateway.imports.import_token = Some(testkit::IMPORT_TOKEN.to_owned());
+        // A test is one client asking fast; the tests of the limits turn them on.
+        gateway.rate_limits.rate_limits = settings::Switch::Off;
         configure(&mut gateway);
         let gateway = serve(concerts_gateway::app::router(&Config::from(&gateway)).expect("a gateway")).await;
         Self { gateway, bands, venues, concerts, band_store, venue_store, concert_store, _data: data }

@@ -28,6 +28,7 @@ use crate::follower::Follower;
 use crate::freshness::Freshness;
 use crate::openapi;
 use crate::query::{ChangesQuery, ConcertsQuery, NamesQuery};
+use crate::rate_limits::{self, RateLimits, RouteClass};
 use crate::record_logs;
 use crate::routes::changes::follow_changes;
 use crate::routes::concert_records::{change_concert, create_concert, delete_concert, read_concert};
@@ -39,6 +40,7 @@ use crate::routes::records::{
     change_band, change_venue, create_band, create_venue, delete_band, delete_venue, read_band, read_venue,
 };
 use crate::routes::suggestions::{find_bands, find_places, find_venues};
+use crate::security_headers::{self, TileOrigin, TileUrlError};
 use crate::state::{Gateway, State};
 
 /// Why the gateway could not be built.
@@ -52,6 +54,8 @@ pub enum BuildError {
     Origins(String),
     #[error(transparent)]
     Credentials(#[from] bootstrap::credentials::CredentialsError),
+    #[error(transparent)]
+    TileUrl(#[from] TileUrlError),
 }
 
 /// The public API (`/concerts`, `/bands`, `/venues`, `/places`, each record at
@@ -59,8 +63,12 @@ pub enum BuildError {
 /// `/api-json`), the search page at `/`, and the probes, with the middleware
 /// every process has; answers are compressed and readable from any allowed
 /// origin. Reads are open; writes need a token of scope `catalogue:write`.
+/// Each client is held to its rate limits, and every answer tells browsers
+/// what it may do (security headers).
 pub fn router(config: &Config) -> Result<Router, BuildError> {
-    let credentials = Credentials::new(&config.imports, &config.edits)?;
+    let credentials =
+        Credentials::new(&config.imports, &config.edits)?.with_api_keys(config.rate_limits.api_keys.as_deref())?;
+    let tiles = TileOrigin::of(&config.map_tiles.url)?;
     let concerts_query = ConcertsQuery::schema().map_err(Clone::clone)?;
     let counts_query = CountsQuery::schema().map_err(Clone::clone)?;
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
@@ -90,28 +98,37 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         ("/places", places_query.source()),
         ("/changes", changes_query.source()),
     ]);
+    let limits = RateLimits::new(&config.rate_limits, credentials.clone());
+    let search = |route: MethodRouter<State>| rate_limits::limited(route, limits.as_ref(), RouteClass::Searches);
+    let names = |route: MethodRouter<State>| rate_limits::limited(route, limits.as_ref(), RouteClass::Names);
     let writes = |route: MethodRouter<State>| {
-        only_for(route, &credentials, Scope::Edit).layer(DefaultBodyLimit::max(MAX_EDIT_BYTES))
+        let route = only_for(route, &credentials, Scope::Edit).layer(DefaultBodyLimit::max(MAX_EDIT_BYTES));
+        rate_limits::limited(route, limits.as_ref(), RouteClass::Writes)
     };
     let api = Router::new()
-        .route("/concerts", get(find_concerts).merge(writes(post(create_concert))))
-        .route("/concerts.ics", get(concerts_calendar))
-        .route("/concerts/counts", get(count_concerts))
-        .route("/concerts/{id}", get(read_concert).merge(writes(patch(change_concert).delete(delete_concert))))
-        .route("/bands", get(find_bands).merge(writes(post(create_band))))
-        .route("/bands/{id}", get(read_band).merge(writes(patch(change_band).delete(delete_band))))
-        .route("/venues", get(find_venues).merge(writes(post(create_venue))))
-        .route("/places", get(find_places))
-        .route("/venues/{id}", get(read_venue).merge(writes(patch(change_venue).delete(delete_venue))))
-        .route("/changes", get(follow_changes))
+        .route("/concerts", search(get(find_concerts)).merge(writes(post(create_concert))))
+        .route("/concerts.ics", search(get(concerts_calendar)))
+        .route("/concerts/counts", search(get(count_concerts)))
+        .route("/concerts/{id}", search(get(read_concert)).merge(writes(patch(change_concert).delete(delete_concert))))
+        .route("/bands", names(get(find_bands)).merge(writes(post(create_band))))
+        .route("/bands/{id}", search(get(read_band)).merge(writes(patch(change_band).delete(delete_band))))
+        .route("/venues", names(get(find_venues)).merge(writes(post(create_venue))))
+        .route("/places", names(get(find_places)))
+        .route("/venues/{id}", search(get(read_venue)).merge(writes(patch(change_venue).delete(delete_venue))))
+        .route("/changes", search(get(follow_changes)))
+        .with_state(state.clone());
+    // The page and Swagger UI are files held in memory, and a page load
+    // asks for a dozen at once: they are not rate limited.
+    let page = Router::new()
         .route("/", get(page::index))
         .route("/app/config.json", get(page::config))
         .route("/app/{*path}", get(page::app_file))
-        .with_state(state.clone())
-        .merge(SwaggerUi::new("/api").external_url_unchecked("/api-json", document));
+        .with_state(state.clone());
+    let docs = Router::from(SwaggerUi::new("/api").external_url_unchecked("/api-json", document));
+    let public = api.merge(security_headers::page(page, &tiles)).merge(security_headers::docs(docs));
     let ready = get(probes::ready).with_state(state);
-    let served = bootstrap::service_router(api, ready, &config.limits);
-    Ok(served.layer(compression()).layer(cors(config.cors_origins.as_deref())?))
+    let served = bootstrap::service_router(public, ready, &config.limits);
+    Ok(security_headers::everywhere(served).layer(compression()).layer(cors(config.cors_origins.as_deref())?))
 }
 
 /// Answers of a kilobyte or more, compressed as the client accepts (brotli
@@ -148,10 +165,19 @@ fn cors(origins: Option<&[String]>) -> Result<CorsLayer, BuildError> {
             header::IF_MATCH,
             header::ACCEPT,
             header::AUTHORIZATION,
+            bootstrap::credentials::API_KEY,
             header::CONTENT_TYPE,
             IDEMPOTENCY_KEY,
             bootstrap::REQUEST_ID,
         ])
-        .expose_headers([header::LINK, header::ETAG, header::LOCATION, bootstrap::REQUEST_ID])
+        .expose_headers([
+            header::LINK,
+            header::ETAG,
+            header::LOCATION,
+            bootstrap::REQUEST_ID,
+            header::RETRY_AFTER,
+            rate_limits::RATE_LIMIT,
+            rate_limits::RATE_LIMIT_POLICY,
+        ])
         .max_age(Duration::from_secs(600)))
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bootstrap::settings::{self, Edits, Imports, Limits};
+use bootstrap::settings::{self, Edits, Imports, Limits, RateLimits};
 
 use crate::clients::{CachePolicy, CallPolicy, ServicesConfig};
 
@@ -32,6 +32,8 @@ pub struct Config {
     pub imports: Imports,
     /// The NATS server the services relay their logs to, when there is one.
     pub nats_url: Option<String>,
+    /// How much one client may ask.
+    pub rate_limits: RateLimits,
 }
 
 impl From<&settings::Gateway> for Config {
@@ -75,6 +77,7 @@ impl From<&settings::Gateway> for Config {
             edits: settings.edits.clone(),
             imports: settings.imports.clone(),
             nats_url: settings.events.url().map(str::to_owned),
+            rate_limits: settings.rate_limits.clone(),
         }
     }
 }

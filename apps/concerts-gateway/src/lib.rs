@@ -24,6 +24,8 @@
 //! - [`writes`] is what every write shares (who writes, the service's answer
 //!   relayed, the versions asked again after it); [`orchestrator`] makes a
 //!   concert with its new band and venue, all or nothing.
+//! - [`rate_limits`] holds each client to its share; [`security_headers`]
+//!   tells browsers what each answer may do.
 //!
 //! Dependencies point one way: `app` → `openapi` → `routes` → `answer`,
 //! `state` → `plan`, `config` → `query`, `clients` → `paging`, `freshness`,
@@ -46,9 +48,11 @@ pub mod orchestrator;
 pub mod paging;
 pub mod plan;
 pub mod query;
+pub mod rate_limits;
 pub mod record_logs;
 pub mod routes;
 pub mod scopes;
+pub mod security_headers;
 pub mod sort;
 pub mod state;
 pub mod tag;

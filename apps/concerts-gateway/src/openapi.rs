@@ -85,8 +85,10 @@ pub fn document(queries: &[(&str, &Value)]) -> Value {
     for (path, method, schema) in BODIES {
         document["paths"][path][method]["requestBody"] = request_body(schema);
     }
+    document["components"]["headers"] = rate_limit_headers();
     for operation in operations(&mut document) {
         add_common_answers(operation);
+        add_rate_limits(operation);
     }
     for (path, schema) in queries {
         document["paths"][*path]["get"]["parameters"] = Value::Array(parameters(schema));
@@ -187,6 +189,41 @@ fn add_common_answers(operation: &mut Value) {
     add("431", error("The request's header fields are larger than the gateway accepts (`MAX_HEADER_BYTES`)"));
     add("500", error("An unexpected failure; the details are in the gateway's log, under the request's id"));
     add("503", error("The gateway is at capacity (with `Retry-After`), or a service it needs is unreachable"));
+}
+
+/// The headers of the rate limits (the IETF draft's), once, for every answer to refer to.
+fn rate_limit_headers() -> Value {
+    let text = |description: &str, example: &str| json!({"description": description, "schema": {"type": "string"}, "example": example});
+    json!({
+        "RateLimit": text(
+            "What is left of this client's bucket for this kind of request (r, requests) and the seconds until it is full again (t)",
+            "\"searches\";r=99;t=1"
+        ),
+        "RateLimit-Policy": text(
+            "The bucket of this kind of request (searches, names, writes): its size (q, requests) and the seconds it takes to fill (w)",
+            "\"searches\";q=100;w=2"
+        ),
+        "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer", "minimum": 1}},
+    })
+}
+
+/// Every route but the probes counts in a bucket of its client (`RATE_LIMITS`):
+/// each answer says what is left, and a client over its limit gets 429.
+fn add_rate_limits(operation: &mut Value) {
+    let probe = operation["tags"].as_array().is_some_and(|tags| tags.iter().any(|tag| tag == "operations"));
+    if probe {
+        return;
+    }
+    operation["responses"]["429"] = json!({
+        "description": "This client asked more than its rate limit allows: wait `Retry-After` seconds",
+        "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    });
+    let Some(responses) = operation["responses"].as_object_mut() else { return };
+    for answer in responses.values_mut() {
+        answer["headers"]["RateLimit"] = json!({"$ref": "#/components/headers/RateLimit"});
+        answer["headers"]["RateLimit-Policy"] = json!({"$ref": "#/components/headers/RateLimit-Policy"});
+    }
 }
 
 /// One query parameter per property of the schema, with its constraints and
@@ -291,6 +328,33 @@ mod tests {
             for status in ["200", "400", "502", "504"] {
                 assert!(responses.get(status).is_some(), "{path} documents {status}");
             }
+        }
+    }
+
+    /// Every route but the probes documents its rate limit: the headers on
+    /// each answer, and a 429 that says when to come back.
+    #[test]
+    fn every_limited_operation_documents_its_429_and_its_headers() {
+        let doc = doc();
+        for (path, method) in
+            [("/concerts", "get"), ("/places", "get"), ("/concerts/{id}", "patch"), ("/changes", "get")]
+        {
+            let responses = &doc["paths"][path][method]["responses"];
+            assert_eq!(responses["429"]["headers"]["Retry-After"]["$ref"], "#/components/headers/Retry-After");
+            assert_eq!(
+                responses["429"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody"
+            );
+            for (status, answer) in responses.as_object().unwrap() {
+                assert_eq!(answer["headers"]["RateLimit"]["$ref"], "#/components/headers/RateLimit", "{path} {status}");
+                assert!(answer["headers"].get("RateLimit-Policy").is_some(), "{path} {status}");
+            }
+        }
+        for header in ["RateLimit", "RateLimit-Policy", "Retry-After"] {
+            assert!(doc["components"]["headers"][header]["description"].is_string(), "{header}");
+        }
+        for path in ["/ready", "/health"] {
+            assert!(doc["paths"][path]["get"]["responses"].get("429").is_none(), "{path} is never limited");
         }
     }
 

@@ -13,6 +13,7 @@
 
 use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -21,6 +22,7 @@ use std::time::Duration;
 use crate::settings::Limits;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::http::Request;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
@@ -59,6 +61,7 @@ impl ConnectionLimits {
 /// finished, then the connection is closed).
 pub(crate) async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
@@ -74,8 +77,11 @@ pub(crate) async fn serve_connection(
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let guard = requests.request_started();
         let router = router.clone();
+        let mut request = request.map(Body::new);
+        // Who is asking, for what tells clients apart (the rate limits).
+        request.extensions_mut().insert(ConnectInfo(peer));
         async move {
-            let response = router.oneshot(request.map(Body::new)).await.unwrap_or_else(|never| match never {});
+            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
             guard.response_ready(Instant::now());
             Ok::<_, Infallible>(response.map(|body| Body::new(Tracked { body, _guard: guard })))
         }

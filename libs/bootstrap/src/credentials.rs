@@ -30,6 +30,9 @@ pub enum Scope {
     Import,
     /// Creating, changing and deleting records one at a time.
     Edit,
+    /// Reading, as a partner known by its API key (reads need no key: a key
+    /// gives its holder rate limits of its own).
+    Read,
 }
 
 impl Scope {
@@ -38,6 +41,7 @@ impl Scope {
         match self {
             Scope::Import => "import",
             Scope::Edit => "catalogue:write",
+            Scope::Read => "catalogue:read",
         }
     }
 }
@@ -49,6 +53,7 @@ pub struct Writer {
     pub scope: Scope,
 }
 
+#[derive(Clone)]
 struct Credential {
     name: String,
     scope: Scope,
@@ -57,8 +62,11 @@ struct Credential {
 
 /// A setting of tokens that cannot be read.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("WRITE_TOKENS: {0}")]
-pub struct CredentialsError(String);
+#[error("{setting}: {why}")]
+pub struct CredentialsError {
+    setting: &'static str,
+    why: String,
+}
 
 /// The tokens a process knows.
 #[derive(Clone)]
@@ -78,28 +86,25 @@ impl Credentials {
         if let Some(token) = imports.token() {
             known.push(Credential { name: "import".to_owned(), scope: Scope::Import, hash: hash(token) });
         }
-        for entry in
-            edits.write_tokens.as_deref().unwrap_or_default().split(',').map(str::trim).filter(|e| !e.is_empty())
-        {
-            let (name, secret) = entry
-                .split_once('=')
-                .ok_or_else(|| CredentialsError(format!("{entry:?} is not name=token (or name=sha256:<hex>)")))?;
-            let name = name.trim();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
-                return Err(CredentialsError(format!("{name:?} is not a token name (letters, digits, - _ . @)")));
-            }
-            let hash = match secret.trim().strip_prefix("sha256:") {
-                Some(hex) => {
-                    from_hex(hex).ok_or_else(|| CredentialsError(format!("{name}: sha256: needs 64 hex digits")))?
-                }
-                None if secret.trim().len() >= SHORTEST_TOKEN => hash(secret.trim()),
-                None => {
-                    return Err(CredentialsError(format!("{name}: a token has at least {SHORTEST_TOKEN} characters")));
-                }
-            };
-            known.push(Credential { name: name.to_owned(), scope: Scope::Edit, hash });
-        }
+        known.extend(named("WRITE_TOKENS", edits.write_tokens.as_deref(), Scope::Edit)?);
         Ok(Self { known: Arc::new(known) })
+    }
+
+    /// These credentials and partners' API keys (`API_KEYS`, the same form as `WRITE_TOKENS`).
+    pub fn with_api_keys(mut self, api_keys: Option<&str>) -> Result<Self, CredentialsError> {
+        let mut known: Vec<Credential> = self.known.iter().cloned().collect();
+        known.extend(named("API_KEYS", api_keys, Scope::Read)?);
+        self.known = Arc::new(known);
+        Ok(self)
+    }
+
+    /// The name of the known key or token the request carries (`X-Api-Key`,
+    /// or `Authorization: Bearer`), whatever its scope; `None` for none or
+    /// one this process does not know.
+    pub fn identify(&self, headers: &HeaderMap) -> Option<&str> {
+        let given = headers.get(API_KEY).or_else(|| headers.get(header::AUTHORIZATION))?.to_str().ok()?;
+        let given = bearer(given).unwrap_or(given.trim());
+        self.find(given).map(|credential| credential.name.as_str())
     }
 
     /// Whether any token of `scope` is known (else every such write is refused).
@@ -141,6 +146,45 @@ impl Credentials {
             Some(credential) => Ok(Writer { name: credential.name.clone(), scope }),
         }
     }
+}
+
+impl Credentials {
+    /// The credential whose token is `given`, compared in constant time with every one.
+    fn find(&self, given: &str) -> Option<&Credential> {
+        let presented = hash(given);
+        let mut found = None;
+        for credential in self.known.iter() {
+            if bool::from(credential.hash.ct_eq(&presented)) {
+                found = Some(credential);
+            }
+        }
+        found
+    }
+}
+
+/// The header a partner's API key may come in (else `Authorization: Bearer`).
+pub const API_KEY: header::HeaderName = header::HeaderName::from_static("x-api-key");
+
+/// The credentials of a setting of `name=token` (or `name=sha256:<hex>`)
+/// entries, comma separated, each of `scope`.
+fn named(setting: &'static str, list: Option<&str>, scope: Scope) -> Result<Vec<Credential>, CredentialsError> {
+    let refused = |why: String| CredentialsError { setting, why };
+    let mut known = Vec::new();
+    for entry in list.unwrap_or_default().split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, secret) =
+            entry.split_once('=').ok_or_else(|| refused("an entry is not name=token (or name=sha256:<hex>)".into()))?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+            return Err(refused(format!("{name:?} is not a token name (letters, digits, - _ . @)")));
+        }
+        let hash = match secret.trim().strip_prefix("sha256:") {
+            Some(hex) => from_hex(hex).ok_or_else(|| refused(format!("{name}: sha256: needs 64 hex digits")))?,
+            None if secret.trim().len() >= SHORTEST_TOKEN => hash(secret.trim()),
+            None => return Err(refused(format!("{name}: a token has at least {SHORTEST_TOKEN} characters"))),
+        };
+        known.push(Credential { name: name.to_owned(), scope, hash });
+    }
+    Ok(known)
 }
 
 fn hash(token: &str) -> [u8; 32] {

@@ -202,8 +202,8 @@ pub async fn serve_on(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, router.clone(), connection_limits, stop.clone()));
+                Ok((stream, peer)) => {
+                    connections.spawn(serve_connection(stream, peer, router.clone(), connection_limits, stop.clone()));
                 }
                 // Out of file descriptors, or a connection reset before it was
                 // accepted: the listener itself is fine; pause so as not to spin.

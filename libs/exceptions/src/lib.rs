@@ -80,6 +80,9 @@ pub enum HttpError {
     /// A dependency (a store, a downstream service) cannot be reached right now.
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
+    /// The client has used up its rate limit; it may ask again after `retry_after` seconds.
+    #[error("too many requests: {message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// The process is at its concurrency limit; the client should retry after a pause.
     #[error("overloaded: {0}")]
     Overloaded(String),
@@ -118,6 +121,7 @@ impl HttpError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable(_) | Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(StoreError::Unavailable { .. }) => StatusCode::SERVICE_UNAVAILABLE,
@@ -145,6 +149,7 @@ impl HttpError {
             Self::HeadersTooLarge(message) => (Code::HeadersTooLarge, message.clone()),
             Self::Unauthorized(message) => (Code::Unauthorized, message.clone()),
             Self::Overloaded(message) => (Code::Overloaded, message.clone()),
+            Self::RateLimited { message, .. } => (Code::RateLimited, message.clone()),
             Self::BadGateway(message) => (Code::BadGateway, message.clone()),
             Self::ServiceUnavailable(message) => (Code::ServiceUnavailable, message.clone()),
             Self::GatewayTimeout(message) => (Code::GatewayTimeout, message.clone()),
@@ -258,6 +263,7 @@ mod tests {
             (HttpError::Gone("compacted".into()), Code::CursorExpired, "compacted"),
             (HttpError::IdempotencyKeyReused("used".into()), Code::IdempotencyKeyReused, "used"),
             (HttpError::Overloaded("busy".into()), Code::Overloaded, "busy"),
+            (HttpError::RateLimited { message: "slow down".into(), retry_after: 2 }, Code::RateLimited, "slow down"),
             (HttpError::Unauthorized("no token".into()), Code::Unauthorized, "no token"),
             (HttpError::Forbidden("import only".into()), Code::Forbidden, "import only"),
             (HttpError::Conflict("taken".into()), Code::Conflict, "taken"),

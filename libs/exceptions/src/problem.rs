@@ -94,6 +94,8 @@ codes! {
     UriTooLong,
     /// The header fields are larger than accepted (431).
     HeadersTooLarge,
+    /// This client asked more than its rate limit allows: retry after `Retry-After` (429).
+    RateLimited,
     /// At capacity: retry after `Retry-After` (503).
     Overloaded,
     /// A service behind the gateway answered something unusable (502).

@@ -13,8 +13,14 @@ const RETRY_AFTER_SECONDS: &str = "1";
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(self, Self::Overloaded(_)) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        match &self {
+            Self::Overloaded(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
         }
         if matches!(self, Self::Unauthorized(_)) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -22,6 +28,8 @@ impl IntoResponse for HttpError {
         let severity = match &self {
             // Shedding load is the system working as designed, not a failure to page anyone about.
             Self::Overloaded(_) => Severity::Warning,
+            // One client over its limit: operators want to see who, nobody is paged.
+            Self::RateLimited { .. } => Severity::Warning,
             // A refused write is the client's mistake, but operators want to see who tries.
             Self::Unauthorized(_) | Self::Forbidden(_) => Severity::Warning,
             _ if self.status().is_server_error() => Severity::Error,
@@ -64,6 +72,14 @@ mod tests {
         let response = HttpError::Overloaded("at capacity".into()).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn limited_clients_are_told_when_their_bucket_lets_them_in_again() {
+        let response = HttpError::RateLimited { message: "over the limit".into(), retry_after: 3 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+        assert_eq!(response.extensions().get::<Failure>().unwrap().severity, Severity::Warning);
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub async fn serve(router: Router) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
     let url = format!("http://{}", listener.local_addr().expect("a bound address"));
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        // With each client's address, as the binaries have it (rate limits).
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });
     Served { url, task }
 }

@@ -94,6 +94,11 @@ struct Args {
     /// The editor's token the writes carry (a token of WRITE_TOKENS; make writes one into .env)
     #[arg(long)]
     token: Option<String>,
+    /// Writes every write and what came of it to this file, one JSON object
+    /// a line (method, path, body, status or null when no answer came, the
+    /// answer's body): what a check of acknowledged writes reads afterwards
+    #[arg(long)]
+    write_log: Option<std::path::PathBuf>,
 }
 
 /// `30s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
@@ -169,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
             let mut share = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ connection);
             let mut connection = Connection::new(target);
             let mut recorder = Recorder::default();
+            let mut written = Vec::new();
             loop {
                 let number = sent.fetch_add(1, Ordering::Relaxed);
                 // Closed loop: now. Open loop: the request's own time on the schedule.
@@ -195,6 +201,10 @@ async fn main() -> anyhow::Result<()> {
                         if let Ok((status, body)) = &answer {
                             writes.answered(&write, *status, body);
                         }
+                        if args.write_log.is_some() {
+                            written
+                                .push(write.outcome(answer.as_ref().ok().map(|(status, body)| (*status, &body[..]))));
+                        }
                         (Kind::Writes, answer.map(|(status, body)| (status, body.len() as u64)))
                     }
                     None => {
@@ -220,15 +230,21 @@ async fn main() -> anyhow::Result<()> {
                     timeline.record(at, latency, ok);
                 }
             }
-            (recorder, Instant::now())
+            (recorder, Instant::now(), written)
         }));
     }
     let mut total = Recorder::default();
     let mut last = measure_from;
+    let mut written = Vec::new();
     for worker in workers {
-        let (recorder, finished) = worker.await.context("a connection's task failed")?;
+        let (recorder, finished, mine) = worker.await.context("a connection's task failed")?;
         total.merge(&recorder);
         last = last.max(finished);
+        written.extend(mine);
+    }
+    if let Some(path) = &args.write_log {
+        let lines: String = written.iter().map(|line| format!("{line}\n")).collect();
+        std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))?;
     }
     let measured = last.saturating_duration_since(measure_from);
     print_report(&args, &total, measured, timeline.as_deref());

@@ -88,6 +88,21 @@ impl Writes {
     }
 }
 
+impl Write {
+    /// This write and what came of it (`None`: no answer), as one JSON line of `--write-log`.
+    pub fn outcome(&self, answer: Option<(u16, &[u8])>) -> String {
+        let body: Option<serde_json::Value> = self.body.as_deref().and_then(|body| serde_json::from_str(body).ok());
+        let (status, answer) = match answer {
+            Some((status, bytes)) => (Some(status), serde_json::from_slice::<serde_json::Value>(bytes).ok()),
+            None => (None, None),
+        };
+        serde_json::json!({
+            "method": self.method.as_str(), "path": self.path, "body": body, "status": status, "answer": answer,
+        })
+        .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +138,16 @@ mod tests {
         assert!(adds - deletes < 100, "the catalogue keeps about its size: {adds} adds, {deletes} deletes");
         let other = Writes::new(1, 1).next_write(&catalogue);
         assert_ne!(other.body, first.body, "another connection, another date");
+    }
+
+    #[test]
+    fn the_log_of_a_write_says_what_was_sent_and_what_came_back() {
+        let write = Writes::new(1, 0).next_write(&catalogue());
+        let line: serde_json::Value = serde_json::from_str(&write.outcome(Some((201, b"{\"id\":42}")))).unwrap();
+        assert_eq!((line["method"].as_str(), line["path"].as_str()), (Some("POST"), Some("/concerts")));
+        assert_eq!((line["status"].as_u64(), line["answer"]["id"].as_i64()), (Some(201), Some(42)));
+        assert!(line["body"]["bandId"].is_i64());
+        let lost: serde_json::Value = serde_json::from_str(&write.outcome(None)).unwrap();
+        assert!(lost["status"].is_null() && lost["answer"].is_null(), "no answer: {lost}");
     }
 }

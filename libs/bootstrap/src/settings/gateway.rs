@@ -1,8 +1,11 @@
 //! The settings of the public gateway.
 
+use std::num::NonZeroU32;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser};
+use ipnet::IpNet;
 
 use super::groups::{Edits, Events, GatewayPort, Imports, Limits, Listen, Logging, ServiceUrls};
 
@@ -31,6 +34,8 @@ pub struct Gateway {
     pub edits: Edits,
     #[command(flatten)]
     pub imports: Imports,
+    #[command(flatten)]
+    pub rate_limits: RateLimits,
     /// The longest a public request may take at the gateway, all its calls included, in ms (beyond it: 504)
     #[arg(long, env = "REQUEST_DEADLINE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_deadline_ms: u64,
@@ -103,4 +108,90 @@ pub struct Browsers {
     /// The attribution the tiles' provider asks for, shown on the map
     #[arg(long, env = "MAP_TILE_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
     pub map_tile_attribution: String,
+}
+
+/// How much one client may ask of the gateway: a token bucket per client and
+/// route class. The defaults let a person using the page never meet a limit
+/// and hold a scraper to a fair share.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimits {
+    /// on: each client (its API key or token when it sends one the gateway knows, else its IP address; an IPv6 /64 counts as one) gets a token bucket per route class, and 429 with Retry-After beyond it; off: no limit (benchmarks: a load generator is one client)
+    #[arg(long, env = "RATE_LIMITS", value_enum, default_value_t = Switch::On)]
+    pub rate_limits: Switch,
+    /// Searches a client may make (GET /concerts, /concerts.ics, /concerts/counts, /changes, a record by id), as RATE,BURST: requests per second, and how many may come at once
+    #[arg(long, env = "RATE_LIMIT_SEARCHES", default_value = "50,100")]
+    pub rate_limit_searches: Quota,
+    /// Name suggestions a client may ask for (GET /bands, /venues, /places), as RATE,BURST
+    #[arg(long, env = "RATE_LIMIT_NAMES", default_value = "20,40")]
+    pub rate_limit_names: Quota,
+    /// Writes a client may make (POST, PATCH, DELETE of a band, venue or concert), as RATE,BURST
+    #[arg(long, env = "RATE_LIMIT_WRITES", default_value = "10,50")]
+    pub rate_limit_writes: Quota,
+    /// Addresses or networks (CIDR) of the reverse proxies in front of the gateway, comma separated: a request that comes through one is counted for the address X-Forwarded-For gives (the last one that is not itself such a proxy); unset: the connection's address
+    #[arg(long, env = "TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<Networks>,
+    /// Partners' API keys, as name=key or name=sha256:<hex>, comma separated: a client that sends one (X-Api-Key, or Authorization: Bearer) has buckets of its own, whatever its address; reads need no key
+    #[arg(long, env = "API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
+}
+
+/// A setting that is on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// A token bucket's size: requests per second, and how many may come at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl FromStr for Quota {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (rate, burst) =
+            text.split_once(',').ok_or_else(|| format!("{text:?} is not RATE,BURST (for example 50,100)"))?;
+        let positive = |what: &str, value: &str| {
+            value.trim().parse::<NonZeroU32>().map_err(|_| format!("{what} {value:?} is not a whole number above 0"))
+        };
+        Ok(Self { per_second: positive("the rate", rate)?, burst: positive("the burst", burst)? })
+    }
+}
+
+impl std::fmt::Display for Quota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{}", self.per_second, self.burst)
+    }
+}
+
+/// Networks (`10.0.0.0/8`) and addresses (networks of one), comma separated; empty: none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Networks(pub Vec<IpNet>);
+
+impl Networks {
+    pub fn contains(&self, address: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|network| network.contains(address))
+    }
+}
+
+impl FromStr for Networks {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let network = |text: &str| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{text:?} is neither an IP address nor a network such as 10.0.0.0/8"))
+        };
+        text.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(network)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
 }

@@ -18,7 +18,7 @@ mod groups;
 mod env_file;
 
 pub use env_file::{EnvFileError, load_env, read_file};
-pub use gateway::{Browsers, Caching, DownstreamCalls, Gateway};
+pub use gateway::{Browsers, Caching, DownstreamCalls, Gateway, Networks, Quota, RateLimits, Switch};
 pub use groups::{
     BandsCalledAt, BandsMongoDb, BandsPort, BandsStartedOn, BandsUrl, ChangeRetention, ConcertsCalledAt,
     ConcertsMongoDb, ConcertsPort, ConcertsStartedOn, ConcertsUrl, DataDir, Edits, Events, GatewayPort,
