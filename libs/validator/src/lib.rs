@@ -11,7 +11,7 @@ mod extract;
 mod messages;
 mod query;
 
-pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, require_json};
+pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, read_body, read_query, require_json};
 
 use exceptions::{Code, HttpError, Problem};
 use serde::de::DeserializeOwned;
