@@ -67,6 +67,19 @@ impl Venue {
         self
     }
 
+    /// `after`, the venue as a patch left it, settled: a patch that renames
+    /// a venue whose place was read from its name, and gives no place
+    /// itself, moves the venue to the place of its new name (the store reads
+    /// it again); a place given apart from the name stays.
+    pub fn settled(&self, mut after: Venue) -> Venue {
+        let place_kept = (&after.city, &after.region, &after.country) == (&self.city, &self.region, &self.country);
+        let from_name = Place::from_name(&self.name).is_some_and(|place| self.place() == Some(place));
+        if after.name != self.name && place_kept && from_name {
+            (after.city, after.region, after.country) = (None, None, None);
+        }
+        after
+    }
+
     /// The city, region and country the venue has, if it has a city.
     pub fn place(&self) -> Option<Place> {
         let city = self.city.clone()?;
