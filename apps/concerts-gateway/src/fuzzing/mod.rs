@@ -20,7 +20,7 @@ pub use import::import;
 pub use query::query;
 pub use write::write;
 
-use exceptions::HttpError;
+use exceptions::{Code, HttpError, Problem};
 
 /// The largest id and date the schemas allow (2^53 - 1: exact in JavaScript).
 const MAX_ID: i64 = 9_007_199_254_740_991;
@@ -28,8 +28,19 @@ const MAX_ID: i64 = 9_007_199_254_740_991;
 /// Bad input is a 400 naming what is wrong, never a server error.
 fn refused_politely(error: &HttpError) {
     match error {
-        HttpError::BadRequest(problems) => assert!(!problems.is_empty(), "a 400 without a problem"),
+        HttpError::BadRequest(problems) => each_names_its_rule(problems),
         other => panic!("bad input answered {}: {other}", other.status()),
+    }
+}
+
+/// Each problem names its field, or speaks of the request as a whole: a
+/// value problem that does neither is what the validator answers when a
+/// schema lets in what its type cannot hold (`Schema::parse_json`).
+fn each_names_its_rule(problems: &[Problem]) {
+    assert!(!problems.is_empty(), "a refusal without a problem");
+    for problem in problems {
+        let named = problem.parameter.is_some() || problem.message.starts_with("request");
+        assert!(problem.code != Code::InvalidValue || named, "the schema and its type disagree: {problem:?}");
     }
 }
 

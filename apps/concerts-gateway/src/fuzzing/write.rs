@@ -150,7 +150,7 @@ where
     match edit(before) {
         Ok(after) => Some(after),
         Err(problems) => {
-            assert!(!problems.is_empty(), "a patch refused without a reason");
+            super::each_names_its_rule(&problems);
             None
         }
     }
