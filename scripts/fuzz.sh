@@ -23,7 +23,7 @@ sanitizer=${FUZZ_SANITIZER:-address}
 export RUSTC_BOOTSTRAP=1
 
 if ! "$cargo" fuzz --version 2>/dev/null | grep -qF "$version"; then
-  echo "fuzz.sh: installing cargo-fuzz $version into $("$cargo" --version >/dev/null && echo "${CARGO_HOME:-$HOME/.cargo}/bin")"
+  echo "fuzz.sh: installing cargo-fuzz $version into ${CARGO_HOME:-$HOME/.cargo}/bin"
   "$cargo" install cargo-fuzz --version "$version" --locked
 fi
 
