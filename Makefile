@@ -6,7 +6,7 @@ DIR ?=
 # Compose v2 (`docker compose`) when it is there, else the v1 `docker-compose`.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: all setup token build start test test-mongo start-docker stop-docker seed generate bench lint fmt clean diagram
+.PHONY: all setup token build start test test-mongo start-docker stop-docker seed generate bench lint fmt clean diagram fuzz
 # make generate: where and how big (the default is a tenth of the exercise's step 2).
 OUT ?= var/generated
 BANDS ?= 2000000
@@ -75,6 +75,11 @@ generate:
 # terminal). For a generated set: make bench BENCH_ARGS="--data var/generated".
 bench:
 	$(CARGO) run --quiet --release --bin bench -- $(BENCH_ARGS)
+
+# Runs each fuzz target for FUZZ_SECONDS (60) and prints its runs and execs/s;
+# a crash fails it and says how to keep the input (scripts/fuzz.sh, docs/testing.md).
+fuzz:
+	CARGO=$(CARGO) scripts/fuzz.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

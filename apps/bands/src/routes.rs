@@ -17,26 +17,16 @@
 use std::sync::Arc;
 
 use axum::Router;
-use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, BAND_SCHEMA, Band, NewBand};
+use bands_model::{BAND_SCHEMA, Band, NewBand};
 use bootstrap::changes;
-use bootstrap::edits::{self, EditableStore, Kind};
+use bootstrap::edits::{self, EditableStore};
 use bootstrap::records::{import, lookup, ready, search, version};
 use bootstrap::settings::Limits;
 use bootstrap::{Credentials, NamedRecordStore};
+use kinds::BANDS;
 use validator::SchemaError;
 
 use crate::store::BandStore;
-
-/// One band as its writes read and check it.
-const BANDS: Kind<Band, NewBand> = Kind {
-    name: "band",
-    path: "/bands",
-    record: BAND_SCHEMA,
-    draft: BAND_DRAFT_SCHEMA,
-    patch: BAND_PATCH_SCHEMA,
-    settle: |_, after| Ok(after),
-    types: std::marker::PhantomData,
-};
 
 pub fn router(store: Arc<dyn BandStore>, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     let named: Arc<dyn NamedRecordStore<Band>> = store.clone();

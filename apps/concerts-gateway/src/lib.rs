@@ -43,6 +43,7 @@ pub mod events;
 pub mod feed;
 pub mod follower;
 pub mod freshness;
+pub mod fuzzing;
 pub mod openapi;
 pub mod orchestrator;
 pub mod paging;

@@ -44,15 +44,16 @@ use axum::{Json, Router};
 use bootstrap::RecordStore;
 use bootstrap::changes;
 use bootstrap::credentials::{Credentials, Scope, only_for};
-use bootstrap::edits::{self, EditableStore, Kind};
+use bootstrap::edits::{self, EditableStore};
 use bootstrap::records::{import, ready, version};
 use bootstrap::settings::Limits;
 use concerts_model::{
-    CONCERT_PATCH_SCHEMA, CONCERT_RECORD_SCHEMA, CONCERT_SCHEMA, Concert, ConcertCounts, ConcertFilter, ConcertRecord,
-    ConcertRow, ConcertSearch, CountSearch, NewConcert, Order, Position, rows,
+    CONCERT_SCHEMA, Concert, ConcertCounts, ConcertFilter, ConcertRecord, ConcertRow, ConcertSearch, CountSearch,
+    NewConcert, Order, Position, rows,
 };
 use exceptions::{Code, HttpError, Problem, StoreError};
 use futures::StreamExt;
+use kinds::CONCERTS;
 use serde::Deserialize;
 use serde_json::json;
 use validator::{CompiledSchema, FromBody, FromQuery, Schema, SchemaError, Validated, ValidatedJson};
@@ -63,17 +64,6 @@ use crate::store::{ConcertPages, ConcertStore, Side};
 const STREAMED_PAGE: usize = 5000;
 
 type Store = Arc<dyn ConcertStore>;
-
-/// One concert as its writes read and check it.
-const CONCERTS: Kind<ConcertRecord, NewConcert> = Kind {
-    name: "concert",
-    path: "/concerts",
-    record: CONCERT_RECORD_SCHEMA,
-    draft: CONCERT_SCHEMA,
-    patch: CONCERT_PATCH_SCHEMA,
-    settle: |before, after| Ok(before.settled(after)),
-    types: std::marker::PhantomData,
-};
 
 pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     SearchRequest::schema().map_err(Clone::clone)?;

@@ -30,31 +30,19 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use bootstrap::changes;
-use bootstrap::edits::{self, EditableStore, Kind};
+use bootstrap::edits::{self, EditableStore};
 use bootstrap::records::{import, lookup, ready, search, version};
 use bootstrap::settings::Limits;
 use bootstrap::{Credentials, NamedRecordStore};
 use exceptions::HttpError;
+use kinds::VENUES;
 use validator::name_search::NameSearch;
 use validator::{CompiledSchema, FromQuery, Schema, SchemaError, Validated};
-use venues_model::{
-    NewVenue, Place, PlaceSuggestion, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, VENUE_SCHEMA, Venue, WithinRadius,
-};
+use venues_model::{NewVenue, PlaceSuggestion, VENUE_SCHEMA, Venue, WithinRadius};
 
 use crate::store::VenueStore;
 
 type Store = Arc<dyn VenueStore>;
-
-/// One venue as its writes read and check it.
-const VENUES: Kind<Venue, NewVenue> = Kind {
-    name: "venue",
-    path: "/venues",
-    record: VENUE_SCHEMA,
-    draft: VENUE_DRAFT_SCHEMA,
-    patch: VENUE_PATCH_SCHEMA,
-    settle: |before, after| Ok(city_follows_name(before, after)),
-    types: std::marker::PhantomData,
-};
 
 pub fn router(store: Store, limits: &Limits, credentials: &Credentials) -> Result<Router, SchemaError> {
     Circle::schema().map_err(Clone::clone)?;
@@ -106,18 +94,6 @@ async fn places(
         longitude: venue.longitude,
     }));
     Ok(Json(found))
-}
-
-/// A patch that renames a venue whose place was read from its name, and
-/// gives no place itself, moves the venue to the place of its new name (the
-/// store reads it again); a place given apart from the name stays.
-fn city_follows_name(before: &Venue, mut after: Venue) -> Venue {
-    let place_kept = (&after.city, &after.region, &after.country) == (&before.city, &before.region, &before.country);
-    let from_name = Place::from_name(&before.name).is_some_and(|place| before.place() == Some(place));
-    if after.name != before.name && place_kept && from_name {
-        (after.city, after.region, after.country) = (None, None, None);
-    }
-    after
 }
 
 /// `?latitude=..&longitude=..&radius=..`: a circle on the contract's sphere.

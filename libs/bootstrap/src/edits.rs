@@ -111,14 +111,63 @@ pub struct Kind<R, D> {
     pub types: std::marker::PhantomData<fn() -> (R, D)>,
 }
 
-struct Editing<R, D> {
-    store: Arc<dyn EditableStore<R, D>>,
+/// What a kind's write bodies are checked against, compiled once: how its
+/// routes read a create's draft and a patch (and what the fuzzers feed).
+pub struct Rules<R, D> {
     kind: &'static str,
-    path: &'static str,
     record: Arc<Schema>,
     draft: Schema,
     patch: Schema,
     settle: fn(&R, R) -> Result<R, Vec<Problem>>,
+    types: std::marker::PhantomData<fn() -> (R, D)>,
+}
+
+impl<R, D> Rules<R, D> {
+    pub fn of(kind: &Kind<R, D>) -> Result<Self, SchemaError> {
+        Ok(Self {
+            kind: kind.name,
+            record: Arc::new(Schema::from_json_text(kind.name, kind.record)?),
+            draft: Schema::from_json_text(&format!("new {}", kind.name), kind.draft)?,
+            patch: Schema::from_json_text(&format!("{} patch", kind.name), kind.patch)?,
+            settle: kind.settle,
+            types: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<R, D: DeserializeOwned> Rules<R, D> {
+    /// A create's body as the draft of a record.
+    pub fn draft(&self, body: &[u8]) -> Result<D, HttpError> {
+        self.draft.parse_json(body)
+    }
+}
+
+impl<R: Serialize + DeserializeOwned + 'static, D> Rules<R, D> {
+    /// A patch's body of the record `id` as the edit it makes: the patch
+    /// merged into the record as it is when the store applies it, then
+    /// checked as a whole record and settled.
+    pub fn edit(&self, id: i64, body: &[u8]) -> Result<Edit<R>, HttpError> {
+        let patch: Value = self.patch.parse_json(body)?;
+        let (record, settle, kind) = (self.record.clone(), self.settle, self.kind);
+        Ok(Box::new(move |before: &R| {
+            let invalid = |message: String| vec![Problem::new(Code::InvalidValue, message)];
+            let mut value = serde_json::to_value(before).map_err(|e| invalid(e.to_string()))?;
+            json_patch::merge(&mut value, &patch);
+            if value["id"] != serde_json::json!(id) {
+                return Err(vec![Problem::at(Code::NotAllowed, "id", "id cannot be changed")]);
+            }
+            record.check(&value)?;
+            let after: R = serde_json::from_value(value).map_err(|e| invalid(format!("{kind}: {e}")))?;
+            settle(before, after)
+        }))
+    }
+}
+
+struct Editing<R, D> {
+    store: Arc<dyn EditableStore<R, D>>,
+    kind: &'static str,
+    path: &'static str,
+    rules: Rules<R, D>,
 }
 
 /// The routes of `kind`: `(path, collection route, record route)`, for
@@ -133,15 +182,7 @@ where
     D: DeserializeOwned + Send + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let editing = Arc::new(Editing {
-        store,
-        kind: kind.name,
-        path: kind.path,
-        record: Arc::new(Schema::from_json_text(kind.name, kind.record)?),
-        draft: Schema::from_json_text(&format!("new {}", kind.name), kind.draft)?,
-        patch: Schema::from_json_text(&format!("{} patch", kind.name), kind.patch)?,
-        settle: kind.settle,
-    });
+    let editing = Arc::new(Editing { store, kind: kind.name, path: kind.path, rules: Rules::of(&kind)? });
     let create = only_for(post(create::<R, D>).with_state(editing.clone()), credentials, Scope::Edit);
     let edits = only_for(
         axum::routing::patch(patch::<R, D>).delete(delete::<R, D>).with_state(editing.clone()),
@@ -185,7 +226,7 @@ where
     D: DeserializeOwned + Send + 'static,
 {
     let body = json_body(&headers, body?)?;
-    let draft: D = editing.draft.parse_json(&body)?;
+    let draft = editing.rules.draft(&body)?;
     let once = idempotency(&headers, &body)?;
     let created = editing.store.create(draft, once).await.map_err(|error| error.into_http(editing.kind, None))?;
     let id =
@@ -222,20 +263,8 @@ where
     D: Send + 'static,
 {
     let body = json_body(&headers, body?)?;
-    let patch: Value = editing.patch.parse_json(&body)?;
+    let edit = editing.rules.edit(id, &body)?;
     let expected = if_match(&headers)?;
-    let (record, settle, kind) = (editing.record.clone(), editing.settle, editing.kind);
-    let edit: Edit<R> = Box::new(move |before: &R| {
-        let invalid = |message: String| vec![Problem::new(Code::InvalidValue, message)];
-        let mut value = serde_json::to_value(before).map_err(|e| invalid(e.to_string()))?;
-        json_patch::merge(&mut value, &patch);
-        if value["id"] != serde_json::json!(id) {
-            return Err(vec![Problem::at(Code::NotAllowed, "id", "id cannot be changed")]);
-        }
-        record.check(&value)?;
-        let after: R = serde_json::from_value(value).map_err(|e| invalid(format!("{kind}: {e}")))?;
-        settle(before, after)
-    });
     let revised =
         editing.store.update(id, expected, edit).await.map_err(|error| error.into_http(editing.kind, Some(id)))?;
     tracing::info!(who = %writer.name, kind = editing.kind, id, "updated");

@@ -113,10 +113,16 @@ where
     T: DeserializeOwned + Send + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let schema = Schema::list_of(name, record_schema, MAX_IMPORT_BATCH)?;
-    let state = Arc::new(Import { store, schema });
+    let state = Arc::new(Import { store, schema: import_schema(name, record_schema)? });
     let route = put(take_import::<T>).with_state(state).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
     Ok(only_for(route, credentials, Scope::Import))
+}
+
+/// The schema of an import's body: a JSON array of at most
+/// [`MAX_IMPORT_BATCH`] records, each valid under `record_schema` (JSON
+/// text). The route reads a body with it (`parse_json`), and so do the fuzzers.
+pub fn import_schema(name: &str, record_schema: &str) -> Result<Schema, SchemaError> {
+    Schema::list_of(name, record_schema, MAX_IMPORT_BATCH)
 }
 
 async fn take_import<T: DeserializeOwned + Send + 'static>(

@@ -1,5 +1,6 @@
 //! A concert, and the search the concerts service answers.
 
+pub mod fuzzing;
 pub mod rows;
 
 use serde::{Deserialize, Serialize};

@@ -71,13 +71,25 @@ pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), HttpError> {
     }
 }
 
+/// A raw query string (`a=1&b=2,3`, `None` when the URI has none) as `T`:
+/// what [`Validated`] does with a request's query, and what the fuzzers feed.
+pub fn read_query<T: FromQuery>(raw: Option<&str>) -> Result<T, HttpError> {
+    let schema = T::schema().map_err(|error| HttpError::Internal(error.to_string()))?;
+    T::parse(schema.parse_query(raw)?)
+}
+
+/// A JSON body as `T`: what [`ValidatedJson`] does with a request's body
+/// once its media type is checked, and what the fuzzers feed.
+pub fn read_body<T: FromBody>(body: &[u8]) -> Result<T, HttpError> {
+    let schema = T::schema().map_err(|error| HttpError::Internal(error.to_string()))?;
+    T::parse(schema.parse_json(body)?)
+}
+
 impl<S: Send + Sync, T: FromQuery> FromRequestParts<S> for Validated<T> {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
-        let schema = T::schema().map_err(|error| HttpError::Internal(error.to_string()))?;
-        let params = schema.parse_query(parts.uri.query())?;
-        T::parse(params).map(Validated)
+        read_query(parts.uri.query()).map(Validated)
     }
 }
 
@@ -86,9 +98,7 @@ impl<S: Send + Sync, T: FromBody> FromRequest<S> for ValidatedJson<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, HttpError> {
         require_json(request.headers())?;
-        let schema = T::schema().map_err(|error| HttpError::Internal(error.to_string()))?;
         let body = Bytes::from_request(request, state).await?;
-        let params = schema.parse_json(&body)?;
-        T::parse(params).map(ValidatedJson)
+        read_body(&body).map(ValidatedJson)
     }
 }

@@ -9,9 +9,10 @@
 
 mod extract;
 mod messages;
+mod numbers;
 mod query;
 
-pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, require_json};
+pub use extract::{CompiledSchema, FromBody, FromQuery, Validated, ValidatedJson, read_body, read_query, require_json};
 
 use exceptions::{Code, HttpError, Problem};
 use serde::de::DeserializeOwned;
@@ -109,7 +110,8 @@ impl Schema {
         self.parse_instance(instance)
     }
 
-    fn parse_instance<T: DeserializeOwned>(&self, instance: Value) -> Result<T, HttpError> {
+    fn parse_instance<T: DeserializeOwned>(&self, mut instance: Value) -> Result<T, HttpError> {
+        numbers::whole_as_integers(&mut instance);
         self.check(&instance).map_err(HttpError::BadRequest)?;
         // Valid instances always fit T; should a schema and its type drift apart,
         // the client still gets a 400 rather than a crash.

@@ -203,7 +203,7 @@ pub struct ConcertEdit {
 
 impl ConcertEdit {
     /// The merge patch the concerts service is sent (dates in milliseconds).
-    fn patch(&self) -> Value {
+    pub(crate) fn patch(&self) -> Value {
         let mut patch = Map::new();
         let fields = [
             ("bandId", self.band_id.map(Value::from)),
@@ -249,7 +249,7 @@ impl FromBody for ConcertEdit {
 impl ConcertCreate {
     /// What the request asks, as the key's fingerprint is made of: the same
     /// request gives the same text, however its JSON was spaced.
-    fn fingerprinted(&self) -> Value {
+    pub(crate) fn fingerprinted(&self) -> Value {
         let part = |id: &Part<Value>| match id {
             Part::Existing(id) => json!({"id": id}),
             Part::New(new) => json!({"new": new}),
