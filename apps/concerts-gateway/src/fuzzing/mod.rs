@@ -8,7 +8,8 @@
 //! They are here because the gateway is the one library that sees every
 //! kind of record without the services' stores: the services read import
 //! and write bodies with `bootstrap` and the kinds of `kinds`, and so do
-//! these targets. The binary rows' target is `concerts_model::fuzzing`.
+//! these targets. The binary rows' target is `concerts_model::fuzzing`; its
+//! kept inputs are replayed here with the others'.
 
 mod cursor;
 mod import;
@@ -87,5 +88,10 @@ mod tests {
     #[test]
     fn the_write_targets_inputs_pass() {
         replay("write", super::write);
+    }
+
+    #[test]
+    fn the_rows_targets_inputs_pass() {
+        replay("rows", concerts_model::fuzzing::rows);
     }
 }
