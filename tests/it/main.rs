@@ -4,7 +4,7 @@
 //! security headers. With the real binaries
 //! (built by `make test` first): end to end on SQLite and MongoDB, faults,
 //! operations, staying up (slow connections, the import token, crashes, bad
-//! data folders, a full disk).
+//! data folders, a full disk), schemathesis's stateful run.
 
 mod abuse;
 mod browser;
@@ -24,4 +24,5 @@ mod newcomer;
 mod operations;
 mod paging;
 mod places;
+mod schemathesis;
 mod stays_up;

@@ -14,7 +14,7 @@ use testkit::{Process, binary, free_port, repo_root};
 
 /// A folder laid out as a fresh clone is, for what `make token` and `make
 /// start` read: the Makefile's `.env.example`, its scripts, the demo data.
-fn a_clone() -> tempfile::TempDir {
+pub(crate) fn a_clone() -> tempfile::TempDir {
     let clone = tempfile::tempdir().expect("a temporary folder");
     std::fs::copy(repo_root().join(".env.example"), clone.path().join(".env.example")).expect(".env.example");
     for shared in ["scripts", "data", "Makefile"] {
@@ -24,7 +24,7 @@ fn a_clone() -> tempfile::TempDir {
 }
 
 /// `make token` in `dir`: the Makefile's own recipe writes `.env`.
-fn make_token(dir: &Path) {
+pub(crate) fn make_token(dir: &Path) {
     let made = Command::new("make")
         .arg("token")
         .current_dir(dir)
@@ -36,7 +36,7 @@ fn make_token(dir: &Path) {
 }
 
 /// `.env` with `NAME=value` lines changed, as a person edits it.
-fn edit_env(dir: &Path, changes: &[(&str, String)]) {
+pub(crate) fn edit_env(dir: &Path, changes: &[(&str, String)]) {
     let path = dir.join(".env");
     let text = std::fs::read_to_string(&path).expect(".env");
     let edited: Vec<String> = text

@@ -37,7 +37,7 @@ use crate::routes::counts::count_concerts;
 use crate::routes::page;
 use crate::routes::probes;
 use crate::routes::records::{
-    change_band, change_venue, create_band, create_venue, delete_band, delete_venue, read_band, read_venue,
+    Cascade, change_band, change_venue, create_band, create_venue, delete_band, delete_venue, read_band, read_venue,
 };
 use crate::routes::suggestions::{find_bands, find_places, find_venues};
 use crate::security_headers::{self, TileOrigin, TileUrlError};
@@ -74,6 +74,7 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
     let names_query = NamesQuery::schema().map_err(Clone::clone)?;
     let changes_query = ChangesQuery::schema().map_err(Clone::clone)?;
     let places_query = NameSearch::schema().map_err(Clone::clone)?;
+    let cascade = Cascade::schema().map_err(Clone::clone)?;
     let services = Arc::new(Services::new(&config.services)?);
     let events = config.nats_url.clone().map(EventSource::new);
     let follower = Follower::new(services.clone());
@@ -90,13 +91,15 @@ pub fn router(config: &Config) -> Result<Router, BuildError> {
         tiles: config.map_tiles.clone(),
     });
     let document = openapi::document(&[
-        ("/concerts", concerts_query.source()),
-        ("/concerts.ics", concerts_query.source()),
-        ("/concerts/counts", counts_query.source()),
-        ("/bands", names_query.source()),
-        ("/venues", names_query.source()),
-        ("/places", places_query.source()),
-        ("/changes", changes_query.source()),
+        ("/concerts", "get", concerts_query.source()),
+        ("/concerts.ics", "get", concerts_query.source()),
+        ("/concerts/counts", "get", counts_query.source()),
+        ("/bands", "get", names_query.source()),
+        ("/venues", "get", names_query.source()),
+        ("/places", "get", places_query.source()),
+        ("/changes", "get", changes_query.source()),
+        ("/bands/{id}", "delete", cascade.source()),
+        ("/venues/{id}", "delete", cascade.source()),
     ]);
     let limits = RateLimits::new(&config.rate_limits, credentials.clone());
     let search = |route: MethodRouter<State>| rate_limits::limited(route, limits.as_ref(), RouteClass::Searches);

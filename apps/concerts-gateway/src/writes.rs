@@ -23,6 +23,9 @@ use crate::state::Gateway;
 pub struct Edit {
     pub writer: Writer,
     pub forwarded: Forwarded,
+    /// The revision `If-Match` names (checked here: a malformed one is a 400
+    /// before anything is asked of a service); `None` without it or with `*`.
+    pub expected: Option<i64>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Edit {
@@ -34,7 +37,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Edit {
             .get::<Writer>()
             .cloned()
             .ok_or_else(|| HttpError::Internal("a write route is not behind the credentials check".into()))?;
-        Ok(Self { writer, forwarded: Forwarded::from_headers(&parts.headers) })
+        let expected = edits::if_match(&parts.headers)?;
+        Ok(Self { writer, forwarded: Forwarded::from_headers(&parts.headers), expected })
     }
 }
 

@@ -292,10 +292,15 @@ pub fn json_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, HttpError> {
     validator::require_json(headers).map(|()| body)
 }
 
+/// The form of `Idempotency-Key` [`idempotency_key`] takes, as a JSON Schema pattern (for the OpenAPI document).
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]([ -~]{0,198}[!-~])?$";
+
 /// The create's `Idempotency-Key`, when given.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
     let Some(key) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let key = key.to_str().ok().map(str::trim).filter(|key| !key.is_empty() && key.len() <= 200).ok_or_else(|| {
+    let visible = |key: &&str| key.bytes().all(|byte| (b' '..=b'~').contains(&byte));
+    let key = key.to_str().ok().map(str::trim).filter(|key| !key.is_empty() && key.len() <= 200).filter(visible);
+    let key = key.ok_or_else(|| {
         HttpError::bad_request(Problem::at(
             Code::InvalidFormat,
             "Idempotency-Key",
@@ -320,15 +325,82 @@ pub fn fingerprint(body: &[u8]) -> String {
     Sha256::digest(body).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The revision `If-Match` names (`"3"`), `None` without the header or with `*`.
+/// The revision `If-Match` names (`"3"`), `None` without the header, with
+/// `*` or with an empty one (RFC 9110 lets its list of tags be empty).
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let value = value.to_str().unwrap_or_default().trim();
-    if value == "*" {
+    let refused = |value: &str| {
+        let message = format!("If-Match must hold the record's ETag (\"3\") or *, not {value:?}");
+        HttpError::bad_request(Problem::at(Code::InvalidFormat, "If-Match", message))
+    };
+    let value = value.to_str().map_err(|_| refused(&String::from_utf8_lossy(value.as_bytes())))?.trim();
+    if value.is_empty() || value == "*" {
         return Ok(None);
     }
-    value.trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| {
-        let message = format!("If-Match must hold the record's ETag (\"3\"), not {value:?}");
-        HttpError::bad_request(Problem::at(Code::InvalidFormat, "If-Match", message))
-    })
+    revision(value).map(Some).ok_or_else(|| refused(value))
+}
+
+/// The form of `If-Match` [`if_match`] takes, as a JSON Schema pattern (for the OpenAPI document).
+pub const IF_MATCH_PATTERN: &str = r#"^(|\*|(W/)?"[0-9]{1,18}")$"#;
+
+/// The revision a record's entity tag names: `"3"` (or `W/"3"`, which
+/// compares the same here), the form of the `ETag` every record is answered with.
+pub fn revision(tag: &str) -> Option<i64> {
+    let quoted = tag.strip_prefix("W/").unwrap_or(tag);
+    let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let short = (1..=18).contains(&digits.len());
+    if short && digits.bytes().all(|byte| byte.is_ascii_digit()) { digits.parse().ok() } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    fn headers(name: HeaderName, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).expect("a header value"));
+        headers
+    }
+
+    /// What the document says a header may hold is what the code takes:
+    /// each value against the pattern (through the JSON Schema validator
+    /// that checks requests) and against the parser.
+    fn agree(pattern: &str, taken: impl Fn(&str) -> bool, values: &[&str]) {
+        let schema = validator::Schema::new("Header", json!({"type": "string", "pattern": pattern})).expect("a schema");
+        for value in values {
+            assert_eq!(schema.check(&json!(value)).is_ok(), taken(value), "{value:?} against {pattern}");
+        }
+    }
+
+    #[test]
+    fn if_match_takes_an_entity_tag_or_a_star_as_the_document_says() {
+        assert_eq!(if_match(&headers(header::IF_MATCH, "\"3\"")).ok(), Some(Some(3)));
+        assert_eq!(if_match(&headers(header::IF_MATCH, "W/\"3\"")).ok(), Some(Some(3)));
+        assert_eq!(if_match(&headers(header::IF_MATCH, "*")).ok(), Some(None));
+        assert_eq!(if_match(&HeaderMap::new()).ok(), Some(None));
+        let mut bytes = HeaderMap::new();
+        bytes.insert(header::IF_MATCH, HeaderValue::from_bytes(b"\xc2\x84").expect("obs-text is a header value"));
+        assert!(if_match(&bytes).is_err(), "bytes beyond ASCII are no entity tag");
+        let values =
+            ["", "*", "\"3\"", "W/\"12\"", "3", "null", "\"\"", "\"-1\"", "\"+1\"", "\"3", "W/3", "\"1\", \"2\""];
+        agree(IF_MATCH_PATTERN, |value| if_match(&headers(header::IF_MATCH, value)).is_ok(), &values);
+        assert_eq!(revision("\"123456789012345678\""), Some(123_456_789_012_345_678));
+        assert_eq!(revision("\"1234567890123456789\""), None, "beyond the pattern's 18 digits");
+    }
+
+    #[test]
+    fn idempotency_key_takes_visible_ascii_as_the_document_says() {
+        let long = "k".repeat(200);
+        let longer = "k".repeat(201);
+        let values = ["a", "order 17/b", long.as_str(), longer.as_str(), "tab\there", "é"];
+        let taken = |value: &str| {
+            let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) else { return false };
+            let mut map = HeaderMap::new();
+            map.insert(IDEMPOTENCY_KEY, value);
+            idempotency_key(&map).is_ok()
+        };
+        agree(IDEMPOTENCY_KEY_PATTERN, taken, &values);
+    }
 }

@@ -8,7 +8,7 @@
 //! Dates are UNIX milliseconds or a date-time with its zone; the services are
 //! sent milliseconds.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use bands_model::NewBand;
@@ -24,6 +24,7 @@ use venues_model::NewVenue;
 use crate::clients::Owner;
 use crate::context::RequestContext;
 use crate::orchestrator::{self, ConcertCreate, Part, exists};
+use crate::routes::record_id::RecordId;
 use crate::routes::records::{BANDS, VENUES};
 use crate::state::State as Shared;
 use crate::writes::{Call, Edit, Step, answered, to_body};
@@ -45,7 +46,7 @@ static EDIT: CompiledSchema = CompiledSchema::new(|| Schema::from_json_text("Con
 pub(crate) async fn read_concert(
     State(gateway): State<Shared>,
     context: RequestContext,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
 ) -> Result<Response, HttpError> {
     Ok(gateway.read_one(&context, Owner::Concerts, &format!("/concerts/{id}")).await?.into_response())
 }
@@ -97,7 +98,7 @@ pub(crate) async fn change_concert(
     State(gateway): State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     ValidatedJson(change): ValidatedJson<ConcertEdit>,
 ) -> Result<Response, HttpError> {
     let changed: Step<Response> = async {
@@ -128,7 +129,7 @@ pub(crate) async fn delete_concert(
     State(gateway): State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
 ) -> Result<Response, HttpError> {
     let path = format!("/concerts/{id}");
     Ok(gateway.relay(&context, &edit, Call::new(Owner::Concerts, Method::DELETE, &path)).await?.into_response())

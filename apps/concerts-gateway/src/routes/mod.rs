@@ -10,5 +10,6 @@ pub mod concerts;
 pub mod counts;
 pub mod page;
 pub mod probes;
+pub mod record_id;
 pub mod records;
 pub mod suggestions;

@@ -9,10 +9,11 @@
 //! gone meanwhile: a page leaves out the concerts it cannot name.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use bands_model::Band;
+use bootstrap::edits;
 use exceptions::{ErrorBody, HttpError};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +22,7 @@ use venues_model::Venue;
 
 use crate::clients::Owner;
 use crate::context::RequestContext;
+use crate::routes::record_id::RecordId;
 use crate::state::State as Shared;
 use crate::writes::{Call, Edit, JsonBytes, Step, answered, idempotency, succeeded};
 
@@ -50,7 +52,7 @@ pub const VENUES: Entity = Entity { owner: Owner::Venues, name: "venue", path: "
 pub(crate) async fn read_band(
     gateway: State<Shared>,
     context: RequestContext,
-    id: Path<i64>,
+    RecordId(id): RecordId,
 ) -> Result<Response, HttpError> {
     read(gateway, context, BANDS, id).await
 }
@@ -65,7 +67,7 @@ pub(crate) async fn read_band(
 pub(crate) async fn read_venue(
     gateway: State<Shared>,
     context: RequestContext,
-    id: Path<i64>,
+    RecordId(id): RecordId,
 ) -> Result<Response, HttpError> {
     read(gateway, context, VENUES, id).await
 }
@@ -126,7 +128,7 @@ pub(crate) async fn change_band(
     gateway: State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     JsonBytes(body): JsonBytes,
 ) -> Result<Response, HttpError> {
     change(gateway, context, edit, BANDS, id, body).await
@@ -147,7 +149,7 @@ pub(crate) async fn change_venue(
     gateway: State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     JsonBytes(body): JsonBytes,
 ) -> Result<Response, HttpError> {
     change(gateway, context, edit, VENUES, id, body).await
@@ -160,7 +162,6 @@ pub(crate) async fn change_venue(
 #[utoipa::path(delete, path = "/bands/{id}", tag = "catalogue", operation_id = "deleteBand",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The band's id"),
-        ("cascade" = Option<String>, Query, description = "`delete`: its concerts are deleted with it"),
         ("If-Match" = Option<String>, Header, description = "The band's `ETag` as read: deleted only if it is still current")),
     responses(
         (status = 204, description = "Deleted"),
@@ -171,7 +172,7 @@ pub(crate) async fn delete_band(
     gateway: State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     Validated(cascade): Validated<Cascade>,
 ) -> Result<Response, HttpError> {
     delete(gateway, context, edit, BANDS, id, cascade).await
@@ -184,7 +185,6 @@ pub(crate) async fn delete_band(
 #[utoipa::path(delete, path = "/venues/{id}", tag = "catalogue", operation_id = "deleteVenue",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The venue's id"),
-        ("cascade" = Option<String>, Query, description = "`delete`: its concerts are deleted with it"),
         ("If-Match" = Option<String>, Header, description = "The venue's `ETag` as read: deleted only if it is still current")),
     responses(
         (status = 204, description = "Deleted"),
@@ -195,7 +195,7 @@ pub(crate) async fn delete_venue(
     gateway: State<Shared>,
     context: RequestContext,
     edit: Edit,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     Validated(cascade): Validated<Cascade>,
 ) -> Result<Response, HttpError> {
     delete(gateway, context, edit, VENUES, id, cascade).await
@@ -205,7 +205,7 @@ async fn read(
     State(gateway): State<Shared>,
     context: RequestContext,
     entity: Entity,
-    Path(id): Path<i64>,
+    id: i64,
 ) -> Result<Response, HttpError> {
     let answer = gateway.read_one(&context, entity.owner, &format!("{}/{id}", entity.path)).await?;
     Ok(answer.into_response())
@@ -249,10 +249,11 @@ async fn delete(
     let deleted: Step<Response> = async {
         let path = format!("{}/{id}", entity.path);
         // A precondition first (RFC 9110): a record changed since it was read is not judged by its concerts.
-        if let Some(expected) = &edit.forwarded.if_match {
+        if let Some(expected) = edit.expected {
             let current = succeeded(gateway.read_one(&context, entity.owner, &path).await?)?;
-            if current.etag.as_ref() != Some(expected) && expected != "*" {
-                let now = current.etag.as_ref().and_then(|tag| tag.to_str().ok()).unwrap_or("?");
+            let tag = current.etag.as_ref().and_then(|tag| tag.to_str().ok());
+            if tag.and_then(edits::revision) != Some(expected) {
+                let now = tag.unwrap_or("?");
                 let message = format!("{} {id} has changed since: it is at revision {now}; read it again", entity.name);
                 return Err(HttpError::PreconditionFailed(message).into());
             }
@@ -302,7 +303,7 @@ static CASCADE: CompiledSchema = CompiledSchema::new(|| {
         json!({
             "type": "object",
             "additionalProperties": false,
-            "properties": {"cascade": {"enum": ["delete"]}}
+            "properties": {"cascade": {"enum": ["delete"], "description": "`delete`: its concerts are deleted with it"}}
         }),
     )
 });

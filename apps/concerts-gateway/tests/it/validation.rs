@@ -133,3 +133,48 @@ async fn over_long_query_strings_are_refused_with_a_json_414() {
     assert_eq!(problems[0].code, Code::UriTooLong);
     assert!(problems[0].message.contains("the limit is 16384"), "{problems:?}");
 }
+
+/// A record's path and the headers of a write are read before any service
+/// is asked: a malformed id, `If-Match` or `Idempotency-Key` is a JSON 400
+/// naming it (axum's own answer to a bad path is plain text).
+#[tokio::test]
+async fn malformed_ids_and_write_headers_are_a_400_naming_them() {
+    let gateway = gateway(&NOWHERE, |settings| settings.edits.write_tokens = Some(testkit::write_tokens())).await;
+    let id_rule = |text: &str| format!("id must be a whole number from 1 to 9007199254740991, not {text:?}");
+    for (path, code) in [
+        ("/bands/abc", Code::WrongType),
+        ("/venues/1.5", Code::WrongType),
+        ("/concerts/0", Code::OutOfRange),
+        ("/concerts/-4", Code::OutOfRange),
+        ("/bands/9007199254740992", Code::OutOfRange),
+    ] {
+        let text = path.rsplit('/').next().unwrap();
+        let (status, body) = testkit::get(&format!("{}{path}", gateway.url)).await;
+        assert_eq!(error_problems(status, &body, StatusCode::BAD_REQUEST), [problem(code, Some("id"), id_rule(text))]);
+    }
+    let write = |method: reqwest::Method, path: &str, header: (&'static str, &'static str), body: serde_json::Value| {
+        testkit::http()
+            .request(method, format!("{}{path}", gateway.url))
+            .bearer_auth(testkit::WRITE_TOKEN)
+            .header(header.0, header.1)
+            .json(&body)
+            .send()
+    };
+    for if_match in ["3", "null", "\"3", "W/3", "\"-1\""] {
+        let answer = write(reqwest::Method::DELETE, "/bands/1", ("If-Match", if_match), serde_json::json!({})).await;
+        let answer = answer.unwrap();
+        let status = answer.status();
+        let body = answer.json().await.unwrap();
+        let rule = format!("If-Match must hold the record's ETag (\"3\") or *, not {if_match:?}");
+        assert_eq!(
+            error_problems(status, &body, StatusCode::BAD_REQUEST),
+            [problem(Code::InvalidFormat, Some("If-Match"), rule)],
+            "{if_match}"
+        );
+    }
+    let concert = serde_json::json!({"bandId": 1, "venueId": 1, "date": "2027-06-01T20:30:00Z"});
+    let answer = write(reqwest::Method::POST, "/concerts", ("Idempotency-Key", "tab\tinside"), concert).await.unwrap();
+    let status = answer.status();
+    let body = answer.json().await.unwrap();
+    assert_eq!(error_problems(status, &body, StatusCode::BAD_REQUEST)[0].parameter.as_deref(), Some("Idempotency-Key"));
+}

@@ -6,6 +6,8 @@
 //! answer whatever it does (a 304 to a conditional read, the limits of every
 //! process, a failure) is added to each operation here, once.
 
+mod links;
+
 use bands_model::{BAND_DRAFT_SCHEMA, BAND_PATCH_SCHEMA, Band};
 use changes_model::ChangeKind;
 use concerts_model::{ConcertRecord, Status};
@@ -13,6 +15,8 @@ use exceptions::{Code, ErrorBody, Problem};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 use venues_model::{PlaceSuggestion, VENUE_DRAFT_SCHEMA, VENUE_PATCH_SCHEMA, Venue};
+
+use bootstrap::edits;
 
 use crate::answer::ConcertView;
 use crate::counts::{CountsView, GroupView};
@@ -25,6 +29,7 @@ use crate::routes::concert_records::{
 use crate::routes::concerts::{__path_concerts_calendar, __path_find_concerts};
 use crate::routes::counts::__path_count_concerts;
 use crate::routes::probes::__path_ready;
+use crate::routes::record_id::RecordId;
 use crate::routes::records::{
     __path_change_band, __path_change_venue, __path_create_band, __path_create_venue, __path_delete_band,
     __path_delete_venue, __path_read_band, __path_read_venue,
@@ -72,9 +77,9 @@ const BODIES: [(&str, &str, &str); 6] = [
 ];
 
 /// The document, with each route's query parameters and query schema taken
-/// from the JSON Schema that validates it: `(path, schema)` for each; each
+/// from the JSON Schema that validates it: `(path, method, schema)` for each; each
 /// write's body from the schema that checks it, and the bearer token writes need.
-pub fn document(queries: &[(&str, &Value)]) -> Value {
+pub fn document(queries: &[(&str, &str, &Value)]) -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     document["paths"]["/health"] = health();
     document["components"]["securitySchemes"]["bearer"] = json!({
@@ -90,16 +95,53 @@ pub fn document(queries: &[(&str, &Value)]) -> Value {
         add_common_answers(operation);
         add_rate_limits(operation);
     }
-    for (path, schema) in queries {
-        document["paths"][*path]["get"]["parameters"] = Value::Array(parameters(schema));
-        let mut whole = (*schema).clone();
-        if let Some(object) = whole.as_object_mut() {
-            object.remove("$schema");
+    links::add(&mut document);
+    for (path, method, schema) in queries {
+        let operation = &mut document["paths"][*path][*method];
+        let mut others: Vec<Value> = operation["parameters"].as_array().cloned().unwrap_or_default();
+        others.retain(|parameter| parameter["in"] != "query");
+        others.extend(parameters(schema));
+        operation["parameters"] = Value::Array(others);
+        if let Some(title) = schema["title"].as_str() {
+            let mut whole = (*schema).clone();
+            if let Some(object) = whole.as_object_mut() {
+                object.remove("$schema");
+            }
+            document["components"]["schemas"][title] = whole;
         }
-        let title = schema["title"].as_str().unwrap_or("Query").to_owned();
-        document["components"]["schemas"][title] = whole;
     }
+    add_record_rules(&mut document);
     document
+}
+
+/// What a record's path and headers may hold, as the code that reads them
+/// says: the `{id}` ([`RecordId`]), `If-Match` and `Idempotency-Key`
+/// (`bootstrap::edits`); a path that breaks them gets a 400.
+fn add_record_rules(document: &mut Value) {
+    for operation in operations(document) {
+        let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        let mut has_id = false;
+        for parameter in parameters.iter_mut() {
+            match (parameter["in"].as_str(), parameter["name"].as_str()) {
+                (Some("path"), Some("id")) => {
+                    parameter["schema"] = RecordId::schema();
+                    has_id = true;
+                }
+                (Some("header"), Some("If-Match")) => {
+                    parameter["schema"] = json!({"type": "string", "pattern": edits::IF_MATCH_PATTERN});
+                }
+                (Some("header"), Some("Idempotency-Key")) => {
+                    parameter["schema"] = json!({"type": "string", "pattern": edits::IDEMPOTENCY_KEY_PATTERN});
+                }
+                _ => {}
+            }
+        }
+        let rules_broken = json!({"description": "A malformed id, `If-Match` or `Idempotency-Key`: the message names it and the rule",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+        if has_id && operation["responses"].get("400").is_none() {
+            operation["responses"]["400"] = rules_broken;
+        }
+    }
 }
 
 /// `GET /health`, which `bootstrap` serves in every process.
@@ -245,10 +287,11 @@ fn parameters(query_schema: &Value) -> Vec<Value> {
             if let Some(schema) = schema.as_object_mut() {
                 schema.remove("examples");
             }
+            let required = query_schema["required"].as_array().is_some_and(|all| all.iter().any(|one| one == name));
             let mut parameter = json!({
                 "name": name,
                 "in": "query",
-                "required": false,
+                "required": required,
                 "description": description,
                 "schema": schema,
             });
@@ -273,7 +316,11 @@ mod tests {
     fn doc() -> Value {
         let concerts = ConcertsQuery::schema().unwrap();
         let names = NamesQuery::schema().unwrap();
-        document(&[("/concerts", concerts.source()), ("/bands", names.source()), ("/venues", names.source())])
+        document(&[
+            ("/concerts", "get", concerts.source()),
+            ("/bands", "get", names.source()),
+            ("/venues", "get", names.source()),
+        ])
     }
 
     #[test]
@@ -397,6 +444,27 @@ mod tests {
         let create = &doc["paths"]["/concerts"]["post"]["requestBody"]["content"]["application/json"];
         assert_eq!(create["example"]["band"]["name"], "The Velvet Owls", "Try-it-out starts from a composite create");
         assert_eq!(create["schema"]["allOf"].as_array().map(Vec::len), Some(2), "a band and a venue, each one way");
+    }
+
+    /// What a record's path and a write's headers may hold is the rule the
+    /// code applies, and breaking it a documented 400.
+    #[test]
+    fn record_ids_and_write_headers_carry_their_rules() {
+        let doc = doc();
+        for (path, method) in [("/bands/{id}", "get"), ("/venues/{id}", "patch"), ("/concerts/{id}", "delete")] {
+            let operation = &doc["paths"][path][method];
+            let parameters = operation["parameters"].as_array().unwrap();
+            let id = parameters.iter().find(|p| p["name"] == "id").unwrap();
+            assert_eq!(id["schema"], RecordId::schema(), "{method} {path}");
+            assert!(operation["responses"].get("400").is_some(), "{method} {path}");
+            if method != "get" {
+                let if_match = parameters.iter().find(|p| p["name"] == "If-Match").unwrap();
+                assert_eq!(if_match["schema"]["pattern"], edits::IF_MATCH_PATTERN, "{method} {path}");
+            }
+        }
+        let create = doc["paths"]["/concerts"]["post"]["parameters"].as_array().unwrap().clone();
+        let key = create.iter().find(|p| p["name"] == "Idempotency-Key").unwrap();
+        assert_eq!(key["schema"]["pattern"], edits::IDEMPOTENCY_KEY_PATTERN);
     }
 
     #[test]
