@@ -8,6 +8,11 @@ use serde_json::json;
 
 use crate::{CompiledSchema, FromQuery, Schema, SchemaError};
 
+/// The largest id a record may have, as every record's schema says: the
+/// largest whole number a JSON number holds exactly (2^53 - 1), so that
+/// JavaScript clients read every id as it is.
+pub const MAX_ID: i64 = 9_007_199_254_740_991;
+
 /// The most ids one lookup may carry; it keeps a request line near 20 KB.
 pub const MAX_IDS_PER_LOOKUP: usize = 1000;
 
@@ -36,7 +41,7 @@ pub fn ids_property() -> serde_json::Value {
     json!({
         "description": "Ids: a comma separated list (ids=1,2), the key repeated (ids=1&ids=2), or both.",
         "type": "array",
-        "items": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64},
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "minItems": 1,
         "maxItems": MAX_IDS_PER_LOOKUP,
         "examples": [[1, 2]]

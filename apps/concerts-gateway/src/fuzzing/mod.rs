@@ -23,8 +23,8 @@ pub use write::write;
 
 use exceptions::{Code, HttpError, Problem};
 
-/// The largest id and date the schemas allow (2^53 - 1: exact in JavaScript).
-const MAX_ID: i64 = 9_007_199_254_740_991;
+// The largest id and date the schemas allow (the targets check their ranges).
+use validator::id_batch::MAX_ID;
 
 /// Bad input is a 400 naming what is wrong, never a server error.
 fn refused_politely(error: &HttpError) {

@@ -136,10 +136,11 @@ fn add_record_rules(document: &mut Value) {
                 _ => {}
             }
         }
-        let rules_broken = json!({"description": "A malformed id, `If-Match` or `Idempotency-Key`: the message names it and the rule",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
         if has_id && operation["responses"].get("400").is_none() {
-            operation["responses"]["400"] = rules_broken;
+            operation["responses"]["400"] = json!({
+                "description": "A malformed id, `If-Match` or `Idempotency-Key`: the message names it and the rule",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+            });
         }
     }
 }

@@ -14,9 +14,8 @@ pub struct RecordId(pub i64);
 impl RecordId {
     /// The ids the services give: from 1 up.
     pub const MIN: i64 = 1;
-    /// The largest id, as every record's schema says: the largest whole
-    /// number a JSON number holds exactly (2^53 - 1).
-    pub const MAX: i64 = 9_007_199_254_740_991;
+    /// The largest id, as every record's schema says.
+    pub const MAX: i64 = validator::id_batch::MAX_ID;
 
     /// The path parameter's JSON Schema, for the OpenAPI document.
     pub fn schema() -> Value {
