@@ -703,6 +703,21 @@ async fn counts_are_made_for_an_older_store_and_after_a_bulk_load() {
     );
     let counted = reopened.count(by_month(Some(&[5]), None), None).await.unwrap();
     assert_eq!(counted, ConcertCounts { total: 10, groups: vec![] });
+    drop(reopened);
+
+    // A store with month counts but no day counts yet counts its days at open:
+    // all venues from a moment inside a month, its whole days from them.
+    let connection = storage::sqlite::rusqlite::Connection::open(&path).unwrap();
+    connection.execute_batch("DROP TABLE day_counts").unwrap();
+    drop(connection);
+    let reopened = SqliteConcertStore::open(&path).await.unwrap();
+    let from_june_10 = DateRange { from: Some(june + 9 * 86_400_000 + 5), to: None };
+    let counted = reopened.count(filter(None, Some(&[7, 8]), from_june_10), Some(GroupBy::Month)).await.unwrap();
+    assert_eq!(
+        counted,
+        ConcertCounts { total: 40, groups: vec![(201906, 20), (201907, 20)] },
+        "June 11 to 30, then July's 10 and the bulk load's 10"
+    );
 }
 
 /// Counts and each venue's newest concerts are rebuilt in memory when the

@@ -2,9 +2,12 @@
 //!
 //! A search by bands or by venues adds up their counts per month
 //! ([`month_counts`]) for the calendar months wholly inside its date range,
-//! and reads the concerts of the rest (the partial months at either end)
-//! from the key's index: a cost of about its keys times its months, plus two
+//! and counts the rest (the partial months at either end) in each key's
+//! index range: a cost of about its keys times its months, plus two
 //! months of its keys' concerts at most, whatever the number of matches.
+//! A search naming most venues (a continent, the planet) counts all venues
+//! less the others: all venues' months, and all concerts' days for the
+//! partial months, less the other venues' counts.
 //!
 //! What the counts do not hold is read: a search by bands within a circle
 //! (the bands' concerts, from their index ranges, kept when at one of the
@@ -20,14 +23,8 @@ use concerts_model::{
 use storage::sqlite::rusqlite::{Connection, Result};
 
 use super::merge::Driver;
-use super::month_counts::{self, VenueMonths};
+use super::month_counts::{self, DAY_MS, VenueMonths, day_of};
 use super::pages;
-
-/// Searches naming at least this many venues count the partial months at
-/// the ends of their range along all concerts' dates (the list-order index)
-/// rather than with a seek into each venue's range: a count of a continent
-/// names thousands of venues, and a seek costs about what a dozen rows do.
-const VENUES_SCANNED: usize = 1000;
 
 /// How many concerts `filter` matches, per group of `by` when given.
 pub fn count(
@@ -55,26 +52,35 @@ pub fn count(
                     month_counts::add_up_band(connection, band, months, kept, |month, n| tally.add(band, month, n))?;
                 }
             }
-            edges_by_key(connection, Driver::Bands, bands, &span, kept, &mut tally)?;
+            edges_by_key(connection, Driver::Bands, bands, &span, kept, |band, month, n| tally.add(band, month, n))?;
         }
-        (None, Some(venues), None | Some(GroupBy::Month | GroupBy::Year | GroupBy::Venue)) => {
+        (None, Some(venues), Some(GroupBy::Venue)) => {
             if let Some(months) = span.months {
-                // Split by venue, each venue's own; else, for most venues, all of them less the others.
-                let most = by != Some(GroupBy::Venue) && {
-                    let tally = std::cell::RefCell::new(&mut tally);
-                    let add = |month, n| tally.borrow_mut().add(0, month, n);
-                    let take = |month, n| tally.borrow_mut().take(month, n);
-                    venue_months.add_up_most(venues, months, kept, add, take)
-                };
-                if !most {
-                    venue_months.add_up(venues, months, kept, |venue, month, n| tally.add(venue, month, n));
+                venue_months.totals(venues, months, kept, |venue, n| tally.add_to_key(venue, n));
+            }
+            edges_by_key(connection, Driver::Venues, venues, &span, kept, |venue, _, n| tally.add_to_key(venue, n))?;
+        }
+        (None, Some(venues), None | Some(GroupBy::Month | GroupBy::Year)) => {
+            // Most venues: all of them less the others.
+            let others;
+            let (counted, sign): (&[i64], i8) = match venue_months.others(venues) {
+                Some(found) => {
+                    others = found;
+                    if let Some(months) = span.months {
+                        venue_months.add_up_all(months, kept, |month, n| tally.add(0, month, n));
+                    }
+                    for edge in &span.edges {
+                        tally.add(0, edge.month, all_concerts_in(connection, venue_months, edge, kept)?);
+                    }
+                    (&others, -1)
                 }
+                None => (venues, 1),
+            };
+            let mut each = |venue, month, n| if sign > 0 { tally.add(venue, month, n) } else { tally.take(month, n) };
+            if let Some(months) = span.months {
+                venue_months.add_up(counted, months, kept, &mut each);
             }
-            if venues.len() >= VENUES_SCANNED {
-                edges_along_dates(connection, venues, &span, kept, &mut tally)?;
-            } else {
-                edges_by_key(connection, Driver::Venues, venues, &span, kept, &mut tally)?;
-            }
+            edges_by_key(connection, Driver::Venues, counted, &span, kept, each)?;
         }
         (None, None, _) => {}
         // Bands and venues together, or a split the counts do not hold: read.
@@ -93,33 +99,56 @@ struct Tally {
     months: Vec<u64>,
     /// Per venue or band, with `by` venue or band.
     keys: BTreeMap<i64, u64>,
+    /// The key added to last and its concerts, not yet in `keys`: a key's
+    /// months come one after the other (the planet by venue adds up 2
+    /// million venue-months, and a map's lookup costs more than the addition).
+    pending: Option<(i64, u64)>,
 }
 
 impl Tally {
     fn new(by: Option<GroupBy>) -> Self {
         let months = if matches!(by, Some(GroupBy::Month | GroupBy::Year)) { vec![0; MONTH_SLOTS] } else { Vec::new() };
-        Self { by, total: 0, months, keys: BTreeMap::new() }
+        Self { by, total: 0, months, keys: BTreeMap::new(), pending: None }
     }
 
     /// `n` concerts of `key` (a venue or a band) in `month`.
     fn add(&mut self, key: i64, month: i64, n: u64) {
-        self.total += n;
         match self.by {
+            Some(GroupBy::Venue | GroupBy::Band) => return self.add_to_key(key, n),
             Some(GroupBy::Month | GroupBy::Year) => {
                 if let Some(slot) = self.months.get_mut(month_slot(month)) {
                     *slot += n;
                 }
             }
-            Some(GroupBy::Venue | GroupBy::Band) => *self.keys.entry(key).or_default() += n,
             None => {}
+        }
+        self.total += n;
+    }
+
+    /// `n` concerts of `key`, when split by venue or band (their months do not matter).
+    fn add_to_key(&mut self, key: i64, n: u64) {
+        self.total += n;
+        match &mut self.pending {
+            Some((pending, concerts)) if *pending == key => *concerts += n,
+            _ => {
+                self.settle();
+                self.pending = Some((key, n));
+            }
+        }
+    }
+
+    /// Moves the pending key's concerts into `keys`.
+    fn settle(&mut self) {
+        if let Some((key, n)) = self.pending.take() {
+            *self.keys.entry(key).or_default() += n;
         }
     }
 
     /// Takes back `n` concerts of `month` added before (by month, year or in all only).
     fn take(&mut self, month: i64, n: u64) {
-        self.total -= n;
+        self.total = self.total.saturating_sub(n);
         if let Some(slot) = self.months.get_mut(month_slot(month)) {
-            *slot -= n;
+            *slot = slot.saturating_sub(n);
         }
     }
 
@@ -132,7 +161,8 @@ impl Tally {
         self.add(key, month_of(concert.date), 1);
     }
 
-    fn counts(self) -> ConcertCounts {
+    fn counts(mut self) -> ConcertCounts {
+        self.settle();
         let groups: BTreeMap<i64, u64> = match self.by {
             Some(GroupBy::Month | GroupBy::Year) => {
                 let mut groups = BTreeMap::new();
@@ -173,60 +203,75 @@ fn slot_month(slot: usize) -> i64 {
     }
 }
 
-/// The partial months at the ends of the range, read from each key's index range.
+/// The concerts of a key (a band or a venue) from ?2 to ?3 (UNIX ms, both
+/// included) whose status is in the mask ?4 (bit `status` set): counted in
+/// its index range (status is one of the index's columns), rows never leave SQLite.
+const KEY_EDGE_SQL: [&str; 2] = [
+    "SELECT count(*) FROM concerts WHERE band_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 >> status) & 1",
+    "SELECT count(*) FROM concerts WHERE venue_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 >> status) & 1",
+];
+
+/// Every concert from ?1 to ?2 whose status is in the mask ?3, along `concerts_in_list_order`.
+const DATES_SQL: &str = "SELECT count(*) FROM concerts WHERE date BETWEEN ?1 AND ?2 AND (?3 >> status) & 1";
+
+/// The statuses a count keeps as the mask of [`KEY_EDGE_SQL`] and [`DATES_SQL`].
+fn mask(kept: [bool; 4]) -> i64 {
+    kept.iter().enumerate().filter(|(_, kept)| **kept).map(|(status, _)| 1 << status).sum()
+}
+
+/// `each(key, month, concerts)` for the partial months at the ends of the
+/// range, counted in each key's index range.
 fn edges_by_key(
     connection: &Connection,
     driver: Driver,
     keys: &[i64],
     span: &Span,
     kept: [bool; 4],
-    tally: &mut Tally,
+    mut each: impl FnMut(i64, i64, u64),
 ) -> Result<()> {
     if span.edges.is_empty() {
         return Ok(());
     }
-    let edge_sql = match driver {
-        Driver::Bands => "SELECT date, status FROM concerts WHERE band_id = ?1 AND date BETWEEN ?2 AND ?3",
-        Driver::Venues => "SELECT date, status FROM concerts WHERE venue_id = ?1 AND date BETWEEN ?2 AND ?3",
+    let sql = match driver {
+        Driver::Bands => KEY_EDGE_SQL[0],
+        Driver::Venues => KEY_EDGE_SQL[1],
     };
-    let mut edge = connection.prepare_cached(edge_sql)?;
+    let mut edge_count = connection.prepare_cached(sql)?;
     for &key in keys {
-        for (from, to) in &span.edges {
-            let rows = edge.query_map((key, from, to), |row| Ok((row.get::<_, i64>(0)?, row.get::<_, u8>(1)?)))?;
-            for row in rows {
-                let (date, status) = row?;
-                if kept.get(usize::from(status)).copied().unwrap_or(false) {
-                    tally.add(key, month_of(date), 1);
-                }
-            }
+        for edge in &span.edges {
+            let concerts: i64 = edge_count.query_row((key, edge.from, edge.to, mask(kept)), |row| row.get(0))?;
+            each(key, edge.month, concerts.unsigned_abs());
         }
     }
     Ok(())
 }
 
-/// The partial months at the ends of the range, read along all concerts'
-/// dates and kept when at one of `venues`.
-fn edges_along_dates(
-    connection: &Connection,
-    venues: &[i64],
-    span: &Span,
-    kept: [bool; 4],
-    tally: &mut Tally,
-) -> Result<()> {
-    let venues: HashSet<i64> = venues.iter().copied().collect();
-    let mut edge =
-        connection.prepare_cached("SELECT date, venue_id, status FROM concerts WHERE date BETWEEN ?1 AND ?2")?;
-    for (from, to) in &span.edges {
-        let rows =
-            edge.query_map((from, to), |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, u8>(2)?)))?;
-        for row in rows {
-            let (date, venue, status) = row?;
-            if kept.get(usize::from(status)).copied().unwrap_or(false) && venues.contains(&venue) {
-                tally.add(venue, month_of(date), 1);
-            }
-        }
+/// Every concert of `edge` (of any venue): the whole days from the day
+/// counts, the rest (a part of a day at either end, at most) counted along
+/// the dates.
+fn all_concerts_in(connection: &Connection, venue_months: &VenueMonths, edge: &Edge, kept: [bool; 4]) -> Result<u64> {
+    let along_dates = |from: i64, to: i64| -> Result<u64> {
+        let mut statement = connection.prepare_cached(DATES_SQL)?;
+        let concerts: i64 = statement.query_row((from, to, mask(kept)), |row| row.get(0))?;
+        Ok(concerts.unsigned_abs())
+    };
+    // The whole days: from the first starting at or after `from` to the last ending at or before `to`.
+    let first = day_of(edge.from) + i64::from(edge.from.rem_euclid(DAY_MS) != 0);
+    let last = day_of(edge.to) - i64::from(edge.to.rem_euclid(DAY_MS) != DAY_MS - 1);
+    if first > last {
+        return along_dates(edge.from, edge.to);
     }
-    Ok(())
+    let mut concerts = venue_months.on_days((first, last), kept);
+    // In i128: the first ms of the day after the last may be past i64's end.
+    let (days_start, days_end) =
+        (i128::from(first) * i128::from(DAY_MS), (i128::from(last) + 1) * i128::from(DAY_MS) - 1);
+    if i128::from(edge.from) < days_start {
+        concerts += along_dates(edge.from, i64::try_from(days_start - 1).unwrap_or(i64::MAX))?;
+    }
+    if days_end < i128::from(edge.to) {
+        concerts += along_dates(i64::try_from(days_end + 1).unwrap_or(i64::MAX), edge.to)?;
+    }
+    Ok(concerts)
 }
 
 /// Counts what the month counts do not hold by reading the matching
@@ -258,13 +303,41 @@ const FIRST_MONTH: i64 = BEFORE_CALENDAR;
 const LAST_MONTH: i64 = AFTER_CALENDAR;
 
 /// A date range as counting reads it: the calendar months wholly inside it
-/// (their counts), and the rest (at most two stretches, read from the index).
+/// (their counts), and the rest (at most two stretches, counted in the indexes).
 #[derive(Debug, PartialEq, Eq)]
 struct Span {
     /// The first and last whole month (`yyyymm`), if any.
     months: Option<(i64, i64)>,
-    /// UNIX ms, both ends included.
-    edges: Vec<(i64, i64)>,
+    edges: Vec<Edge>,
+}
+
+/// A stretch of a month that the range holds only in part.
+#[derive(Debug, PartialEq, Eq)]
+struct Edge {
+    /// Its month (of [`month_of`]).
+    month: i64,
+    /// UNIX ms, both ends included, both in `month`.
+    from: i64,
+    to: i64,
+}
+
+impl Edge {
+    /// The stretches from `low` to `high` (included), one per month they
+    /// touch: with no whole month between them, at most two.
+    fn months_of(low: i64, high: i64) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        let mut from = low;
+        while from <= high {
+            let month = month_of(from);
+            let to = end(month).min(high);
+            edges.push(Edge { month, from, to });
+            if to == high {
+                break;
+            }
+            from = to + 1;
+        }
+        edges
+    }
 }
 
 impl Span {
@@ -284,11 +357,11 @@ impl Span {
         };
         match (first, last) {
             (Some(first), Some(last)) if first <= last => {
-                let before = (low < start(first)).then(|| (low, start(first) - 1));
-                let after = (end(last) < high).then(|| (end(last) + 1, high));
-                Self { months: Some((first, last)), edges: before.into_iter().chain(after).collect() }
+                let before = (low < start(first)).then(|| Edge::months_of(low, start(first) - 1));
+                let after = (end(last) < high).then(|| Edge::months_of(end(last) + 1, high));
+                Self { months: Some((first, last)), edges: before.into_iter().chain(after).flatten().collect() }
             }
-            _ => Self { months: None, edges: if low <= high { vec![(low, high)] } else { Vec::new() } },
+            _ => Self { months: None, edges: Edge::months_of(low, high) },
         }
     }
 }
@@ -329,7 +402,7 @@ fn previous(month: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use concerts_model::Status;
+    use concerts_model::{Concert, Status};
 
     #[test]
     fn every_month_has_a_slot_of_its_own() {
@@ -342,17 +415,10 @@ mod tests {
         }
     }
 
-    /// A count naming thousands of venues reads its partial months along the
-    /// dates; it is the count a venue-by-venue read gives, and the count of
-    /// the concerts themselves.
-    #[test]
-    fn the_partial_months_of_many_venues_are_read_along_the_dates_the_same() {
+    /// A store of `concerts` (band, venue, date, status), counted.
+    fn store(concerts: &[(i64, i64, i64, u8)]) -> (Connection, VenueMonths) {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch(&super::super::schema()).unwrap();
-        let june = 1_559_347_200_000; // 2019-06-01T00:00:00Z
-        let concerts: Vec<(i64, i64, i64, u8)> = (0..6000)
-            .map(|i| (1 + i % 13, 1 + i % 1500, june + i * 7_654_321 % (90 * 86_400_000), (i % 5 == 0) as u8 * 3))
-            .collect();
         let mut insert = connection
             .prepare("INSERT INTO concerts (band_id, venue_id, date, id, status) VALUES (?1, ?2, ?3, ?4, ?5)")
             .unwrap();
@@ -364,32 +430,181 @@ mod tests {
         month_counts::rebuild(&transaction).unwrap();
         transaction.commit().unwrap();
         let venue_months = VenueMonths::load(&connection).unwrap();
-        let venues: Vec<i64> = (1..=1400).collect();
-        let dates = DateRange { from: Some(june + 10 * 86_400_000 + 5), to: Some(june + 75 * 86_400_000) };
-        let statuses = Some(vec![Status::Scheduled]);
-        let filter = ConcertFilter { venue_ids: Some(venues.clone()), dates, statuses, ..ConcertFilter::default() };
-        assert!(venues.len() >= VENUES_SCANNED, "read along the dates");
-        let counted = count(&connection, &venue_months, &filter, Some(GroupBy::Month)).unwrap();
-        let mut expected = BTreeMap::<i64, u64>::new();
-        for (_, venue, date, status) in &concerts {
-            if *venue <= 1400 && dates.contains(*date) && *status == 0 {
-                *expected.entry(month_of(*date)).or_default() += 1;
+        (connection, venue_months)
+    }
+
+    /// What `count` must give, from the concerts themselves.
+    fn counted_one_by_one(concerts: &[(i64, i64, i64, u8)], filter: &ConcertFilter, by: GroupBy) -> ConcertCounts {
+        let mut groups = BTreeMap::<i64, u64>::new();
+        let named = |ids: &Option<Vec<i64>>, id: i64| ids.as_ref().is_none_or(|ids| ids.contains(&id));
+        for (band, venue, date, status) in concerts {
+            let kept = filter.statuses.as_ref().is_none_or(|kept| kept.iter().any(|kept| kept.code() == *status));
+            if named(&filter.band_ids, *band)
+                && named(&filter.venue_ids, *venue)
+                && filter.dates.contains(*date)
+                && kept
+            {
+                let key = match by {
+                    GroupBy::Month => month_of(*date),
+                    GroupBy::Year => year_of(month_of(*date)),
+                    GroupBy::Venue => *venue,
+                    GroupBy::Band => *band,
+                };
+                *groups.entry(key).or_default() += 1;
             }
         }
-        assert!(expected.len() == 3, "three months, two of them partial: {expected:?}");
-        assert_eq!(counted, ConcertCounts { total: expected.values().sum(), groups: expected.into_iter().collect() });
-        // The same venues a few at a time (each read from its own range) add up to the same.
-        let mut by_parts = 0;
-        for part in venues.chunks(VENUES_SCANNED - 1) {
-            let filter = ConcertFilter { venue_ids: Some(part.to_vec()), ..filter.clone() };
-            by_parts += count(&connection, &venue_months, &filter, None).unwrap().total;
+        ConcertCounts { total: groups.values().sum(), groups: groups.into_iter().collect() }
+    }
+
+    /// 6,000 concerts of 13 bands at 1,500 venues over three months, one in five cancelled.
+    fn summer() -> Vec<(i64, i64, i64, u8)> {
+        (0..6000)
+            .map(|i| (1 + i % 13, 1 + i % 1500, JUNE_2019 + i * 7_654_321 % (90 * DAY_MS), (i % 5 == 0) as u8 * 3))
+            .collect()
+    }
+
+    /// Ranges ending inside months and inside days, or on their bounds, or spanning no whole month.
+    fn ranges() -> Vec<DateRange> {
+        let at = |from: i64, to: i64| DateRange { from: Some(from), to: Some(to) };
+        vec![
+            DateRange::default(),
+            at(JUNE_2019 + 10 * DAY_MS + 5, JUNE_2019 + 75 * DAY_MS),
+            at(JUNE_2019 + 14 * DAY_MS, AUGUST_2019 + 3 * DAY_MS - 1),
+            at(JUNE_2019 + 14 * DAY_MS + 3_600_000, JULY_2019 + 5 * DAY_MS + 7),
+            at(JULY_2019 + 2 * DAY_MS + 1, JULY_2019 + 2 * DAY_MS + 40_000_000),
+            DateRange { from: Some(JULY_2019 + 17 * DAY_MS + 12_345), to: None },
+            DateRange { from: None, to: Some(JULY_2019 + 9 * DAY_MS - 1) },
+        ]
+    }
+
+    /// Most venues (all less the others, the days of the partial months
+    /// included), a few venues, and bands: each as the concerts themselves count.
+    #[test]
+    fn counts_of_any_range_are_the_concerts_own_count() {
+        let concerts = summer();
+        let (connection, venue_months) = store(&concerts);
+        let most: Vec<i64> = (1..=1400).collect();
+        let few: Vec<i64> = (20..=60).collect();
+        assert!(venue_months.others(&most).is_some() && venue_months.others(&few).is_none());
+        for dates in ranges() {
+            for statuses in [None, Some(vec![Status::Scheduled]), Some(vec![Status::Cancelled])] {
+                let filters = [
+                    ConcertFilter { venue_ids: Some(most.clone()), ..ConcertFilter::default() },
+                    ConcertFilter { venue_ids: Some(few.clone()), ..ConcertFilter::default() },
+                    ConcertFilter { band_ids: Some(vec![2, 3, 11]), ..ConcertFilter::default() },
+                ];
+                for filter in filters {
+                    let filter = ConcertFilter { dates, statuses: statuses.clone(), ..filter };
+                    for by in [GroupBy::Month, GroupBy::Year, GroupBy::Venue, GroupBy::Band] {
+                        let expected = counted_one_by_one(&concerts, &filter, by);
+                        let counted = count(&connection, &venue_months, &filter, Some(by)).unwrap();
+                        assert_eq!(counted, expected, "{filter:?} by {by:?}");
+                        let total = count(&connection, &venue_months, &filter, None).unwrap();
+                        assert_eq!(total, ConcertCounts { total: expected.total, groups: Vec::new() });
+                    }
+                }
+            }
         }
-        assert_eq!(by_parts, counted.total);
+    }
+
+    /// A write changes the day counts with the rest: a count of most venues
+    /// from a partial day sees it at once, and after a restart.
+    #[test]
+    fn the_days_follow_each_write() {
+        let concerts = summer();
+        let (connection, venue_months) = store(&concerts);
+        let from = JULY_2019 + 3 * DAY_MS + 5;
+        let filter = ConcertFilter {
+            venue_ids: Some((1..=1500).collect()),
+            dates: DateRange { from: Some(from), to: None },
+            ..ConcertFilter::default()
+        };
+        let before = count(&connection, &venue_months, &filter, None).unwrap().total;
+        // Two concerts added on whole days of the partial month, and one moved out of the range.
+        let on = |day: i64| Concert {
+            id: 9000 + day,
+            band_id: 1,
+            venue_id: 7,
+            date: JULY_2019 + day * DAY_MS,
+            status: Status::Scheduled,
+        };
+        let added = [on(9), on(20)];
+        let (index, (band, venue, date, status)) =
+            concerts.iter().enumerate().find(|(_, c)| c.2 >= JULY_2019 + 4 * DAY_MS).unwrap();
+        let moved = Concert {
+            id: index as i64 + 1,
+            band_id: *band,
+            venue_id: *venue,
+            date: *date,
+            status: pages::status(*status),
+        };
+        let gone = Concert { date: JUNE_2019 + 1234, ..moved };
+        let transaction = connection.unchecked_transaction().unwrap();
+        transaction.execute("UPDATE concerts SET date = ?1 WHERE id = ?2", (gone.date, gone.id)).unwrap();
+        for c in &added {
+            let insert = "INSERT INTO concerts (band_id, venue_id, date, id) VALUES (?1, ?2, ?3, ?4)";
+            transaction.execute(insert, (c.band_id, c.venue_id, c.date, c.id)).unwrap();
+        }
+        let deltas = month_counts::deltas(&[moved], &[&[gone][..], &added].concat());
+        month_counts::record(&transaction, &deltas).unwrap();
+        transaction.commit().unwrap();
+        venue_months.add(&deltas);
+        assert_eq!(count(&connection, &venue_months, &filter, None).unwrap().total, before + 1);
+        let reloaded = VenueMonths::load(&connection).unwrap();
+        assert_eq!(
+            count(&connection, &reloaded, &filter, None).unwrap().total,
+            before + 1,
+            "as counted after a restart"
+        );
+        // Each split, as the concerts now are.
+        let mut now = concerts.clone();
+        now[index].2 = gone.date;
+        now.extend(added.iter().map(|c| (c.band_id, c.venue_id, c.date, 0)));
+        let few = ConcertFilter { venue_ids: Some(vec![7, 8, *venue]), ..filter.clone() };
+        let always = ConcertFilter { dates: DateRange::default(), ..filter.clone() };
+        for filter in [filter, few, always] {
+            for by in [GroupBy::Venue, GroupBy::Month] {
+                let expected = counted_one_by_one(&now, &filter, by);
+                assert_eq!(
+                    count(&connection, &venue_months, &filter, Some(by)).unwrap(),
+                    expected,
+                    "{filter:?} by {by:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn partial_months_are_counted_in_index_ranges() {
+        let (connection, _) = store(&[]);
+        let expected =
+            ["PRIMARY KEY", "COVERING INDEX concerts_by_venue_and_date", "COVERING INDEX concerts_in_list_order"];
+        for (sql, index) in KEY_EDGE_SQL.iter().chain([&DATES_SQL]).zip(expected) {
+            let mut explain = connection.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let parameters = [1, 2, 3, 4];
+            let plan: Vec<String> = explain
+                .query_map(
+                    storage::sqlite::rusqlite::params_from_iter(&parameters[..explain.parameter_count()]),
+                    |row| row.get(3),
+                )
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join("; ");
+            assert!(
+                plan.starts_with("SEARCH") && plan.contains(index) && plan.contains("date>? AND date<?"),
+                "{sql}: {plan}"
+            );
+        }
     }
 
     const JUNE_2019: i64 = 1_559_347_200_000;
     const JULY_2019: i64 = 1_561_939_200_000;
     const AUGUST_2019: i64 = 1_564_617_600_000;
+
+    fn edge(month: i64, from: i64, to: i64) -> Edge {
+        Edge { month, from, to }
+    }
 
     fn span(from: Option<i64>, to: Option<i64>) -> Span {
         Span::of(DateRange { from, to })
@@ -408,32 +623,35 @@ mod tests {
             span(Some(JUNE_2019 + 5), Some(AUGUST_2019 + 5)),
             Span {
                 months: Some((201907, 201907)),
-                edges: vec![(JUNE_2019 + 5, JULY_2019 - 1), (AUGUST_2019, AUGUST_2019 + 5)]
+                edges: vec![edge(201906, JUNE_2019 + 5, JULY_2019 - 1), edge(201908, AUGUST_2019, AUGUST_2019 + 5)]
             },
             "a partial month at each end"
         );
         assert_eq!(
             span(Some(JUNE_2019 + 5), Some(JULY_2019 + 5)),
-            Span { months: None, edges: vec![(JUNE_2019 + 5, JULY_2019 + 5)] },
-            "no whole month"
+            Span {
+                months: None,
+                edges: vec![edge(201906, JUNE_2019 + 5, JULY_2019 - 1), edge(201907, JULY_2019, JULY_2019 + 5)]
+            },
+            "no whole month: a stretch in each month"
         );
         assert_eq!(span(Some(JULY_2019), Some(JUNE_2019)), Span { months: None, edges: vec![] }, "an empty range");
         // From a moment on: the rest of its month, then every month to the end of the calendar and past it.
         assert_eq!(
             span(Some(JUNE_2019 + 5), None),
-            Span { months: Some((201907, LAST_MONTH)), edges: vec![(JUNE_2019 + 5, JULY_2019 - 1)] }
+            Span { months: Some((201907, LAST_MONTH)), edges: vec![edge(201906, JUNE_2019 + 5, JULY_2019 - 1)] }
         );
         assert_eq!(span(None, Some(JUNE_2019 - 1)), Span { months: Some((FIRST_MONTH, 201905)), edges: vec![] });
         // Dates outside the calendar's years: one month before it, one after.
         let far = start(AFTER_CALENDAR) + 10;
-        assert_eq!(span(Some(far), None), Span { months: None, edges: vec![(far, i64::MAX)] });
+        assert_eq!(span(Some(far), None), Span { months: None, edges: vec![edge(AFTER_CALENDAR, far, i64::MAX)] });
         assert_eq!(
             span(Some(start(AFTER_CALENDAR)), None),
             Span { months: Some((AFTER_CALENDAR, AFTER_CALENDAR)), edges: vec![] }
         );
         assert_eq!(
             span(None, Some(-70_000_000_000_000)),
-            Span { months: None, edges: vec![(i64::MIN, -70_000_000_000_000)] }
+            Span { months: None, edges: vec![edge(BEFORE_CALENDAR, i64::MIN, -70_000_000_000_000)] }
         );
         for month in [BEFORE_CALENDAR, 1, 201912, 999_912, AFTER_CALENDAR] {
             assert_eq!(month_of(start(month)), month);

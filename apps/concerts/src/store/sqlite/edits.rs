@@ -1,6 +1,7 @@
 //! The writes of the concerts table, each in its caller's transaction with
 //! what must change with it: the count of concerts per venue
-//! (`venue_concerts`) and per band, venue and month (`month_counts`), the
+//! (`venue_concerts`), per band, venue and month (`month_counts`) and per
+//! day (`day_counts`), the
 //! change log and the keys of creates
 //! ([`ledger`]). What a committed write changed ([`Written`]) is then taken
 //! into memory by the store (counts, venue heads).

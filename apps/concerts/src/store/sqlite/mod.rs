@@ -72,8 +72,8 @@ const TABLES: &str = "
 
 /// The secondary indexes, by name: a bulk load into an empty store builds
 /// them after the table ([`staged`]), much faster than keeping them in step.
-/// The two read by searches hold the id and status they answer.
-const INDEXES: [(&str, &str); 3] = [
+/// Those read by searches hold the id and status they answer.
+const INDEXES: [(&str, &str); 4] = [
     (
         "concerts_by_venue_and_date",
         "CREATE INDEX IF NOT EXISTS concerts_by_venue_and_date ON concerts (venue_id, date, band_id, id, status)",
@@ -83,6 +83,10 @@ const INDEXES: [(&str, &str); 3] = [
         "CREATE INDEX IF NOT EXISTS concerts_in_list_order ON concerts (date, band_id, venue_id, id, status)",
     ),
     ("concerts_by_id", "CREATE UNIQUE INDEX IF NOT EXISTS concerts_by_id ON concerts (id)"),
+    (
+        "concerts_by_band_and_venue",
+        "CREATE INDEX IF NOT EXISTS concerts_by_band_and_venue ON concerts (band_id, venue_id, date, id, status)",
+    ),
 ];
 
 /// The whole schema: tables, then indexes; every statement idempotent.
@@ -202,7 +206,9 @@ fn load_heads(db: SqliteDb, heads: Arc<VenueHeads>, venues: Vec<i64>) {
 impl ConcertStore for SqliteConcertStore {
     fn search(&self, filter: ConcertFilter, order: Order) -> Box<dyn ConcertPages> {
         let Some(direction) = Direction::of(order) else {
-            return Box::new(VenueOrderPages { db: self.db.clone(), search: Arc::new(VenueOrderPlan::new(filter)) });
+            let search = VenueOrderPlan::new(filter);
+            let share = self.venue_counts.share(&search.venues);
+            return Box::new(VenueOrderPages { db: self.db.clone(), search: Arc::new(search), share });
         };
         Box::new(SqlitePages {
             db: self.db.clone(),
@@ -341,15 +347,17 @@ impl ReadPlan {
 struct VenueOrderPages {
     db: SqliteDb,
     search: Arc<VenueOrderPlan>,
+    /// The share of all concerts the search's venues hold.
+    share: f64,
 }
 
 #[async_trait]
 impl ConcertPages for VenueOrderPages {
     async fn page(&self, after: Option<Position>, limit: usize) -> Result<Vec<Concert>, StoreError> {
-        let search = self.search.clone();
+        let (search, share) = (self.search.clone(), self.share);
         self.db
             .read("concerts_search_venue_order", move |connection| {
-                venue_order::read(connection, &search, after.as_ref(), limit)
+                venue_order::read(connection, &search, share, after.as_ref(), limit)
             })
             .await
     }

@@ -41,11 +41,12 @@ pub type Step = (&'static str, fn(&Transaction<'_>) -> rusqlite::Result<u64>);
 
 /// The steps of a commit, in order, each run by
 /// [`storage::sqlite::SqliteDb::bulk_write`] (whose connection sorts on disk).
-pub const STEPS: [Step; 6] = [
+pub const STEPS: [Step; 7] = [
     ("concerts_commit_rows", take_in_rows),
     ("concerts_commit_venue_index", |transaction| build_index(transaction, 0)),
     ("concerts_commit_list_index", |transaction| build_index(transaction, 1)),
     ("concerts_commit_id_index", |transaction| build_index(transaction, 2)),
+    ("concerts_commit_band_venue_index", |transaction| build_index(transaction, 3)),
     ("concerts_commit_month_counts", |transaction| month_counts::rebuild(transaction).map(|()| 0)),
     ("concerts_commit_counts", recount_and_clear),
 ];
