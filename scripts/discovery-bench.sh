@@ -75,6 +75,7 @@ requests=(
   "first page, the planet, nearest first|/concerts?$planet&sort=distance&limit=100"
   "first page, band 1, newest first|/concerts?bandIds=1&limit=100"
   "first page, band 1, soonest first|/concerts?bandIds=1&sort=date&limit=100"
+  "first page, bands 1-10 within 1000 km of Paris, newest first|/concerts?bandIds=1,2,3,4,5,6,7,8,9,10&latitude=48.857931&longitude=2.350144&radius=1000&limit=100"
   "first page, bands 1-10 within 1000 km of Paris, nearest first|/concerts?bandIds=1,2,3,4,5,6,7,8,9,10&latitude=48.857931&longitude=2.350144&radius=1000&sort=distance&limit=100"
   "a million deep, the planet, newest first|/concerts?$planet&limit=100&cursor=$newest_cursor"
   "a million deep, the planet, soonest first|/concerts?$planet&sort=date&limit=100&cursor=$soonest_cursor"

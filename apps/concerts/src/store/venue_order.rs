@@ -5,9 +5,10 @@
 //! Without bands, a backend walks the venues in their order, reading each
 //! one's concerts forwards from its venue index until the page is full: a
 //! page costs one seek per venue it passes plus about the rows it returns,
-//! however many concerts the circle holds. With bands, it reads the bands'
-//! concerts at those venues and [`VenueOrderPlan::arrange`]s them here: a
-//! cost bounded by those bands' concerts, not by the circle's.
+//! however many concerts the circle holds. With bands, it can read the
+//! bands' concerts at those venues and [`VenueOrderPlan::arrange`]s them here:
+//! a cost bounded by those bands' concerts, not by the circle's (the SQLite
+//! store walks the venues instead when that costs less).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

@@ -20,7 +20,8 @@ use chrono::{NaiveDate, NaiveTime};
 use concerts_model::{
     AFTER_CALENDAR, BEFORE_CALENDAR, ConcertCounts, ConcertFilter, DateRange, GroupBy, month_of, year_of,
 };
-use storage::sqlite::rusqlite::{Connection, Result};
+use storage::sqlite::id_list;
+use storage::sqlite::rusqlite::{Connection, Result, ToSql};
 
 use super::merge::Driver;
 use super::month_counts::{self, DAY_MS, VenueMonths, day_of};
@@ -52,13 +53,18 @@ pub fn count(
                     month_counts::add_up_band(connection, band, months, kept, |month, n| tally.add(band, month, n))?;
                 }
             }
-            edges_by_key(connection, Driver::Bands, bands, &span, kept, |band, month, n| tally.add(band, month, n))?;
+            let by_band = by == Some(GroupBy::Band);
+            edges_by_key(connection, Driver::Bands, bands, (&span, by_band), kept, |band, month, n| {
+                tally.add(band, month, n)
+            })?;
         }
         (None, Some(venues), Some(GroupBy::Venue)) => {
             if let Some(months) = span.months {
                 venue_months.totals(venues, months, kept, |venue, n| tally.add_to_key(venue, n));
             }
-            edges_by_key(connection, Driver::Venues, venues, &span, kept, |venue, _, n| tally.add_to_key(venue, n))?;
+            edges_by_key(connection, Driver::Venues, venues, (&span, true), kept, |venue, _, n| {
+                tally.add_to_key(venue, n)
+            })?;
         }
         (None, Some(venues), None | Some(GroupBy::Month | GroupBy::Year)) => {
             // Most venues: all of them less the others.
@@ -80,7 +86,7 @@ pub fn count(
             if let Some(months) = span.months {
                 venue_months.add_up(counted, months, kept, &mut each);
             }
-            edges_by_key(connection, Driver::Venues, counted, &span, kept, each)?;
+            edges_by_key(connection, Driver::Venues, counted, (&span, false), kept, each)?;
         }
         (None, None, _) => {}
         // Bands and venues together, or a split the counts do not hold: read.
@@ -203,44 +209,62 @@ fn slot_month(slot: usize) -> i64 {
     }
 }
 
-/// The concerts of a key (a band or a venue) from ?2 to ?3 (UNIX ms, both
-/// included) whose status is in the mask ?4 (bit `status` set): counted in
-/// its index range (status is one of the index's columns), rows never leave SQLite.
-const KEY_EDGE_SQL: [&str; 2] = [
-    "SELECT count(*) FROM concerts WHERE band_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 >> status) & 1",
-    "SELECT count(*) FROM concerts WHERE venue_id = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 >> status) & 1",
-];
+/// Counts the concerts of `range` (a condition on the key ending in `AND`,
+/// its parameter `key`; empty: every concert) from `from` to `to` (UNIX ms,
+/// both included) of the `kept` statuses: inside one index range per key
+/// (status is one of the indexes' columns), no row leaves SQLite.
+fn count_in(
+    connection: &Connection,
+    range: &str,
+    key: Option<&dyn ToSql>,
+    (from, to): (i64, i64),
+    kept: [bool; 4],
+) -> Result<u64> {
+    let mask: i64 = kept.iter().enumerate().filter(|(_, kept)| **kept).map(|(status, _)| 1 << status).sum();
+    let mut parameters: Vec<&dyn ToSql> = key.into_iter().chain([&from as &dyn ToSql, &to]).collect();
+    // With every status kept, no test per row (a count of most venues' edges steps thousands).
+    let statuses = if mask == 0b1111 { "" } else { " AND (? >> status) & 1" };
+    if !statuses.is_empty() {
+        parameters.push(&mask);
+    }
+    let mut statement = connection
+        .prepare_cached(&format!("SELECT count(*) FROM concerts WHERE {range} date BETWEEN ? AND ?{statuses}"))?;
+    statement.query_row(parameters.as_slice(), |row| row.get::<_, i64>(0)).map(i64::unsigned_abs)
+}
 
-/// Every concert from ?1 to ?2 whose status is in the mask ?3, along `concerts_in_list_order`.
-const DATES_SQL: &str = "SELECT count(*) FROM concerts WHERE date BETWEEN ?1 AND ?2 AND (?3 >> status) & 1";
-
-/// The statuses a count keeps as the mask of [`KEY_EDGE_SQL`] and [`DATES_SQL`].
-fn mask(kept: [bool; 4]) -> i64 {
-    kept.iter().enumerate().filter(|(_, kept)| **kept).map(|(status, _)| 1 << status).sum()
+/// The conditions of [`count_in`] on one key and on a list of keys (`IN rarray`).
+fn key_ranges(driver: Driver) -> [&'static str; 2] {
+    match driver {
+        Driver::Bands => ["band_id = ? AND", "band_id IN rarray(?) AND"],
+        Driver::Venues => ["venue_id = ? AND", "venue_id IN rarray(?) AND"],
+    }
 }
 
 /// `each(key, month, concerts)` for the partial months at the ends of the
-/// range, counted in each key's index range.
+/// range: key by key when the count is split by key, else `each(0, ..)`
+/// for all keys at once (one statement per edge: a city names hundreds of venues).
 fn edges_by_key(
     connection: &Connection,
     driver: Driver,
     keys: &[i64],
-    span: &Span,
+    (span, by_key): (&Span, bool),
     kept: [bool; 4],
     mut each: impl FnMut(i64, i64, u64),
 ) -> Result<()> {
-    if span.edges.is_empty() {
+    if span.edges.is_empty() || keys.is_empty() {
         return Ok(());
     }
-    let sql = match driver {
-        Driver::Bands => KEY_EDGE_SQL[0],
-        Driver::Venues => KEY_EDGE_SQL[1],
-    };
-    let mut edge_count = connection.prepare_cached(sql)?;
-    for &key in keys {
+    let [one, list] = key_ranges(driver);
+    if by_key {
+        for key in keys {
+            for edge in &span.edges {
+                each(*key, edge.month, count_in(connection, one, Some(key), (edge.from, edge.to), kept)?);
+            }
+        }
+    } else {
+        let keys = id_list(keys);
         for edge in &span.edges {
-            let concerts: i64 = edge_count.query_row((key, edge.from, edge.to, mask(kept)), |row| row.get(0))?;
-            each(key, edge.month, concerts.unsigned_abs());
+            each(0, edge.month, count_in(connection, list, Some(&keys), (edge.from, edge.to), kept)?);
         }
     }
     Ok(())
@@ -250,11 +274,7 @@ fn edges_by_key(
 /// counts, the rest (a part of a day at either end, at most) counted along
 /// the dates.
 fn all_concerts_in(connection: &Connection, venue_months: &VenueMonths, edge: &Edge, kept: [bool; 4]) -> Result<u64> {
-    let along_dates = |from: i64, to: i64| -> Result<u64> {
-        let mut statement = connection.prepare_cached(DATES_SQL)?;
-        let concerts: i64 = statement.query_row((from, to, mask(kept)), |row| row.get(0))?;
-        Ok(concerts.unsigned_abs())
-    };
+    let along_dates = |from: i64, to: i64| count_in(connection, "", None, (from, to), kept);
     // The whole days: from the first starting at or after `from` to the last ending at or before `to`.
     let first = day_of(edge.from) + i64::from(edge.from.rem_euclid(DAY_MS) != 0);
     let last = day_of(edge.to) - i64::from(edge.to.rem_euclid(DAY_MS) != DAY_MS - 1);
@@ -418,6 +438,7 @@ mod tests {
     /// A store of `concerts` (band, venue, date, status), counted.
     fn store(concerts: &[(i64, i64, i64, u8)]) -> (Connection, VenueMonths) {
         let connection = Connection::open_in_memory().unwrap();
+        storage::sqlite::rusqlite::vtab::array::load_module(&connection).unwrap();
         connection.execute_batch(&super::super::schema()).unwrap();
         let mut insert = connection
             .prepare("INSERT INTO concerts (band_id, venue_id, date, id, status) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -577,24 +598,36 @@ mod tests {
     #[test]
     fn partial_months_are_counted_in_index_ranges() {
         let (connection, _) = store(&[]);
-        let expected =
-            ["PRIMARY KEY", "COVERING INDEX concerts_by_venue_and_date", "COVERING INDEX concerts_in_list_order"];
-        for (sql, index) in KEY_EDGE_SQL.iter().chain([&DATES_SQL]).zip(expected) {
-            let mut explain = connection.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let parameters = [1, 2, 3, 4];
-            let plan: Vec<String> = explain
-                .query_map(
-                    storage::sqlite::rusqlite::params_from_iter(&parameters[..explain.parameter_count()]),
-                    |row| row.get(3),
-                )
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            let plan = plan.join("; ");
-            assert!(
-                plan.starts_with("SEARCH") && plan.contains(index) && plan.contains("date>? AND date<?"),
-                "{sql}: {plan}"
-            );
+        let [band, bands] = key_ranges(Driver::Bands);
+        let [venue, venues] = key_ranges(Driver::Venues);
+        let ranges = [
+            (band, "PRIMARY KEY (band_id=?"),
+            (bands, "PRIMARY KEY (band_id=?"),
+            (venue, "COVERING INDEX concerts_by_venue_and_date (venue_id=?"),
+            (venues, "COVERING INDEX concerts_by_venue_and_date (venue_id=?"),
+            ("", "COVERING INDEX concerts_in_list_order (date>? AND date<?)"),
+        ];
+        for (range, index) in ranges {
+            for statuses in ["", " AND (? >> status) & 1"] {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT count(*) FROM concerts WHERE {range} date BETWEEN ? AND ?{statuses}"
+                );
+                let mut explain = connection.prepare(&sql).unwrap();
+                let parameters = [1, 2, 3, 4];
+                let plan: Vec<String> = explain
+                    .query_map(
+                        storage::sqlite::rusqlite::params_from_iter(&parameters[..explain.parameter_count()]),
+                        |row| row.get(3),
+                    )
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let plan = plan.join("; ");
+                assert!(
+                    plan.contains(&format!("SEARCH concerts USING {index}")) && plan.contains("date>? AND date<?)"),
+                    "{sql}: {plan}"
+                );
+            }
         }
     }
 
