@@ -165,6 +165,13 @@ pub fn add_up_band(
     Ok(())
 }
 
+/// All concerts of `band`, every month and status.
+pub fn band_concerts(connection: &Connection, band: i64) -> rusqlite::Result<f64> {
+    let mut statement =
+        connection.prepare_cached("SELECT total(concerts) FROM month_counts WHERE side = 0 AND key = ?1")?;
+    statement.query_row([band], |row| row.get(0))
+}
+
 /// Every venue's concerts per month, and the whole catalogue's per day, in
 /// memory: each venue's months in a sorted vector, so that a count over
 /// thousands of venues reads contiguous memory (a count of the whole planet

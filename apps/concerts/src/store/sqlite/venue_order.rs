@@ -15,6 +15,7 @@ use storage::sqlite::rusqlite::{Connection, Result};
 
 use super::super::VenueOrderPlan;
 use super::merge::Driver;
+use super::month_counts;
 use super::pages::{self, VENUE_FORWARDS_SQL};
 
 /// About as many rows as a seek into an index costs.
@@ -59,11 +60,9 @@ fn walk_is_cheaper(
     let venues = plan.venues.len() as f64;
     let walk_at_most = venues * bands.len() as f64 * SEEK_ROWS;
     // Summed band by band, and no further than the walk's highest cost.
-    let mut statement =
-        connection.prepare_cached("SELECT total(concerts) FROM month_counts WHERE side = 0 AND key = ?1")?;
     let mut concerts = 0.0;
     for band in bands {
-        concerts += statement.query_row([band], |row| row.get::<_, f64>(0))?;
+        concerts += month_counts::band_concerts(connection, *band)?;
         if concerts > walk_at_most {
             return Ok(true);
         }
@@ -247,7 +246,7 @@ mod tests {
     fn prolific_bands_walk_the_venues() {
         let (connection, _) = database();
         let transaction = connection.unchecked_transaction().unwrap();
-        super::super::month_counts::rebuild(&transaction).unwrap();
+        month_counts::rebuild(&transaction).unwrap();
         transaction.commit().unwrap();
         let plan = |bands: Vec<i64>| {
             VenueOrderPlan::new(ConcertFilter {
